@@ -1,0 +1,1 @@
+"""almenvideo: video consultations for Danish general practice."""

@@ -1,0 +1,86 @@
+"""The application factory: wiring only. Behaviour lives in the modules it wires."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from server.appkeys import LOCALES, REDIS, ROUTER, SETTINGS, TEMPLATES
+from server.health import healthz
+from server.i18n import Locales
+from server.pages import console, patient
+from server.pages.render import Templates
+from server.security import security_middleware
+from server.settings import Settings
+from server.signalling.clinicstate import publish_clinic_state
+from server.signalling.endpoint import websocket
+from server.signalling.redisrouter import RedisRouter
+from server.store.connection import open_redis
+from server.waitingroom.queue import sweep
+
+log = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 5
+
+
+async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    async with open_redis(app[SETTINGS]) as redis:
+        app[REDIS] = redis
+        yield
+
+
+async def router_ctx(app: web.Application) -> AsyncIterator[None]:
+    router = RedisRouter(app[REDIS], f"av:ch:instance:{app[SETTINGS].instance_id}")
+    await router.start()
+    app[ROUTER] = router
+    task = asyncio.create_task(router.run())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await router.stop()
+
+
+async def sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Remove patients who vanished from the waiting room, and tell their clinic."""
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            try:
+                removed = await sweep(app[REDIS], app[SETTINGS].presence_grace_seconds)
+                for clinic_id in {c.clinic_id for c in removed}:
+                    await publish_clinic_state(app[REDIS], app[ROUTER], clinic_id)
+            except Exception:
+                log.exception("waiting-room sweep failed")
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[security_middleware], client_max_size=256 * 1024)
+    app[SETTINGS] = settings
+    app[TEMPLATES] = Templates(settings.web_dir / "templates")
+    app[LOCALES] = Locales(settings.web_dir / "locales")
+    app.cleanup_ctx.extend([redis_ctx, router_ctx, sweeper_ctx])
+    app.router.add_get("/", console.index_page)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/ws", websocket)
+    app.router.add_get("/login", console.login_page)
+    app.router.add_post("/login", console.login)
+    app.router.add_post("/logout", console.logout)
+    app.router.add_get("/console", console.console_page)
+    app.router.add_get("/j/{token}", patient.join_page)
+    app.router.add_post("/j/{token}/join", patient.join)
+    app.router.add_get("/d/{token}", patient.dropin_page)
+    app.router.add_post("/d/{token}/join", patient.dropin_join)
+    app.router.add_static("/static", settings.web_dir / "static", append_version=False)
+    return app

@@ -1,0 +1,19 @@
+"""Typed keys for the objects the application shares between handlers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from server.settings import Settings
+from server.store.connection import Redis
+
+if TYPE_CHECKING:
+    pass
+
+SETTINGS = web.AppKey("settings", Settings)
+REDIS = web.AppKey("redis", Redis)
+ROUTER = web.AppKey["RedisRouter"]("router")
+TEMPLATES = web.AppKey["Templates"]("templates")
+LOCALES = web.AppKey["Locales"]("locales")

@@ -1,0 +1,1 @@
+"""Who may do what: tokens, passwords, sessions, TURN credentials."""

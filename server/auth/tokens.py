@@ -1,0 +1,26 @@
+"""Random secrets handed to people, and the hashes we store instead of them."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+TOKEN_BYTES = 32  # 256 bits: well above the 128-bit floor for join links
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def new_id() -> str:
+    """A short public identifier (not a secret)."""
+    return secrets.token_hex(8)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def looks_like_token(value: str) -> bool:
+    """Cheap shape check before any lookup, so junk never reaches Redis."""
+    return 20 <= len(value) <= 100 and all(c.isalnum() or c in "-_" for c in value)

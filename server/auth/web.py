@@ -1,0 +1,43 @@
+"""Professional sessions on the web: the cookie, and finding the user behind a request."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.appkeys import REDIS, SETTINGS
+from server.store.sessions import session_user_id
+from server.store.users import User, get_user
+
+SESSION_COOKIE = "av_session"
+
+
+async def current_user(request: web.Request) -> User | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token or len(token) > 100:
+        return None
+    redis = request.app[REDIS]
+    user_id = await session_user_id(redis, token)
+    return await get_user(redis, user_id) if user_id else None
+
+
+def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
+    settings = request.app[SETTINGS]
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_ttl_seconds,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="Lax",
+        path="/",
+    )
+
+
+def same_origin(request: web.Request) -> bool:
+    """Browsers send Origin on WebSocket upgrades and POSTs; a foreign one is refused.
+    Requests without Origin come from non-browser clients and carry no ambient cookie risk."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    allowed = {f"{request.scheme}://{request.host}", request.app[SETTINGS].public_base_url}
+    return origin in allowed

@@ -1,0 +1,1 @@
+"""Consultation rules: link validity, lifecycle and the billing code."""

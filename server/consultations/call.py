@@ -1,0 +1,68 @@
+"""The live call of a consultation: who is connected in it, and ending it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from server.clock import now
+from server.consultations.billing import billing_code
+from server.store import keys
+from server.store.connection import Redis
+from server.store.consultations import ENDED, Consultation
+from server.store.events import append_event
+
+
+async def connect(redis: Redis, consultation_id: str, participant_id: str) -> list[str]:
+    """Mark the participant connected in the call; returns the others already there."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.smembers(keys.call_members(consultation_id))
+        pipe.sadd(keys.call_members(consultation_id), participant_id)
+        pipe.sadd(keys.call_ever(consultation_id), participant_id)
+        members, _, _ = await pipe.execute()
+    return sorted(m for m in members if m != participant_id)
+
+
+async def disconnect(redis: Redis, consultation_id: str, participant_id: str) -> list[str]:
+    """Remove the participant; returns who is still there."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.srem(keys.call_members(consultation_id), participant_id)
+        pipe.smembers(keys.call_members(consultation_id))
+        _, members = await pipe.execute()
+    return sorted(members)
+
+
+async def members(redis: Redis, consultation_id: str) -> set[str]:
+    return set(await redis.smembers(keys.call_members(consultation_id)))
+
+
+_END = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'in_call' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'ended', 'ended_at', ARGV[1], 'billing_code', ARGV[2])
+redis.call('DEL', KEYS[2])
+return 1
+"""
+
+
+async def end(
+    redis: Redis, c: Consultation, continued_by_phone: bool = False
+) -> Consultation | None:
+    """End the call and settle its billing code, once. None if it was not in a call."""
+    parties = await redis.scard(keys.call_ever(c.id))
+    code = billing_code(parties, continued_by_phone)
+    ended_at = now()
+    ended = await redis.register_script(_END)(
+        keys=[keys.consultation(c.id), keys.call_members(c.id)], args=[ended_at, code]
+    )
+    if not ended:
+        return None
+    duration = int(ended_at - (c.started_at or ended_at))
+    await append_event(
+        redis,
+        "call.ended",
+        consultation_id=c.id,
+        clinic_id=c.clinic_id,
+        billing_code=code,
+        duration_seconds=duration,
+        parties=parties,
+    )
+    return replace(c, status=ENDED, ended_at=ended_at, billing_code=code)

@@ -1,0 +1,51 @@
+"""When a patient's join link works.
+
+A scheduled consultation's link opens 24 hours before the appointment (so the patient can
+test their line in advance) and closes 4 hours after its planned end. A drop-in
+consultation's link lives for 12 hours from creation. Revoked links and cancelled
+consultations never work again.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from server.store.consultations import CANCELLED, ENDED, Consultation
+
+OPENS_BEFORE = 24 * 3600
+CLOSES_AFTER_END = 4 * 3600
+DROP_IN_LIFETIME = 12 * 3600
+
+
+class LinkState(StrEnum):
+    OK = "ok"
+    UNKNOWN = "unknown"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    NOT_YET = "not_yet"
+    CANCELLED = "cancelled"
+    ENDED = "ended"
+
+
+def link_window(c: Consultation) -> tuple[float, float]:
+    if c.scheduled_start is None:
+        return c.created_at, c.created_at + DROP_IN_LIFETIME
+    end = c.scheduled_start + c.duration_minutes * 60
+    return c.scheduled_start - OPENS_BEFORE, end + CLOSES_AFTER_END
+
+
+def link_state(c: Consultation | None, link_hash: str, revoked: bool, at: float) -> LinkState:
+    if c is None:
+        return LinkState.UNKNOWN
+    if revoked or c.link_hash != link_hash:
+        return LinkState.REVOKED
+    if c.status == CANCELLED:
+        return LinkState.CANCELLED
+    if c.status == ENDED:
+        return LinkState.ENDED
+    opens, closes = link_window(c)
+    if at < opens:
+        return LinkState.NOT_YET
+    if at > closes:
+        return LinkState.EXPIRED
+    return LinkState.OK

@@ -1,0 +1,85 @@
+"""The demo clinic: created once, refreshed on every run.
+
+Secrets are stored only as hashes, so each run issues fresh ones for the same objects: a new
+GP password, a new LPS API key (the previous demo key is revoked) and a new patient link
+(the previous link is revoked). The clinic, GP, vendor and consultation are made only once;
+the consultation is replaced when it has ended or its link window has closed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from server.auth.tokens import token_hash
+from server.clock import now
+from server.consultations.linkrules import LinkState, link_state
+from server.settings import Settings
+from server.store import keys
+from server.store.clinics import create_clinic, get_clinic, issue_dropin_link
+from server.store.connection import Redis
+from server.store.consultations import SCHEDULED, create_consultation, get_consultation
+from server.store.links import issue_link
+from server.store.users import create_user, set_password
+from server.store.vendors import create_vendor, issue_api_key
+
+CLINIC_NAME = "Lægehuset Demo"
+CLINIC_YDERNUMMER = "099999"
+CLINIC_PHONE = "+45 70 20 30 40"
+GP_USERNAME = "demo-gp"
+ALL_DAY = {day: [("00:00", "24:00")] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+async def ensure_demo(redis: Redis, settings: Settings) -> dict[str, Any]:
+    state = await redis.hgetall(keys.demo())
+    clinic = await get_clinic(redis, state["clinic_id"]) if "clinic_id" in state else None
+    if clinic is None:
+        clinic = await create_clinic(
+            redis, CLINIC_NAME, CLINIC_YDERNUMMER, CLINIC_PHONE, dropin_hours=ALL_DAY
+        )
+        state["clinic_id"] = clinic.id
+
+    password = secrets.token_urlsafe(12)
+    if "gp_user_id" in state:
+        await set_password(redis, state["gp_user_id"], password)
+    else:
+        gp = await create_user(redis, GP_USERNAME, password, "Dr. Demo Hansen", "gp", clinic.id)
+        state["gp_user_id"] = gp.id
+
+    if "vendor_id" not in state:
+        state["vendor_id"] = (await create_vendor(redis, "Demo LPS", [clinic.id])).id
+    if "api_key_hash" in state:
+        await redis.delete(keys.api_key(state["api_key_hash"]))
+    api_key = await issue_api_key(redis, state["vendor_id"], label="demo")
+    state["api_key_hash"] = token_hash(api_key)
+
+    c = (
+        await get_consultation(redis, state["consultation_id"])
+        if "consultation_id" in state
+        else None
+    )
+    if c is None or link_state(c, c.link_hash, False, now()) is not LinkState.OK:
+        start = (int(now()) // 60 + 5) * 60
+        c = await create_consultation(
+            redis, clinic.id, SCHEDULED, scheduled_start=start, duration_minutes=15,
+            practitioner_id=state["gp_user_id"], patient_ref="demo-patient",
+        )  # fmt: skip
+        state["consultation_id"] = c.id
+    link, c = await issue_link(redis, c)
+    dropin = await issue_dropin_link(redis, clinic.id)
+    if "dropin_hash" in state:
+        await redis.delete(keys.dropin_link(state["dropin_hash"]))
+    state["dropin_hash"] = token_hash(dropin)
+
+    await redis.hset(keys.demo(), mapping=state)
+    base = settings.public_base_url
+    return {
+        "base_url": base,
+        "clinic_id": clinic.id,
+        "gp": {"username": GP_USERNAME, "password": password},
+        "api_key": api_key,
+        "consultation_id": c.id,
+        "patient_url": f"{base}/j/{link}",
+        "dropin_url": f"{base}/d/{dropin}",
+        "clinician_url": f"{base}/console",
+    }

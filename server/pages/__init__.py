@@ -1,0 +1,1 @@
+"""Pages people see: the patient's link, the GP's console, login, and error pages."""

@@ -1,0 +1,151 @@
+"""The patient's link: the join page, and the join call that seats them in the waiting room."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from server.appkeys import REDIS
+from server.auth.tokens import looks_like_token
+from server.auth.web import same_origin
+from server.clock import now
+from server.consultations.linkrules import LinkState
+from server.i18n import request_language
+from server.jsonerror import json_error
+from server.pages.render import error_page, format_time, render
+from server.store import keys
+from server.store.clinics import get_clinic, resolve_dropin_link
+from server.store.consultations import (
+    DROP_IN,
+    Consultation,
+    create_consultation,
+    update_consultation,
+)
+from server.store.links import issue_link, resolve_link
+from server.store.participants import create_participant, issue_resume_token
+from server.waitingroom.hours import is_open
+from server.waitingroom.names import NameProblem, clean_display_name
+
+TERMS_VERSION = "2026-11-1"
+
+_LINK_STATUS = {
+    LinkState.UNKNOWN: 404,
+    LinkState.REVOKED: 410,
+    LinkState.EXPIRED: 410,
+    LinkState.CANCELLED: 410,
+    LinkState.ENDED: 410,
+    LinkState.NOT_YET: 403,
+}
+
+
+async def join_page(request: web.Request) -> web.Response:
+    token = request.match_info["token"]
+    if not looks_like_token(token):
+        return error_page(request, 404, "link_unknown")
+    resolved = await resolve_link(request.app[REDIS], token)
+    c = resolved.consultation
+    if resolved.state is not LinkState.OK or c is None:
+        when = format_time(c.scheduled_start if c else None, request_language(request))
+        return error_page(
+            request, _LINK_STATUS[resolved.state], f"link_{resolved.state}", time=when
+        )
+    clinic = await get_clinic(request.app[REDIS], c.clinic_id)
+    return render(
+        request,
+        "patient.html",
+        mode="dropin" if c.kind == DROP_IN else "scheduled",
+        clinic=clinic,
+        appointment_time=format_time(c.scheduled_start, request_language(request)),
+        join_url=f"/j/{token}/join",
+    )
+
+
+async def _join_form(request: web.Request) -> tuple[str, str] | web.Response:
+    """Validate a join request body: the typed name and the accepted terms version."""
+    if not same_origin(request):
+        return json_error(403, "bad_origin", "cross-site request refused")
+    try:
+        body = await request.json()
+    except ValueError:
+        return json_error(400, "malformed", "the body must be JSON")
+    if not isinstance(body, dict):
+        return json_error(400, "malformed", "the body must be a JSON object")
+    try:
+        name = clean_display_name(body.get("name"))
+    except NameProblem as problem:
+        return json_error(400, problem.code, "the name cannot be used")
+    if body.get("accepted_terms") != TERMS_VERSION:
+        return json_error(
+            400, "terms_not_accepted", "accept the current terms", terms_version=TERMS_VERSION
+        )
+    return name, TERMS_VERSION
+
+
+async def _seat_patient(request: web.Request, c: Consultation, name: str) -> str:
+    """Give the consultation's patient seat to this browser and return its resume token."""
+    redis = request.app[REDIS]
+    if not c.patient_participant:
+        p = await create_participant(redis, c.id, "patient", name)
+        c = await update_consultation(redis, c, patient_participant=p.id)
+    await update_consultation(redis, c, patient_name=name)
+    await redis.hset(
+        keys.participant(c.patient_participant),
+        mapping={"terms_version": TERMS_VERSION, "terms_accepted_at": str(int(time.time()))},
+    )
+    return await issue_resume_token(redis, c.patient_participant, name)
+
+
+async def join(request: web.Request) -> web.Response:
+    token = request.match_info["token"]
+    form = await _join_form(request)
+    if isinstance(form, web.Response):
+        return form
+    name, _ = form
+    resolved = await resolve_link(request.app[REDIS], token) if looks_like_token(token) else None
+    if resolved is None or resolved.state is not LinkState.OK or resolved.consultation is None:
+        state = resolved.state if resolved else LinkState.UNKNOWN
+        return json_error(_LINK_STATUS[state], f"link_{state}", "this link does not work")
+    resume = await _seat_patient(request, resolved.consultation, name)
+    return web.json_response({"resume": resume, "terms_version": TERMS_VERSION})
+
+
+async def dropin_page(request: web.Request) -> web.Response:
+    token = request.match_info["token"]
+    redis = request.app[REDIS]
+    clinic_id = await resolve_dropin_link(redis, token) if looks_like_token(token) else None
+    clinic = await get_clinic(redis, clinic_id) if clinic_id else None
+    if clinic is None:
+        return error_page(request, 404, "link_unknown")
+    if not is_open(clinic.dropin_hours, now()):
+        return render(request, "closed.html", clinic=clinic)
+    return render(
+        request,
+        "patient.html",
+        mode="dropin",
+        clinic=clinic,
+        appointment_time="",
+        join_url=f"/d/{token}/join",
+    )
+
+
+async def dropin_join(request: web.Request) -> web.Response:
+    """A drop-in visitor gets a consultation of their own, with its own link to resume by."""
+    form = await _join_form(request)
+    if isinstance(form, web.Response):
+        return form
+    name, _ = form
+    token = request.match_info["token"]
+    redis = request.app[REDIS]
+    clinic_id = await resolve_dropin_link(redis, token) if looks_like_token(token) else None
+    clinic = await get_clinic(redis, clinic_id) if clinic_id else None
+    if clinic is None:
+        return json_error(404, "link_unknown", "this link does not work")
+    if not is_open(clinic.dropin_hours, now()):
+        return json_error(409, "clinic_closed", "the open video hour is closed", phone=clinic.phone)
+    c = await create_consultation(redis, clinic.id, DROP_IN, patient_name=name)
+    link, c = await issue_link(redis, c)
+    resume = await _seat_patient(request, c, name)
+    return web.json_response(
+        {"resume": resume, "link": f"/j/{link}", "terms_version": TERMS_VERSION}
+    )

@@ -1,0 +1,77 @@
+"""Rendering Jinja2 pages in the visitor's language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from server.appkeys import LOCALES, SETTINGS, TEMPLATES
+from server.clock import local
+from server.i18n import LANG_COOKIE, LANGUAGES, request_language
+
+
+class Templates:
+    def __init__(self, directory: Path) -> None:
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(directory),
+            autoescape=jinja2.select_autoescape(["html"]),
+            undefined=jinja2.StrictUndefined,
+        )
+
+
+def format_time(ts: float | None, lang: str) -> str:
+    if ts is None:
+        return ""
+    at = local(ts)
+    if lang == "da":
+        return at.strftime("%d.%m.%Y kl. %H.%M")
+    return at.strftime("%d %b %Y, %H:%M")
+
+
+def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
+    app = request.app
+    lang = request_language(request)
+    locales = app[LOCALES]
+
+    def t(key: str, **values: object) -> str:
+        return locales.translate(lang, key, **values)
+
+    other = next(code for code in LANGUAGES if code != lang)
+    body = (
+        app[TEMPLATES]
+        .env.get_template(template)
+        .render(
+            t=t,
+            lang=lang,
+            other_lang=other,
+            other_lang_url=request.rel_url.update_query(lang=other),
+            strings=locales.strings[lang],
+            **context,
+        )
+    )
+    response = web.Response(text=body, status=status, content_type="text/html")
+    if request.query.get("lang") in LANGUAGES:
+        response.set_cookie(
+            LANG_COOKIE,
+            lang,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            secure=app[SETTINGS].secure_cookies,
+        )
+    return response
+
+
+def error_page(request: web.Request, status: int, code: str, **values: object) -> web.Response:
+    locales = request.app[LOCALES]
+    lang = request_language(request)
+    return render(
+        request,
+        "error.html",
+        status=status,
+        code=code,
+        title=locales.translate(lang, f"error.{code}_title"),
+        text=locales.translate(lang, f"error.{code}_text", **values),
+    )

@@ -1,0 +1,74 @@
+"""Headers every response carries, and error pages or JSON bodies instead of stack traces."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from server.jsonerror import json_error
+from server.pages.render import error_page
+
+log = logging.getLogger(__name__)
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "media-src 'self' blob: mediastream:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    # Join links carry a secret token: never leak it to another site through Referer.
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(self), microphone=(self), display-capture=(self)",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+_JSON_PREFIXES = ("/api/", "/ws", "/healthz")
+
+
+def _wants_json(request: web.Request) -> bool:
+    return request.path.startswith(_JSON_PREFIXES) or request.method != "GET"
+
+
+@web.middleware
+async def security_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            _apply_headers(exc)
+            raise
+        response = _error_response(request, exc.status, exc.reason)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        response = _error_response(request, 500, "Internal Server Error")
+    _apply_headers(response)
+    return response
+
+
+def _error_response(request: web.Request, status: int, reason: str) -> web.Response:
+    if _wants_json(request):
+        code = {404: "not_found", 405: "method_not_allowed", 403: "forbidden"}.get(status, "error")
+        return json_error(status, code if status < 500 else "internal", reason)
+    return error_page(request, status, "not_found" if status == 404 else "server")
+
+
+def _apply_headers(response: web.StreamResponse) -> None:
+    if response.prepared:  # a WebSocket: its headers are long sent
+        return
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)

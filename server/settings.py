@@ -1,0 +1,71 @@
+"""Runtime settings: one frozen dataclass, read from the environment and overridden by CLI flags."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("var")
+    redis_url: str | None = None
+    base_url: str | None = None
+    instance_id: str = field(default_factory=lambda: secrets.token_hex(4))
+    web_dir: Path = REPO_ROOT / "web"
+    # ICE: no STUN/TURN by default, so nothing reaches outside the machine unless configured.
+    stun_urls: tuple[str, ...] = ()
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str | None = None
+    turn_ttl_seconds: int = 3600
+    secure_cookies: bool = True
+    session_ttl_seconds: int = 12 * 3600
+    # A waiting patient whose browser has been silent this long has left the queue.
+    presence_grace_seconds: int = 60
+
+    @property
+    def public_base_url(self) -> str:
+        return self.base_url or f"http://{self.host}:{self.port}"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
+        env = dict(os.environ if env is None else env)
+        values: dict[str, object] = {}
+        if "ALMENVIDEO_HOST" in env:
+            values["host"] = env["ALMENVIDEO_HOST"]
+        if "ALMENVIDEO_PORT" in env:
+            values["port"] = int(env["ALMENVIDEO_PORT"])
+        if "ALMENVIDEO_DATA_DIR" in env:
+            values["data_dir"] = Path(env["ALMENVIDEO_DATA_DIR"])
+        if env.get("REDIS_URL"):
+            values["redis_url"] = env["REDIS_URL"]
+        if env.get("ALMENVIDEO_BASE_URL"):
+            values["base_url"] = env["ALMENVIDEO_BASE_URL"].rstrip("/")
+        if env.get("ALMENVIDEO_INSTANCE_ID"):
+            values["instance_id"] = env["ALMENVIDEO_INSTANCE_ID"]
+        values["stun_urls"] = _split(env.get("ALMENVIDEO_STUN_URLS"))
+        values["turn_urls"] = _split(env.get("ALMENVIDEO_TURN_URLS"))
+        if env.get("ALMENVIDEO_TURN_SECRET"):
+            values["turn_secret"] = env["ALMENVIDEO_TURN_SECRET"]
+        if env.get("ALMENVIDEO_TURN_TTL"):
+            values["turn_ttl_seconds"] = int(env["ALMENVIDEO_TURN_TTL"])
+        if "ALMENVIDEO_SECURE_COOKIES" in env:
+            values["secure_cookies"] = env["ALMENVIDEO_SECURE_COOKIES"].lower() not in (
+                "0",
+                "false",
+            )
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]

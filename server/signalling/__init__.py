@@ -1,0 +1,1 @@
+"""WebSocket signalling: message schemas, routing between instances, the per-socket session."""

@@ -1,0 +1,277 @@
+"""Signalling protocol v1: every message a browser and the server exchange, as schemas.
+
+One JSON object per WebSocket text frame, each with `"v": 1` and a `type`. The same models
+validate input and generate the protocol document (`almenvideo schema signalling`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+VERSION = 1
+
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Token = Annotated[str, Field(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    v: Literal[1] = VERSION
+    ref: Annotated[str, Field(max_length=64)] | None = None  # echoed in an error reply
+
+
+# ---- browser -> server ----------------------------------------------------------------------
+
+
+class Hello(_Message):
+    """First message on every socket. Patients present their link and resume token;
+    professionals are known by their session cookie and send neither."""
+
+    type: Literal["hello"]
+    link: Token | None = None
+    resume: Token | None = None
+
+
+class Admit(_Message):
+    """GP: admit one waiting patient into a call with this socket."""
+
+    type: Literal["admit"]
+    consultation_id: Id
+
+
+class Rejoin(_Message):
+    """GP: take this socket back into a call they are already holding (after a reload)."""
+
+    type: Literal["rejoin"]
+    consultation_id: Id
+
+
+class SessionDescription(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["offer", "answer"]
+    sdp: Annotated[str, Field(max_length=60_000)]
+
+
+class IceCandidate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    candidate: Annotated[str, Field(max_length=2_000)]
+    sdpMid: Annotated[str, Field(max_length=64)] | None = None
+    sdpMLineIndex: Annotated[int, Field(ge=0, le=64)] | None = None
+    usernameFragment: Annotated[str, Field(max_length=256)] | None = None
+
+
+class Signal(_Message):
+    """Relay a description or an ICE candidate to another participant in the same call."""
+
+    type: Literal["signal"]
+    to: Id
+    description: SessionDescription | None = None
+    candidate: IceCandidate | None = None
+
+
+class MediaState(_Message):
+    """Tell the others in the call that this side muted or turned its camera off."""
+
+    type: Literal["media.state"]
+    audio: bool
+    video: bool
+
+
+class Leave(_Message):
+    """Patient: leave the waiting room or the call."""
+
+    type: Literal["leave"]
+
+
+class End(_Message):
+    """GP: end the consultation for everyone."""
+
+    type: Literal["end"]
+    consultation_id: Id
+    continued_by_phone: bool = False
+
+
+ClientMessage = Annotated[
+    Hello | Admit | Rejoin | Signal | MediaState | Leave | End, Field(discriminator="type")
+]
+CLIENT_TYPES = frozenset({"hello", "admit", "rejoin", "signal", "media.state", "leave", "end"})
+_client_adapter: TypeAdapter[Any] = TypeAdapter(ClientMessage)
+
+
+# ---- server -> browser ----------------------------------------------------------------------
+
+
+class Error(_Message):
+    """A message could not be honoured. The connection stays open."""
+
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+
+
+class Welcome(_Message):
+    type: Literal["welcome"] = "welcome"
+    role: Literal["patient", "gp"]
+    connection_id: str
+    participant_id: str | None = None
+    state: Literal["waiting", "in_call", "ended", "idle"]
+    active_call: str | None = None  # GP: a call this user holds and can rejoin
+
+
+class QueueEntry(BaseModel):
+    consultation_id: str
+    patient_name: str
+    kind: Literal["scheduled", "drop_in"]
+    scheduled_start: float | None
+    waiting_since: float | None
+    connected: bool
+
+
+class DayEntry(BaseModel):
+    consultation_id: str
+    patient_name: str
+    kind: Literal["scheduled", "drop_in"]
+    scheduled_start: float | None
+    status: str
+    billing_code: str
+
+
+class ClinicState(_Message):
+    """GP: the clinic's waiting queue and today's consultations, sent on every change."""
+
+    type: Literal["clinic.state"] = "clinic.state"
+    waiting: list[QueueEntry]
+    today: list[DayEntry]
+    server_time: float
+
+
+class Waiting(_Message):
+    """Patient: your place in the queue."""
+
+    type: Literal["waiting"] = "waiting"
+    position: int
+    total: int
+
+
+class Peer(BaseModel):
+    participant_id: str
+    role: str
+    display_name: str
+
+
+class CallJoined(_Message):
+    """You are in the call. Open a peer connection to each peer listed."""
+
+    type: Literal["call.joined"] = "call.joined"
+    consultation_id: str
+    participant_id: str
+    peers: list[Peer]
+    ice_servers: list[dict[str, Any]]
+
+
+class PeerJoined(_Message):
+    """Someone (re)connected in your call: replace any peer connection you had with them."""
+
+    type: Literal["peer.joined"] = "peer.joined"
+    peer: Peer
+
+
+class PeerLeft(_Message):
+    type: Literal["peer.left"] = "peer.left"
+    participant_id: str
+    reason: str
+
+
+class RelayedSignal(_Message):
+    type: Literal["signal"] = "signal"
+    from_: str = Field(serialization_alias="from")
+    description: SessionDescription | None = None
+    candidate: IceCandidate | None = None
+
+
+class PeerMediaState(_Message):
+    type: Literal["media.state"] = "media.state"
+    participant_id: str
+    audio: bool
+    video: bool
+
+
+class Left(_Message):
+    """Patient: you have left; nothing more will arrive."""
+
+    type: Literal["left"] = "left"
+
+
+class CallEnded(_Message):
+    type: Literal["call.ended"] = "call.ended"
+    consultation_id: str
+    billing_code: str
+
+
+class Superseded(_Message):
+    """This tab was replaced by a newer one for the same participant; it will be closed."""
+
+    type: Literal["superseded"] = "superseded"
+
+
+ServerMessage = (
+    Error
+    | Welcome
+    | ClinicState
+    | Waiting
+    | CallJoined
+    | PeerJoined
+    | PeerLeft
+    | RelayedSignal
+    | PeerMediaState
+    | Left
+    | CallEnded
+    | Superseded
+)
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, message: str, ref: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.ref = ref
+
+
+def parse_client_message(raw: str) -> Any:
+    """Parse one frame, or raise ProtocolError with a stable code."""
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ProtocolError("malformed", "not JSON") from exc
+    if not isinstance(data, dict):
+        raise ProtocolError("malformed", "a message is a JSON object")
+    ref = data.get("ref") if isinstance(data.get("ref"), str) else None
+    if data.get("v") != VERSION:
+        raise ProtocolError("unsupported_version", f"this server speaks v{VERSION}", ref)
+    if data.get("type") not in CLIENT_TYPES:
+        raise ProtocolError("unknown_type", "unknown message type", ref)
+    try:
+        return _client_adapter.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"][1:])
+        raise ProtocolError("invalid_message", f"{where}: {first['msg']}", ref) from exc
+
+
+def dump(message: BaseModel) -> dict[str, Any]:
+    return message.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def json_schema() -> dict[str, Any]:
+    """The protocol as one JSON Schema document: client and server messages."""
+    server_adapter: TypeAdapter[Any] = TypeAdapter(ServerMessage)
+    return {
+        "title": "almenvideo signalling protocol",
+        "version": VERSION,
+        "client_to_server": _client_adapter.json_schema(),
+        "server_to_client": server_adapter.json_schema(mode="serialization"),
+    }

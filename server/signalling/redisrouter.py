@@ -1,0 +1,71 @@
+"""Router over Redis pub/sub: one subscriber connection per instance, fanned out locally.
+
+Redis delivers a channel's messages in publish order, and a socket publishes one message
+after the other, so each sender's messages arrive in the order it sent them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from typing import Any
+
+from server.signalling.router import Listener
+from server.store.connection import Redis
+
+log = logging.getLogger(__name__)
+
+
+class RedisRouter:
+    def __init__(self, redis: Redis, instance_channel: str) -> None:
+        self._redis = redis
+        self._pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        self._listeners: dict[str, set[Listener]] = defaultdict(set)
+        self._instance_channel = instance_channel
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        # Always subscribed to something, so the reader never sees an idle pub/sub.
+        await self._pubsub.subscribe(self._instance_channel)
+
+    async def stop(self) -> None:
+        await self._pubsub.aclose()
+
+    async def subscribe(self, channel: str, listener: Listener) -> None:
+        async with self._lock:
+            first = not self._listeners[channel]
+            self._listeners[channel].add(listener)
+            if first:
+                await self._pubsub.subscribe(channel)
+
+    async def unsubscribe(self, channel: str, listener: Listener) -> None:
+        async with self._lock:
+            listeners = self._listeners.get(channel)
+            if not listeners:
+                return
+            listeners.discard(listener)
+            if not listeners:
+                del self._listeners[channel]
+                await self._pubsub.unsubscribe(channel)
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        await self._redis.publish(channel, json.dumps(message, separators=(",", ":")))
+
+    async def run(self) -> None:
+        while True:
+            try:
+                item = await self._pubsub.get_message(timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("pub/sub read failed; retrying")
+                await asyncio.sleep(0.5)
+                continue
+            if item is None or item.get("type") != "message":
+                continue
+            channel = item["channel"]
+            message = json.loads(item["data"])
+            for listener in list(self._listeners.get(channel, ())):
+                listener.deliver(message)

@@ -1,0 +1,1 @@
+"""Redis: the one place for shared state. Key names live in `keys`."""

@@ -1,0 +1,129 @@
+"""Consultation aggregate: one booked or drop-in video contact between a clinic and a patient."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+from server.auth.tokens import new_id
+from server.clock import local_day, now
+from server.store import keys
+from server.store.connection import Redis
+
+SCHEDULED = "scheduled"
+DROP_IN = "drop_in"
+
+BOOKED = "booked"
+WAITING = "waiting"
+IN_CALL = "in_call"
+ENDED = "ended"
+CANCELLED = "cancelled"
+
+# Keep consultation records for the day's list and audits, then let Redis drop them.
+RETENTION_SECONDS = 14 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Consultation:
+    id: str
+    clinic_id: str
+    kind: str
+    status: str
+    created_at: float
+    scheduled_start: float | None = None
+    duration_minutes: int = 15
+    practitioner_id: str = ""
+    patient_ref: str = ""  # pseudonymous reference from the LPS; never a CPR number
+    patient_name: str = ""  # what the patient typed
+    link_hash: str = ""
+    patient_participant: str = ""
+    gp_participant: str = ""
+    waiting_since: float | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    billing_code: str = ""
+
+    @property
+    def queue_score(self) -> float:
+        """Scheduled patients queue by appointment time, drop-ins by arrival."""
+        if self.scheduled_start is not None:
+            return self.scheduled_start
+        return self.waiting_since if self.waiting_since is not None else self.created_at
+
+    @property
+    def day(self) -> str:
+        return local_day(
+            self.scheduled_start if self.scheduled_start is not None else self.created_at
+        )
+
+    def to_hash(self) -> dict[str, str]:
+        return {k: "" if v is None else str(v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_hash(cls, h: dict[str, str]) -> Consultation:
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = h.get(f.name, "")
+            if f.type in ("float | None",):
+                values[f.name] = float(raw) if raw else None
+            elif f.type == "float":
+                values[f.name] = float(raw)
+            elif f.type == "int":
+                values[f.name] = int(raw)
+            else:
+                values[f.name] = raw
+        return cls(**values)  # type: ignore[arg-type]
+
+
+async def create_consultation(
+    redis: Redis,
+    clinic_id: str,
+    kind: str,
+    scheduled_start: float | None = None,
+    duration_minutes: int = 15,
+    practitioner_id: str = "",
+    patient_ref: str = "",
+    patient_name: str = "",
+) -> Consultation:
+    c = Consultation(
+        id=new_id(),
+        clinic_id=clinic_id,
+        kind=kind,
+        status=BOOKED,
+        created_at=now(),
+        scheduled_start=scheduled_start,
+        duration_minutes=duration_minutes,
+        practitioner_id=practitioner_id,
+        patient_ref=patient_ref,
+        patient_name=patient_name,
+    )
+    key = keys.consultation(c.id)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hset(key, mapping=c.to_hash())
+        pipe.expire(key, RETENTION_SECONDS)
+        pipe.zadd(keys.clinic_day(clinic_id, c.day), {c.id: c.queue_score})
+        pipe.expire(keys.clinic_day(clinic_id, c.day), RETENTION_SECONDS)
+        await pipe.execute()
+    return c
+
+
+async def get_consultation(redis: Redis, consultation_id: str) -> Consultation | None:
+    h = await redis.hgetall(keys.consultation(consultation_id))
+    return Consultation.from_hash(h) if h else None
+
+
+async def update_consultation(redis: Redis, c: Consultation, **changes: object) -> Consultation:
+    updated = replace(c, **changes)  # type: ignore[arg-type]
+    mapping = {k: v for k, v in updated.to_hash().items() if k in changes}
+    await redis.hset(keys.consultation(c.id), mapping=mapping)
+    return updated
+
+
+async def consultations_on_day(redis: Redis, clinic_id: str, day: str) -> list[Consultation]:
+    ids = await redis.zrange(keys.clinic_day(clinic_id, day), 0, -1)
+    if not ids:
+        return []
+    async with redis.pipeline(transaction=False) as pipe:
+        for cid in ids:
+            pipe.hgetall(keys.consultation(cid))
+        rows = await pipe.execute()
+    return [Consultation.from_hash(h) for h in rows if h]

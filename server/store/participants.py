@@ -1,0 +1,68 @@
+"""Participants: a person's seat in one consultation (patient, GP, later others).
+
+A participant outlives browser tabs: each new socket for it takes the seat over, and the
+seat's `connection` field names the socket that holds it now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from server.auth.tokens import new_id, new_token, token_hash
+from server.store import keys
+from server.store.connection import Redis
+from server.store.consultations import RETENTION_SECONDS
+
+
+@dataclass(frozen=True)
+class Participant:
+    id: str
+    consultation_id: str
+    role: str  # patient | gp
+    display_name: str
+    user_id: str = ""
+    resume_hash: str = ""
+    connection: str = ""
+
+
+async def create_participant(
+    redis: Redis, consultation_id: str, role: str, display_name: str, user_id: str = ""
+) -> Participant:
+    p = Participant(new_id(), consultation_id, role, display_name, user_id)
+    await redis.hset(keys.participant(p.id), mapping=asdict(p))
+    await redis.expire(keys.participant(p.id), RETENTION_SECONDS)
+    return p
+
+
+async def get_participant(redis: Redis, participant_id: str) -> Participant | None:
+    h = await redis.hgetall(keys.participant(participant_id))
+    return Participant(**h) if h else None
+
+
+async def issue_resume_token(redis: Redis, participant_id: str, display_name: str) -> str:
+    """A new resume token replaces the old one: only the newest joiner can resume."""
+    token = new_token()
+    await redis.hset(
+        keys.participant(participant_id),
+        mapping={"resume_hash": token_hash(token), "display_name": display_name},
+    )
+    return token
+
+
+async def claim_seat(redis: Redis, participant_id: str, connection_id: str) -> None:
+    await redis.hset(keys.participant(participant_id), "connection", connection_id)
+
+
+_RELEASE = """
+if redis.call('HGET', KEYS[1], 'connection') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'connection', '')
+  return 1
+end
+return 0
+"""
+
+
+async def release_seat(redis: Redis, participant_id: str, connection_id: str) -> bool:
+    """Release the seat if this connection still holds it (a newer tab may have taken it)."""
+    script = redis.register_script(_RELEASE)
+    return bool(await script(keys=[keys.participant(participant_id)], args=[connection_id]))

@@ -1,0 +1,1 @@
+"""The clinic's virtual waiting room: queue order, entering, leaving, admitting, presence."""
