@@ -65,6 +65,10 @@ async def sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
+async def favicon(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(request.app[SETTINGS].web_dir / "static" / "icons" / "favicon.svg")
+
+
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[security_middleware], client_max_size=256 * 1024)
     app[SETTINGS] = settings
@@ -82,5 +86,6 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_post("/j/{token}/join", patient.join)
     app.router.add_get("/d/{token}", patient.dropin_page)
     app.router.add_post("/d/{token}/join", patient.dropin_join)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_static("/static", settings.web_dir / "static", append_version=False)
     return app

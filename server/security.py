@@ -32,7 +32,8 @@ HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
     # Join links carry a secret token: never leak it to another site through Referer.
-    "Referrer-Policy": "no-referrer",
+    # ("no-referrer" would also make browsers send `Origin: null` on our own form posts.)
+    "Referrer-Policy": "same-origin",
     "Permissions-Policy": "camera=(self), microphone=(self), display-capture=(self)",
     "Cross-Origin-Opener-Policy": "same-origin",
 }

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from aiohttp import web
 
 from server.appkeys import REDIS
@@ -14,7 +12,6 @@ from server.consultations.linkrules import LinkState
 from server.i18n import request_language
 from server.jsonerror import json_error
 from server.pages.render import error_page, format_time, render
-from server.store import keys
 from server.store.clinics import get_clinic, resolve_dropin_link
 from server.store.consultations import (
     DROP_IN,
@@ -58,6 +55,7 @@ async def join_page(request: web.Request) -> web.Response:
         clinic=clinic,
         appointment_time=format_time(c.scheduled_start, request_language(request)),
         join_url=f"/j/{token}/join",
+        terms_version=TERMS_VERSION,
     )
 
 
@@ -89,11 +87,7 @@ async def _seat_patient(request: web.Request, c: Consultation, name: str) -> str
         p = await create_participant(redis, c.id, "patient", name)
         c = await update_consultation(redis, c, patient_participant=p.id)
     await update_consultation(redis, c, patient_name=name)
-    await redis.hset(
-        keys.participant(c.patient_participant),
-        mapping={"terms_version": TERMS_VERSION, "terms_accepted_at": str(int(time.time()))},
-    )
-    return await issue_resume_token(redis, c.patient_participant, name)
+    return await issue_resume_token(redis, c.patient_participant, name, TERMS_VERSION)
 
 
 async def join(request: web.Request) -> web.Response:
@@ -126,6 +120,7 @@ async def dropin_page(request: web.Request) -> web.Response:
         clinic=clinic,
         appointment_time="",
         join_url=f"/d/{token}/join",
+        terms_version=TERMS_VERSION,
     )
 
 

@@ -249,10 +249,11 @@ def parse_client_message(raw: str) -> Any:
         raise ProtocolError("malformed", "not JSON") from exc
     if not isinstance(data, dict):
         raise ProtocolError("malformed", "a message is a JSON object")
-    ref = data.get("ref") if isinstance(data.get("ref"), str) else None
+    ref = data.get("ref")
+    ref = ref if isinstance(ref, str) and len(ref) <= 64 else None  # fits the Error reply
     if data.get("v") != VERSION:
         raise ProtocolError("unsupported_version", f"this server speaks v{VERSION}", ref)
-    if data.get("type") not in CLIENT_TYPES:
+    if not isinstance(data.get("type"), str) or data["type"] not in CLIENT_TYPES:
         raise ProtocolError("unknown_type", "unknown message type", ref)
     try:
         return _client_adapter.validate_python(data)

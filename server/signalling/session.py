@@ -120,6 +120,9 @@ class SignallingSession:
                 await self._dispatch(msg)
         except m.ProtocolError as exc:
             self.error(exc.code, exc.message, exc.ref)
+        except Exception:
+            log.exception("signalling message failed")
+            self.error("internal", "the server could not handle that message")
 
     async def _run_controls(self) -> None:
         while True:

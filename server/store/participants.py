@@ -6,6 +6,7 @@ seat's `connection` field names the socket that holds it now.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 
 from server.auth.tokens import new_id, new_token, token_hash
@@ -23,6 +24,8 @@ class Participant:
     user_id: str = ""
     resume_hash: str = ""
     connection: str = ""
+    terms_version: str = ""  # the video terms the patient accepted, and when (unix s)
+    terms_accepted_at: str = ""
 
 
 async def create_participant(
@@ -39,12 +42,20 @@ async def get_participant(redis: Redis, participant_id: str) -> Participant | No
     return Participant(**h) if h else None
 
 
-async def issue_resume_token(redis: Redis, participant_id: str, display_name: str) -> str:
-    """A new resume token replaces the old one: only the newest joiner can resume."""
+async def issue_resume_token(
+    redis: Redis, participant_id: str, display_name: str, terms_version: str
+) -> str:
+    """Record the joiner's name and accepted terms. The new resume token replaces the old
+    one: only the newest joiner can resume."""
     token = new_token()
     await redis.hset(
         keys.participant(participant_id),
-        mapping={"resume_hash": token_hash(token), "display_name": display_name},
+        mapping={
+            "resume_hash": token_hash(token),
+            "display_name": display_name,
+            "terms_version": terms_version,
+            "terms_accepted_at": str(int(time.time())),
+        },
     )
     return token
 

@@ -1,0 +1,103 @@
+"""Driving real Chromium (Debian's package) through Playwright, as a patient and as a GP."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Any
+
+from playwright.async_api import Browser, BrowserContext, Page, Playwright
+
+# Flags from DESIGN.md; without the background-networking ones Chromium tries to reach the
+# internet and stalls. Permission prompts are not auto-accepted: each context grants them,
+# so a test can also see what a patient who refuses sees.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--use-fake-device-for-media-stream",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+def chromium_path() -> str:
+    path = (
+        os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    )
+    if not path:
+        raise RuntimeError("Chromium is missing: run ./scripts/test, which installs it")
+    return path
+
+
+async def launch(playwright: Playwright) -> Browser:
+    return await playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+
+
+async def media_context(browser: Browser, base_url: str) -> BrowserContext:
+    context = await browser.new_context()
+    await context.grant_permissions(["camera", "microphone"], origin=base_url)
+    return context
+
+
+async def gp_login(page: Page, base_url: str, username: str, password: str) -> None:
+    await page.goto(f"{base_url}/login")
+    await page.get_by_test_id("username").fill(username)
+    await page.get_by_test_id("password").fill(password)
+    await page.get_by_test_id("login").click()
+    await page.wait_for_url(f"{base_url}/console")
+
+
+async def patient_join(page: Page, url: str, name: str) -> None:
+    await page.goto(url)
+    await page.get_by_test_id("name").fill(name)
+    await page.get_by_test_id("accept-terms").check()
+    await page.get_by_test_id("join").click()
+
+
+REMOTE_MEDIA_JS = """
+async (seconds) => {
+  const video = document.querySelector('[data-testid="remote-video"]');
+  if (!video || !video.srcObject) return null;
+  const framesBefore = video.getVideoPlaybackQuality().totalVideoFrames;
+  const context = new AudioContext();
+  await context.resume();
+  const source = context.createMediaStreamSource(video.srcObject);
+  const analyser = context.createAnalyser();
+  analyser.fftSize = 2048;
+  source.connect(analyser);
+  const samples = new Float32Array(analyser.fftSize);
+  let audioPeak = 0;
+  const end = performance.now() + seconds * 1000;
+  while (performance.now() < end) {
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    analyser.getFloatTimeDomainData(samples);
+    for (const sample of samples) audioPeak = Math.max(audioPeak, Math.abs(sample));
+  }
+  await context.close();
+  return {
+    width: video.videoWidth,
+    height: video.videoHeight,
+    framesBefore,
+    framesAfter: video.getVideoPlaybackQuality().totalVideoFrames,
+    audioPeak,
+  };
+}
+"""
+
+
+async def remote_media(page: Page, seconds: float = 1.5) -> dict[str, Any]:
+    """What actually arrived from the other side: video size, frames decoded over a window,
+    and the loudest inbound audio sample in it."""
+    await page.wait_for_function(
+        """() => { const v = document.querySelector('[data-testid="remote-video"]');
+                   return v && v.videoWidth > 0; }""",
+        timeout=20_000,
+    )
+    result = await page.evaluate(REMOTE_MEDIA_JS, seconds)
+    assert result is not None
+    return dict(result)

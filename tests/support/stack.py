@@ -1,0 +1,109 @@
+"""A real deployment on this machine: one redis-server and N `almenvideo serve` processes.
+
+Used by the browser tests and by the benchmarks, so both measure the product as it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from server.store.consultations import SCHEDULED, create_consultation
+from server.store.links import issue_link
+from tests.support.redisserver import RedisServer, free_port
+
+
+class Stack:
+    def __init__(self, directory: Path, instances: int = 1) -> None:
+        self.directory = directory
+        self.redis = RedisServer(directory)
+        self.instances = instances
+        self.urls: list[str] = []
+        self._processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> None:
+        self.redis.start()
+        for index in range(self.instances):
+            port = free_port()
+            env = {
+                **os.environ,
+                "REDIS_URL": self.redis.url,
+                "ALMENVIDEO_INSTANCE_ID": f"instance-{index}",
+            }
+            log = (self.directory / f"server-{index}.log").open("wb")
+            self._processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+            self.urls.append(f"http://127.0.0.1:{port}")
+        for url in self.urls:
+            _wait_healthy(url)
+
+    def stop(self) -> None:
+        for process in self._processes:
+            process.terminate()
+        for process in self._processes:
+            process.wait(timeout=10)
+        self._processes.clear()
+        self.redis.stop()
+
+    def demo(self, base_url: str) -> dict[str, Any]:
+        """Run the real `almenvideo demo-setup --json` against this stack's Redis."""
+        out = subprocess.run(
+            [sys.executable, "-m", "server.cli", "demo-setup", "--json",
+             "--redis-url", self.redis.url, "--base-url", base_url],
+            check=True,
+            capture_output=True,
+            text=True,
+        )  # fmt: skip
+        return dict(json.loads(out.stdout))
+
+    async def new_patient_url(self, base_url: str, clinic_id: str, starts_in: int = 300) -> str:
+        """Another consultation for the clinic, scheduled shortly, and its patient link."""
+        client = aioredis.from_url(self.redis.url, decode_responses=True)
+        try:
+            start = time.time() + starts_in
+            c = await create_consultation(client, clinic_id, SCHEDULED, scheduled_start=start)
+            token, _ = await issue_link(client, c)
+        finally:
+            await client.aclose()
+        return f"{base_url}/j/{token}"
+
+    def logs(self) -> str:
+        return "\n".join(
+            path.read_text(errors="replace") for path in sorted(self.directory.glob("server-*.log"))
+        )
+
+
+def _wait_healthy(url: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not become healthy")
+
+
+async def wait_for(predicate: Any, seconds: float = 10, interval: float = 0.05) -> Any:
+    deadline = time.monotonic() + seconds
+    while True:
+        value = await predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        await asyncio.sleep(interval)

@@ -1,0 +1,193 @@
+// The patient's page: name and terms, device check, waiting room, call, end.
+// A reload or a second tab resumes the same seat with the resume token kept in localStorage.
+
+import { CallStage } from "./call.js";
+import { fillSelect, levelMeter, listDevices, openMedia } from "./devices.js";
+import { Signalling } from "./signalling.js";
+import { t } from "./strings.js";
+
+const root = document.getElementById("patient");
+const termsVersion = root.dataset.termsVersion;
+const $ = (id) => document.getElementById(id);
+const steps = ["step-prejoin", "step-waiting", "call", "step-end"];
+
+const state = {
+  joinUrl: root.dataset.joinUrl,
+  stream: null,
+  stopMeter: () => {},
+  choice: JSON.parse(localStorage.getItem("almenvideo.devices") || "{}"),
+  signalling: null,
+  stage: null,
+};
+
+const resumeKey = () => `almenvideo.resume:${location.pathname}`;
+const linkToken = () => location.pathname.split("/")[2];
+
+function show(step) {
+  for (const id of steps) $(id).hidden = id !== step;
+}
+
+function showEnd(titleKey, textKey, canContinue = false) {
+  state.stage?.close();
+  $("end-title").textContent = t(titleKey);
+  $("end-text").textContent = t(textKey);
+  $("continue-here").hidden = !canContinue;
+  show("step-end");
+}
+
+// ---- devices -----------------------------------------------------------------------------
+
+async function startMedia() {
+  state.stopMeter();
+  for (const track of state.stream?.getTracks() ?? []) track.stop();
+  state.stream = null;
+  $("media-problem").hidden = true;
+  try {
+    state.stream = await openMedia(state.choice);
+  } catch (error) {
+    $("media-problem-title").textContent = t(`media.${error.kind}_title`);
+    $("media-problem-text").textContent = t(`media.${error.kind}_text`);
+    $("media-problem").hidden = false;
+    return null;
+  }
+  $("preview").srcObject = state.stream;
+  state.stopMeter = levelMeter(state.stream, (level) => {
+    $("mic-meter-bar").style.width = `${level}%`;
+    $("mic-meter").setAttribute("aria-valuenow", String(level));
+  });
+  await showDevices();
+  return state.stream;
+}
+
+async function showDevices() {
+  const { cameras, mics, speakers } = await listDevices();
+  const active = (kind) => state.stream?.[kind]()[0]?.getSettings().deviceId ?? "";
+  fillSelect($("camera-select"), cameras, active("getVideoTracks"), t("patient.camera"));
+  fillSelect($("mic-select"), mics, active("getAudioTracks"), t("patient.microphone"));
+  const canChooseSpeaker = "setSinkId" in HTMLMediaElement.prototype && speakers.length > 0;
+  $("speaker-field").hidden = !canChooseSpeaker;
+  if (canChooseSpeaker) fillSelect($("speaker-select"), speakers, state.choice.speakerId, t("patient.speaker"));
+}
+
+function rememberChoice() {
+  state.choice = {
+    cameraId: $("camera-select").value,
+    micId: $("mic-select").value,
+    speakerId: $("speaker-select").value,
+  };
+  localStorage.setItem("almenvideo.devices", JSON.stringify(state.choice));
+}
+
+for (const id of ["camera-select", "mic-select"]) {
+  $(id).addEventListener("change", () => {
+    rememberChoice();
+    startMedia();
+  });
+}
+$("speaker-select").addEventListener("change", rememberChoice);
+$("media-retry").addEventListener("click", () => startMedia());
+
+// ---- joining ------------------------------------------------------------------------------
+
+function problem(key) {
+  $("join-problem").textContent = t(key);
+  $("join-problem").hidden = !key;
+}
+
+$("join-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const name = $("patient-name").value.trim();
+  if (!name) return problem("patient.need_name");
+  if (!$("accept-terms").checked) return problem("patient.need_terms");
+  problem("");
+  const response = await fetch(state.joinUrl, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name, accepted_terms: termsVersion }),
+  });
+  const body = await response.json();
+  if (!response.ok) {
+    if (body.code?.startsWith("link_") || body.code === "clinic_closed") return location.reload();
+    $("join-problem").textContent = body.detail;
+    $("join-problem").hidden = false;
+    return;
+  }
+  if (body.link) history.replaceState(null, "", body.link); // a drop-in visit has its own link now
+  localStorage.setItem(resumeKey(), body.resume);
+  connect();
+});
+
+// ---- waiting room and call -------------------------------------------------------------------
+
+function connect() {
+  show("step-waiting");
+  $("queue-position").textContent = t("patient.connecting");
+  const signalling = new Signalling(() => ({ link: linkToken(), resume: localStorage.getItem(resumeKey()) }));
+  state.signalling = signalling;
+  state.stage = new CallStage({
+    signalling,
+    getLocalStream: async () => state.stream ?? (await startMedia()),
+    onHangup: () => signalling.send({ type: "leave" }),
+    sinkId: state.choice.speakerId ?? "",
+  });
+  signalling
+    .on("welcome", ({ state: where }) => {
+      if (where === "waiting") show("step-waiting");
+    })
+    .on("waiting", ({ position }) => {
+      $("queue-position").textContent =
+        position === 1 ? t("patient.position_first") : t("patient.position", { position });
+    })
+    .on("call.joined", async (message) => {
+      state.stopMeter();
+      await state.stage.join(message);
+      show("call");
+    })
+    .on("peer.joined", ({ peer }) => state.stage.addPeer(peer))
+    .on("peer.left", (message) => state.stage.peerLeft(message))
+    .on("signal", (message) => state.stage.signal(message))
+    .on("media.state", (message) => state.stage.peerMediaState(message))
+    .on("call.ended", () => {
+      signalling.close();
+      localStorage.removeItem(resumeKey());
+      stopMedia();
+      showEnd("patient.ended_title", "patient.ended_text");
+    })
+    .on("left", () => {
+      signalling.close();
+      stopMedia();
+      showEnd("patient.left_title", "patient.left_text");
+    })
+    .on("superseded", () => {
+      stopMedia();
+      showEnd("patient.superseded_title", "patient.superseded_text", true);
+    })
+    .on("error", ({ code }) => {
+      if (code === "resume_invalid") {
+        signalling.close();
+        localStorage.removeItem(resumeKey());
+        show("step-prejoin");
+      } else if (code.startsWith("link_")) {
+        location.reload(); // the server's page explains what is wrong with the link
+      }
+    });
+  signalling.connect();
+}
+
+function stopMedia() {
+  state.stopMeter();
+  for (const track of state.stream?.getTracks() ?? []) track.stop();
+  state.stream = null;
+}
+
+$("leave-waiting").addEventListener("click", () => state.signalling?.send({ type: "leave" }));
+$("continue-here").addEventListener("click", () => location.reload());
+
+// ---- start ----------------------------------------------------------------------------------
+
+show("step-prejoin");
+if (localStorage.getItem(resumeKey())) {
+  startMedia().then(connect);
+} else {
+  startMedia();
+}

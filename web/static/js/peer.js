@@ -1,0 +1,119 @@
+// One peer connection to one other participant, using the "perfect negotiation" pattern:
+// either side may (re)negotiate at any time; on a collision the polite side yields.
+// Trickle ICE sends candidates as they come; a failed ICE connection is restarted.
+//
+// To avoid a collision on every call set-up, only the impolite side offers first: it adds
+// its tracks (and receive-only slots for what it lacks) at once. The polite side waits for
+// that offer and answers with its own tracks attached to the offered transceivers.
+
+export class PeerLink {
+  constructor({ peerId, polite, iceServers, localStream, send, onStream, onState }) {
+    this.peerId = peerId;
+    this.polite = polite;
+    this.send = send;
+    this.onState = onState;
+    this.makingOffer = false;
+    this.ignoreOffer = false;
+    this.settingRemoteAnswer = false;
+    this.inbox = Promise.resolve();
+    this.stream = new MediaStream();
+
+    const pc = new RTCPeerConnection({ iceServers });
+    this.pc = pc;
+    this.localStream = localStream;
+    if (!polite) {
+      for (const track of localStream.getTracks()) pc.addTrack(track, localStream);
+      for (const kind of ["audio", "video"]) {
+        if (!localStream.getTracks().some((track) => track.kind === kind)) {
+          pc.addTransceiver(kind, { direction: "recvonly" });
+        }
+      }
+    }
+    pc.addEventListener("track", ({ track, streams }) => {
+      const source = streams[0];
+      if (source && this.stream !== source) this.stream = source;
+      else if (!this.stream.getTracks().includes(track)) this.stream.addTrack(track);
+      onStream(this.stream);
+    });
+    pc.addEventListener("negotiationneeded", () => this.negotiate());
+    pc.addEventListener("icecandidate", ({ candidate }) => {
+      if (candidate) this.send({ candidate: candidate.toJSON() });
+    });
+    pc.addEventListener("iceconnectionstatechange", () => {
+      if (pc.iceConnectionState === "failed") pc.restartIce();
+      this.onState(pc.iceConnectionState);
+    });
+  }
+
+  async negotiate() {
+    try {
+      this.makingOffer = true;
+      await this.pc.setLocalDescription();
+      if (this.pc.localDescription) this.send({ description: this.describe() });
+    } catch (error) {
+      console.warn("negotiation failed", error);
+    } finally {
+      this.makingOffer = false;
+    }
+  }
+
+  describe() {
+    const { type, sdp } = this.pc.localDescription;
+    return { type, sdp };
+  }
+
+  receive(signal) {
+    // Handle signals strictly in arrival order.
+    this.inbox = this.inbox.then(() => this.handle(signal)).catch((error) => {
+      console.warn("signal failed", error);
+    });
+  }
+
+  async handle({ description, candidate }) {
+    const pc = this.pc;
+    if (description) {
+      const readyForOffer =
+        !this.makingOffer && (pc.signalingState === "stable" || this.settingRemoteAnswer);
+      const collision = description.type === "offer" && !readyForOffer;
+      this.ignoreOffer = !this.polite && collision;
+      if (this.ignoreOffer) return;
+      this.settingRemoteAnswer = description.type === "answer";
+      await pc.setRemoteDescription(description);
+      this.settingRemoteAnswer = false;
+      if (description.type === "offer") {
+        await this.attachLocalTracks();
+        await pc.setLocalDescription();
+        this.send({ description: this.describe() });
+      }
+    } else if (candidate) {
+      try {
+        await pc.addIceCandidate(candidate);
+      } catch (error) {
+        if (!this.ignoreOffer) throw error;
+      }
+    }
+  }
+
+  // Send our tracks on the transceivers the offer opened; add any that found no slot
+  // (that triggers a renegotiation of our own).
+  async attachLocalTracks() {
+    const stream = this.localStream;
+    for (const track of stream.getTracks()) {
+      if (this.pc.getSenders().some((sender) => sender.track === track)) continue;
+      const slot = this.pc
+        .getTransceivers()
+        .find((t) => !t.stopped && !t.sender.track && t.receiver.track.kind === track.kind);
+      if (slot) {
+        await slot.sender.replaceTrack(track);
+        slot.sender.setStreams?.(stream);
+        slot.direction = "sendrecv";
+      } else {
+        this.pc.addTrack(track, stream);
+      }
+    }
+  }
+
+  close() {
+    this.pc.close();
+  }
+}

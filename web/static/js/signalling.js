@@ -1,0 +1,63 @@
+// The signalling socket: versioned JSON messages, `hello` on every (re)connect, and
+// reconnection with back-off until the page says it is done.
+
+const VERSION = 1;
+const SUPERSEDED = 4001;
+
+export class Signalling {
+  constructor(hello) {
+    this.hello = hello; // () => hello fields, called on every connect
+    this.handlers = new Map();
+    this.ws = null;
+    this.finished = false;
+    this.attempt = 0;
+  }
+
+  on(type, handler) {
+    this.handlers.set(type, handler);
+    return this;
+  }
+
+  emit(type, detail) {
+    const handler = this.handlers.get(type);
+    if (handler) handler(detail);
+  }
+
+  connect() {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(`${scheme}//${location.host}/ws`);
+    this.ws = ws;
+    ws.addEventListener("open", () => {
+      this.attempt = 0;
+      this.send({ type: "hello", ...this.hello() });
+      this.emit("open");
+    });
+    ws.addEventListener("message", (event) => {
+      const message = JSON.parse(event.data);
+      this.emit(message.type, message);
+    });
+    ws.addEventListener("close", (event) => {
+      if (this.ws !== ws) return;
+      if (this.finished || event.code === SUPERSEDED) {
+        this.emit("closed");
+        return;
+      }
+      this.emit("reconnecting");
+      const delay = Math.min(10000, 250 * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
+      setTimeout(() => this.connect(), delay);
+    });
+  }
+
+  send(message) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(JSON.stringify({ v: VERSION, ...message }));
+      return true;
+    }
+    return false;
+  }
+
+  close() {
+    this.finished = true;
+    if (this.ws) this.ws.close(1000);
+  }
+}
