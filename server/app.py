@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from server.appkeys import LOCALES, REDIS, ROUTER, SETTINGS, TEMPLATES
+from server.appkeys import LOCALES, REDIS, ROUTER, SETTINGS, SOCKETS, TEMPLATES
 from server.health import healthz
 from server.i18n import Locales
 from server.pages import console, patient
@@ -17,7 +17,7 @@ from server.pages.render import Templates
 from server.security import security_middleware
 from server.settings import Settings
 from server.signalling.clinicstate import publish_clinic_state
-from server.signalling.endpoint import websocket
+from server.signalling.endpoint import close_sockets, websocket
 from server.signalling.redisrouter import RedisRouter
 from server.store.connection import open_redis
 from server.waitingroom.queue import sweep
@@ -74,6 +74,8 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[TEMPLATES] = Templates(settings.web_dir / "templates")
     app[LOCALES] = Locales(settings.web_dir / "locales")
+    app[SOCKETS] = set()
+    app.on_shutdown.append(close_sockets)
     app.cleanup_ctx.extend([redis_ctx, router_ctx, sweeper_ctx])
     app.router.add_get("/", console.index_page)
     app.router.add_get("/healthz", healthz)

@@ -17,3 +17,6 @@ REDIS = web.AppKey("redis", Redis)
 ROUTER = web.AppKey["RedisRouter"]("router")
 TEMPLATES = web.AppKey["Templates"]("templates")
 LOCALES = web.AppKey["Locales"]("locales")
+# Live signalling sockets of this instance: closed with "going away" on shutdown so
+# browsers reconnect to another instance at once.
+SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])

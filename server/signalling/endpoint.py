@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 
+from server.appkeys import SOCKETS
 from server.auth.web import current_user, same_origin
 from server.signalling.session import SignallingSession
 
@@ -16,5 +17,14 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE_BYTES)
     await ws.prepare(request)
     session = SignallingSession(request.app, ws, await current_user(request))
-    await session.run()
+    request.app[SOCKETS].add(ws)
+    try:
+        await session.run()
+    finally:
+        request.app[SOCKETS].discard(ws)
     return ws
+
+
+async def close_sockets(app: web.Application) -> None:
+    for ws in list(app[SOCKETS]):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")

@@ -56,7 +56,11 @@ class Stack:
         for process in self._processes:
             process.terminate()
         for process in self._processes:
-            process.wait(timeout=10)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         self._processes.clear()
         self.redis.stop()
 
@@ -81,6 +85,15 @@ class Stack:
         finally:
             await client.aclose()
         return f"{base_url}/j/{token}"
+
+    def server_rss_kib(self) -> list[int]:
+        """Resident memory of each server process, from /proc."""
+        sizes = []
+        for process in self._processes:
+            status = Path(f"/proc/{process.pid}/status").read_text()
+            line = next(row for row in status.splitlines() if row.startswith("VmRSS:"))
+            sizes.append(int(line.split()[1]))
+        return sizes
 
     def logs(self) -> str:
         return "\n".join(
