@@ -5,20 +5,21 @@ Used by the browser tests and by the benchmarks, so both measure the product as 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
 
 from server.store.consultations import SCHEDULED, create_consultation
-from server.store.links import issue_link
+from server.store.links import issue_link, resolve_link
 from tests.support.redisserver import RedisServer, free_port
 
 
@@ -77,14 +78,28 @@ class Stack:
 
     async def new_patient_url(self, base_url: str, clinic_id: str, starts_in: int = 300) -> str:
         """Another consultation for the clinic, scheduled shortly, and its patient link."""
+        async with self._redis() as client:
+            c = await create_consultation(
+                client, clinic_id, SCHEDULED, scheduled_start=time.time() + starts_in
+            )
+            token, _ = await issue_link(client, c)
+        return f"{base_url}/j/{token}"
+
+    async def reissue_link(self, base_url: str, patient_url: str) -> str:
+        """A new link for the consultation behind `patient_url`; the old one is revoked."""
+        async with self._redis() as client:
+            resolved = await resolve_link(client, patient_url.rsplit("/", 1)[1])
+            assert resolved.consultation is not None
+            token, _ = await issue_link(client, resolved.consultation)
+        return f"{base_url}/j/{token}"
+
+    @asynccontextmanager
+    async def _redis(self) -> AsyncIterator[aioredis.Redis]:
         client = aioredis.from_url(self.redis.url, decode_responses=True)
         try:
-            start = time.time() + starts_in
-            c = await create_consultation(client, clinic_id, SCHEDULED, scheduled_start=start)
-            token, _ = await issue_link(client, c)
+            yield client
         finally:
             await client.aclose()
-        return f"{base_url}/j/{token}"
 
     def server_rss_kib(self) -> list[int]:
         """Resident memory of each server process, from /proc."""
@@ -111,12 +126,3 @@ def _wait_healthy(url: str, seconds: float = 20) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not become healthy")
-
-
-async def wait_for(predicate: Any, seconds: float = 10, interval: float = 0.05) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        value = await predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        await asyncio.sleep(interval)
