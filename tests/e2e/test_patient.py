@@ -52,6 +52,27 @@ async def test_refused_camera_shows_how_to_fix_it(
     await context.close()
 
 
+async def test_device_check_shows_camera_devices_and_a_live_microphone_level(
+    browser: Browser, stack: Stack, demo: dict[str, Any]
+) -> None:
+    context = await media_context(browser, stack.urls[0])
+    page = await context.new_page()
+    await page.goto(await stack.new_patient_url(stack.urls[0], demo["clinic_id"]))
+    await expect(page.get_by_test_id("clinic-intro")).to_contain_text("Lægehuset Demo")
+    await expect(page.get_by_test_id("appointment-time")).to_contain_text("kl.")
+    await page.wait_for_function(
+        "() => document.querySelector('[data-testid=self-preview]').videoWidth > 0"
+    )
+    assert await page.get_by_test_id("camera-select").locator("option").count() >= 1
+    assert await page.get_by_test_id("mic-select").locator("option").count() >= 1
+    await page.get_by_test_id("name").type("Lyd")  # a key press lets the page start audio
+    await page.wait_for_function(
+        "() => Number(document.getElementById('mic-meter').getAttribute('aria-valuenow')) > 0",
+        timeout=10_000,
+    )
+    await context.close()
+
+
 async def test_join_needs_name_and_terms(
     browser: Browser, stack: Stack, demo: dict[str, Any]
 ) -> None:
