@@ -35,7 +35,6 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def router_ctx(app: web.Application) -> AsyncIterator[None]:
     router = RedisRouter(app[REDIS], f"av:ch:instance:{app[SETTINGS].instance_id}")
-    await router.start()
     app[ROUTER] = router
     task = asyncio.create_task(router.run())
     yield

@@ -23,4 +23,6 @@ def token_hash(token: str) -> str:
 
 def looks_like_token(value: str) -> bool:
     """Cheap shape check before any lookup, so junk never reaches Redis."""
-    return 20 <= len(value) <= 100 and all(c.isalnum() or c in "-_" for c in value)
+    return 20 <= len(value) <= 100 and all(
+        c.isascii() and (c.isalnum() or c in "-_") for c in value
+    )

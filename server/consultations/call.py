@@ -35,11 +35,13 @@ async def members(redis: Redis, consultation_id: str) -> set[str]:
     return set(await redis.smembers(keys.call_members(consultation_id)))
 
 
+# Closes the call and returns how many parties were ever in it (-1 if it was not in a call),
+# counted at the same instant, so a late joiner cannot slip past the count.
 _END = """
-if redis.call('HGET', KEYS[1], 'status') ~= 'in_call' then return 0 end
-redis.call('HSET', KEYS[1], 'status', 'ended', 'ended_at', ARGV[1], 'billing_code', ARGV[2])
+if redis.call('HGET', KEYS[1], 'status') ~= 'in_call' then return -1 end
+redis.call('HSET', KEYS[1], 'status', 'ended', 'ended_at', ARGV[1])
 redis.call('DEL', KEYS[2])
-return 1
+return redis.call('SCARD', KEYS[3])
 """
 
 
@@ -47,14 +49,15 @@ async def end(
     redis: Redis, c: Consultation, continued_by_phone: bool = False
 ) -> Consultation | None:
     """End the call and settle its billing code, once. None if it was not in a call."""
-    parties = await redis.scard(keys.call_ever(c.id))
-    code = billing_code(parties, continued_by_phone)
     ended_at = now()
-    ended = await redis.register_script(_END)(
-        keys=[keys.consultation(c.id), keys.call_members(c.id)], args=[ended_at, code]
+    parties = await redis.register_script(_END)(
+        keys=[keys.consultation(c.id), keys.call_members(c.id), keys.call_ever(c.id)],
+        args=[ended_at],
     )
-    if not ended:
+    if parties < 0:
         return None
+    code = billing_code(parties, continued_by_phone)
+    await redis.hset(keys.consultation(c.id), "billing_code", code)
     duration = int(ended_at - (c.started_at or ended_at))
     await append_event(
         redis,

@@ -16,6 +16,11 @@ from server.store.users import find_user
 MAX_FAILURES = 10
 FAILURE_WINDOW_SECONDS = 15 * 60
 PROFESSIONAL_ROLES = ("gp",)
+# Checked against when the user name is unknown, so both failures take the same time.
+_UNKNOWN_USER_HASH = (
+    "scrypt$32768$8$1$rXUnPWWIC7gCvvhVfWYYgA$iUDozvqpZVCTnJN3M9ctFrIN6MmuU22iOJdyD_bfkJP7i6SVbh1"
+    "CniOUhDtTHGFQLB0qWAldAOmIQfnBcQgHtw"
+)
 
 
 def _safe_next(value: str | None) -> str:

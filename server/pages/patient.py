@@ -20,7 +20,7 @@ from server.store.consultations import (
     update_consultation,
 )
 from server.store.links import issue_link, resolve_link
-from server.store.participants import create_participant, issue_resume_token
+from server.store.participants import issue_resume_token, patient_seat
 from server.waitingroom.hours import is_open
 from server.waitingroom.names import NameProblem, clean_display_name
 
@@ -83,11 +83,9 @@ async def _join_form(request: web.Request) -> tuple[str, str] | web.Response:
 async def _seat_patient(request: web.Request, c: Consultation, name: str) -> str:
     """Give the consultation's patient seat to this browser and return its resume token."""
     redis = request.app[REDIS]
-    if not c.patient_participant:
-        p = await create_participant(redis, c.id, "patient", name)
-        c = await update_consultation(redis, c, patient_participant=p.id)
+    participant_id = await patient_seat(redis, c.id, name)
     await update_consultation(redis, c, patient_name=name)
-    return await issue_resume_token(redis, c.patient_participant, name, TERMS_VERSION)
+    return await issue_resume_token(redis, participant_id, name, TERMS_VERSION)
 
 
 async def join(request: web.Request) -> web.Response:

@@ -251,7 +251,7 @@ def parse_client_message(raw: str) -> Any:
         raise ProtocolError("malformed", "a message is a JSON object")
     ref = data.get("ref")
     ref = ref if isinstance(ref, str) and len(ref) <= 64 else None  # fits the Error reply
-    if data.get("v") != VERSION:
+    if type(data.get("v")) is not int or data["v"] != VERSION:
         raise ProtocolError("unsupported_version", f"this server speaks v{VERSION}", ref)
     if not isinstance(data.get("type"), str) or data["type"] not in CLIENT_TYPES:
         raise ProtocolError("unknown_type", "unknown message type", ref)

@@ -26,10 +26,6 @@ class RedisRouter:
         self._instance_channel = instance_channel
         self._lock = asyncio.Lock()
 
-    async def start(self) -> None:
-        # Always subscribed to something, so the reader never sees an idle pub/sub.
-        await self._pubsub.subscribe(self._instance_channel)
-
     async def stop(self) -> None:
         await self._pubsub.aclose()
 
@@ -54,8 +50,12 @@ class RedisRouter:
         await self._redis.publish(channel, json.dumps(message, separators=(",", ":")))
 
     async def run(self) -> None:
+        """Read and fan out until cancelled; survive Redis being down at start or later."""
         while True:
             try:
+                if not self._pubsub.subscribed:
+                    # Always subscribed to something, so the reader never sees an idle pub/sub.
+                    await self._pubsub.subscribe(self._instance_channel)
                 item = await self._pubsub.get_message(timeout=1.0)
             except asyncio.CancelledError:
                 raise

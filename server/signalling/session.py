@@ -238,8 +238,7 @@ class SignallingSession:
 
     async def _own_consultation(self, consultation_id: str, ref: str | None) -> Consultation:
         """The consultation, if it belongs to this GP's clinic; otherwise refuse."""
-        assert self.user is not None
-        if self.role != "gp":
+        if self.role != "gp" or self.user is None:
             raise m.ProtocolError("forbidden", "only a clinician may do that", ref)
         c = await get_consultation(self.redis, consultation_id)
         if c is None or c.clinic_id != self.user.clinic_id:
@@ -251,11 +250,12 @@ class SignallingSession:
         assert self.user is not None
         if self.participant is not None:
             raise m.ProtocolError("busy", "end your current call first", msg.ref)
-        p = await create_participant(
-            self.redis, c.id, "gp", self.user.display_name, user_id=self.user.id
-        )
-        if not await queue.admit(self.redis, c, self.user.id, p.id):
+        seat = new_id()
+        if not await queue.admit(self.redis, c, self.user.id, seat):
             raise m.ProtocolError("not_waiting", "this patient is not waiting", msg.ref)
+        p = await create_participant(
+            self.redis, c.id, "gp", self.user.display_name, self.user.id, participant_id=seat
+        )
         c = await get_consultation(self.redis, c.id) or c
         self.consultation = c
         await self._take_seat(p)
@@ -334,6 +334,7 @@ class SignallingSession:
             self._outbox.put_nowait({"_close": 4001})
         elif kind == "admitted" and self.participant and self.consultation:
             self._stop_heartbeat()
+            await queue.forget_presence(self.redis, self.participant.id)
             c = await get_consultation(self.redis, self.consultation.id)
             if c is not None and c.status == IN_CALL:
                 self.consultation = c

@@ -29,12 +29,37 @@ class Participant:
 
 
 async def create_participant(
-    redis: Redis, consultation_id: str, role: str, display_name: str, user_id: str = ""
+    redis: Redis,
+    consultation_id: str,
+    role: str,
+    display_name: str,
+    user_id: str = "",
+    participant_id: str | None = None,
 ) -> Participant:
-    p = Participant(new_id(), consultation_id, role, display_name, user_id)
+    p = Participant(participant_id or new_id(), consultation_id, role, display_name, user_id)
     await redis.hset(keys.participant(p.id), mapping=asdict(p))
     await redis.expire(keys.participant(p.id), RETENTION_SECONDS)
     return p
+
+
+_CLAIM_PATIENT_SEAT = """
+local seat = redis.call('HGET', KEYS[1], 'patient_participant')
+if seat and seat ~= '' then return seat end
+redis.call('HSET', KEYS[1], 'patient_participant', ARGV[1])
+return ARGV[1]
+"""
+
+
+async def patient_seat(redis: Redis, consultation_id: str, display_name: str) -> str:
+    """The consultation's one patient participant, created on first join. Two browsers
+    joining at once still end up sharing one seat (the loser's spare record is dropped)."""
+    candidate = await create_participant(redis, consultation_id, "patient", display_name)
+    seat = await redis.register_script(_CLAIM_PATIENT_SEAT)(
+        keys=[keys.consultation(consultation_id)], args=[candidate.id]
+    )
+    if seat != candidate.id:
+        await redis.delete(keys.participant(candidate.id))
+    return str(seat)
 
 
 async def get_participant(redis: Redis, participant_id: str) -> Participant | None:

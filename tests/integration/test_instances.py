@@ -1,0 +1,83 @@
+"""Two app instances on one Redis: any instance serves anyone, and calls span instances."""
+
+from __future__ import annotations
+
+from pytest_aiohttp import AiohttpClient
+
+from server.app import create_app
+from server.settings import Settings
+from server.store.connection import Redis
+from server.store.consultations import ENDED, get_consultation
+from tests.integration.helpers import (
+    book,
+    browser,
+    gp_hello,
+    join,
+    login,
+    patient_hello,
+    receive_type,
+    send,
+)
+
+
+async def test_call_across_two_instances(
+    aiohttp_client: AiohttpClient, settings: Settings, redis: Redis
+) -> None:
+    a = await aiohttp_client(create_app(settings.with_(instance_id="instance-a")))
+    b = await aiohttp_client(create_app(settings.with_(instance_id="instance-b")))
+    assert (await (await a.get("/healthz")).json())["instance"] == "instance-a"
+    assert (await (await b.get("/healthz")).json())["instance"] == "instance-b"
+
+    booking = await book(redis)
+    resume = await join(b, booking.link)
+    async with (
+        b.ws_connect("/ws") as patient,
+        browser(a) as gp_session,
+    ):
+        welcome = await patient_hello(patient, booking.link, resume)
+        patient_id = welcome["participant_id"]
+        assert (await receive_type(patient, "waiting"))["position"] == 1
+
+        await login(gp_session, booking.gp.username)
+        async with gp_session.ws_connect("/ws") as gp:
+            state = await gp_hello(gp)
+            assert [e["consultation_id"] for e in state["waiting"]] == [booking.consultation.id]
+
+            await send(gp, "admit", consultation_id=booking.consultation.id)
+            gp_id = (await receive_type(gp, "call.joined"))["participant_id"]
+            joined = await receive_type(patient, "call.joined")
+            assert [p["participant_id"] for p in joined["peers"]] == [gp_id]
+            assert (await receive_type(gp, "peer.joined"))["peer"]["participant_id"] == patient_id
+
+            offer = {"type": "offer", "sdp": "v=0\r\n"}
+            await send(gp, "signal", to=patient_id, description=offer)
+            relayed = await receive_type(patient, "signal")
+            assert (relayed["from"], relayed["description"]) == (gp_id, offer)
+
+            answer = {"type": "answer", "sdp": "v=0\r\n"}
+            await send(patient, "signal", to=gp_id, description=answer)
+            back = await receive_type(gp, "signal")
+            assert (back["from"], back["description"]) == (patient_id, answer)
+
+            await send(gp, "end", consultation_id=booking.consultation.id)
+            assert (await receive_type(patient, "call.ended"))["billing_code"] == "0125"
+            assert (await receive_type(gp, "call.ended"))["billing_code"] == "0125"
+
+    c = await get_consultation(redis, booking.consultation.id)
+    assert c is not None
+    assert c.status == ENDED
+
+
+async def test_a_second_tab_on_another_instance_supersedes_the_first(
+    aiohttp_client: AiohttpClient, settings: Settings, redis: Redis
+) -> None:
+    a = await aiohttp_client(create_app(settings.with_(instance_id="instance-a")))
+    b = await aiohttp_client(create_app(settings.with_(instance_id="instance-b")))
+    booking = await book(redis)
+    resume = await join(a, booking.link)
+    async with a.ws_connect("/ws") as first, b.ws_connect("/ws") as second:
+        await patient_hello(first, booking.link, resume)
+        await patient_hello(second, booking.link, resume)
+        await receive_type(first, "superseded")
+        await send(second, "leave")
+        await receive_type(second, "left")

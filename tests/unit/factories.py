@@ -1,0 +1,71 @@
+"""Making clinics, consultations and waiting patients in a real Redis, the way the app does."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from server.clock import now
+from server.store.clinics import Clinic, create_clinic
+from server.store.connection import Redis
+from server.store.consultations import (
+    DROP_IN,
+    SCHEDULED,
+    Consultation,
+    create_consultation,
+    get_consultation,
+    update_consultation,
+)
+from server.store.links import issue_link
+from server.store.participants import Participant, create_participant
+from server.waitingroom import queue
+
+_ydernumre = itertools.count(100001)
+
+PATIENT_NAME = "Karen Ærø Jensen"
+
+
+async def make_clinic(redis: Redis, name: str = "Lægehuset Åbyhøj") -> Clinic:
+    return await create_clinic(redis, name, str(next(_ydernumre)), "+45 86 15 00 00")
+
+
+async def make_scheduled(
+    redis: Redis, clinic: Clinic, minutes_from_now: float = 5, **fields: object
+) -> Consultation:
+    start = float(int(now() + minutes_from_now * 60))
+    return await create_consultation(
+        redis,
+        clinic.id,
+        SCHEDULED,
+        scheduled_start=start,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+async def make_drop_in(redis: Redis, clinic: Clinic) -> Consultation:
+    return await create_consultation(redis, clinic.id, DROP_IN)
+
+
+async def with_link(redis: Redis, c: Consultation) -> tuple[str, Consultation]:
+    return await issue_link(redis, c)
+
+
+@dataclass(frozen=True)
+class Waiter:
+    consultation: Consultation
+    patient: Participant
+
+
+async def seat_patient(redis: Redis, c: Consultation, name: str = PATIENT_NAME) -> Waiter:
+    """Give the consultation a patient participant, as joining by link does."""
+    p = await create_participant(redis, c.id, "patient", name)
+    c = await update_consultation(redis, c, patient_participant=p.id, patient_name=name)
+    return Waiter(c, p)
+
+
+async def waiting_patient(redis: Redis, c: Consultation, name: str = PATIENT_NAME) -> Waiter:
+    w = await seat_patient(redis, c, name)
+    assert await queue.enter(redis, w.consultation)
+    fresh = await get_consultation(redis, c.id)
+    assert fresh is not None
+    return Waiter(fresh, w.patient)

@@ -1,0 +1,131 @@
+"""The live call: who is connected, ending it once, and the billing code it settles."""
+
+from __future__ import annotations
+
+import asyncio
+
+from server.consultations import call
+from server.store import keys
+from server.store.connection import Redis
+from server.store.consultations import BOOKED, ENDED, Consultation, get_consultation
+from server.store.events import read_events
+from server.waitingroom import queue
+from tests.unit.factories import make_clinic, make_scheduled, waiting_patient
+
+
+async def in_call(redis: Redis) -> tuple[Consultation, str]:
+    """A consultation admitted into a call; returns it and the patient participant id."""
+    clinic = await make_clinic(redis)
+    w = await waiting_patient(redis, await make_scheduled(redis, clinic))
+    assert await queue.admit(redis, w.consultation, "gp-user", "gp-part")
+    c = await get_consultation(redis, w.consultation.id)
+    assert c is not None
+    return c, w.patient.id
+
+
+async def test_connect_returns_the_others_already_there(redis: Redis) -> None:
+    c, patient = await in_call(redis)
+    assert await call.connect(redis, c.id, "gp-part") == []
+    assert await call.connect(redis, c.id, patient) == ["gp-part"]
+    assert await call.members(redis, c.id) == {"gp-part", patient}
+
+
+async def test_reconnecting_does_not_list_yourself(redis: Redis) -> None:
+    c, patient = await in_call(redis)
+    await call.connect(redis, c.id, "gp-part")
+    await call.connect(redis, c.id, patient)
+    assert await call.connect(redis, c.id, patient) == ["gp-part"]
+
+
+async def test_disconnect_returns_who_is_left(redis: Redis) -> None:
+    c, patient = await in_call(redis)
+    await call.connect(redis, c.id, "gp-part")
+    await call.connect(redis, c.id, patient)
+    assert await call.disconnect(redis, c.id, patient) == ["gp-part"]
+    assert await call.disconnect(redis, c.id, "gp-part") == []
+    assert await call.members(redis, c.id) == set()
+
+
+async def test_end_settles_0125_for_two_parties(redis: Redis) -> None:
+    c, patient = await in_call(redis)
+    await call.connect(redis, c.id, "gp-part")
+    await call.connect(redis, c.id, patient)
+    await call.disconnect(redis, c.id, patient)
+    await call.connect(redis, c.id, patient)  # a reconnect is not a third party
+    ended = await call.end(redis, c)
+    assert ended is not None
+    assert (ended.status, ended.billing_code) == (ENDED, "0125")
+    stored = await get_consultation(redis, c.id)
+    assert stored is not None
+    assert (stored.status, stored.billing_code) == (ENDED, "0125")
+    assert stored.ended_at is not None
+    assert await call.members(redis, c.id) == set()
+
+
+async def test_end_settles_0126_when_three_were_ever_connected(redis: Redis) -> None:
+    c, patient = await in_call(redis)
+    for pid in ("gp-part", patient, "interpreter"):
+        await call.connect(redis, c.id, pid)
+    await call.disconnect(redis, c.id, "interpreter")  # left before the end: still counts
+    ended = await call.end(redis, c)
+    assert ended is not None
+    assert ended.billing_code == "0126"
+    stored = await get_consultation(redis, c.id)
+    assert stored is not None
+    assert stored.billing_code == "0126"
+
+
+async def test_end_continued_by_phone_is_0201(redis: Redis) -> None:
+    c, _patient = await in_call(redis)
+    await call.connect(redis, c.id, "gp-part")
+    ended = await call.end(redis, c, continued_by_phone=True)
+    assert ended is not None
+    assert ended.billing_code == "0201"
+
+
+async def test_end_only_once(redis: Redis) -> None:
+    c, patient = await in_call(redis)
+    await call.connect(redis, c.id, "gp-part")
+    await call.connect(redis, c.id, patient)
+    first = await call.end(redis, c)
+    assert first is not None
+    assert await call.end(redis, c, continued_by_phone=True) is None
+    stored = await get_consultation(redis, c.id)
+    assert stored is not None
+    assert stored.billing_code == "0125"
+    ended_events = [e for e in await read_events(redis) if e[1] == "call.ended"]
+    assert len(ended_events) == 1
+
+
+async def test_concurrent_ends_end_once(redis: Redis) -> None:
+    c, _patient = await in_call(redis)
+    await call.connect(redis, c.id, "gp-part")
+    results = await asyncio.gather(*(call.end(redis, c) for _ in range(5)))
+    assert sum(r is not None for r in results) == 1
+    assert len([e for e in await read_events(redis) if e[1] == "call.ended"]) == 1
+
+
+async def test_a_consultation_that_is_not_in_a_call_cannot_end(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    c = await make_scheduled(redis, clinic)
+    assert await call.end(redis, c) is None
+    stored = await get_consultation(redis, c.id)
+    assert stored is not None
+    assert stored.status == BOOKED
+    assert stored.billing_code == ""
+
+
+async def test_call_ended_event(redis: Redis) -> None:
+    c, patient = await in_call(redis)
+    await call.connect(redis, c.id, "gp-part")
+    await call.connect(redis, c.id, patient)
+    await call.end(redis, c)
+    ended = [data for _, kind, data in await read_events(redis) if kind == "call.ended"]
+    assert len(ended) == 1
+    assert ended[0]["consultation_id"] == c.id
+    assert ended[0]["clinic_id"] == c.clinic_id
+    assert ended[0]["billing_code"] == "0125"
+    assert ended[0]["parties"] == 2
+    duration = ended[0]["duration_seconds"]
+    assert isinstance(duration, int) and duration >= 0
+    assert not await redis.exists(keys.call_members(c.id))

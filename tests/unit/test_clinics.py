@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import pytest
+
+from server.auth.tokens import token_hash
+from server.store import keys
+from server.store.clinics import (
+    create_clinic,
+    get_clinic,
+    issue_dropin_link,
+    resolve_dropin_link,
+)
+from server.store.connection import Redis
+
+HOURS = {"mon": [("08:00", "09:00"), ("13:00", "14:00")], "sun": [("00:00", "24:00")]}
+
+
+async def test_roundtrip_with_hours(redis: Redis) -> None:
+    clinic = await create_clinic(redis, "Lægehuset Ærø", "123456", "+45 1234", HOURS)
+    assert await get_clinic(redis, clinic.id) == clinic
+    stored = await get_clinic(redis, clinic.id)
+    assert stored is not None
+    assert stored.dropin_hours == HOURS
+
+
+async def test_ydernummer_is_unique(redis: Redis) -> None:
+    await create_clinic(redis, "A", "123456")
+    with pytest.raises(ValueError, match="123456"):
+        await create_clinic(redis, "B", "123456")
+
+
+async def test_missing_clinic(redis: Redis) -> None:
+    assert await get_clinic(redis, "nope") is None
+
+
+async def test_dropin_link_is_stored_as_a_hash(redis: Redis) -> None:
+    clinic = await create_clinic(redis, "A", "123456")
+    token = await issue_dropin_link(redis, clinic.id)
+    assert await resolve_dropin_link(redis, token) == clinic.id
+    assert await redis.get(keys.dropin_link(token_hash(token))) == clinic.id
+    assert not await redis.exists(keys.dropin_link(token))
+    assert await resolve_dropin_link(redis, token + "x") is None

@@ -1,0 +1,211 @@
+"""Queue transitions against a real Redis: entering, leaving, admitting, order and sweeping."""
+
+from __future__ import annotations
+
+import asyncio
+
+from server.clock import now
+from server.store import keys
+from server.store.connection import Redis
+from server.store.consultations import BOOKED, CANCELLED, IN_CALL, WAITING, get_consultation
+from server.store.consultations import update_consultation as update
+from server.store.events import read_events
+from server.waitingroom import queue
+from server.waitingroom.queue import Position, positions, waiting_ids
+from tests.unit.factories import make_clinic, make_drop_in, make_scheduled, waiting_patient
+
+
+async def status(redis: Redis, consultation_id: str) -> str:
+    c = await get_consultation(redis, consultation_id)
+    assert c is not None
+    return c.status
+
+
+async def test_enter_puts_the_patient_in_the_queue(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    c = await make_scheduled(redis, clinic)
+    assert await queue.enter(redis, c)
+    fresh = await get_consultation(redis, c.id)
+    assert fresh is not None
+    assert fresh.status == WAITING
+    assert fresh.waiting_since is not None
+    assert await waiting_ids(redis, clinic.id) == [c.id]
+
+
+async def test_enter_is_idempotent_and_logs_one_event(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    c = await make_scheduled(redis, clinic)
+    assert await queue.enter(redis, c)
+    assert await queue.enter(redis, c)
+    assert await waiting_ids(redis, clinic.id) == [c.id]
+    events = [e for e in await read_events(redis) if e[1] == "patient.waiting"]
+    assert len(events) == 1
+    assert events[0][2] == {"consultation_id": c.id, "clinic_id": clinic.id}
+
+
+async def test_a_cancelled_or_running_consultation_cannot_queue(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    cancelled = await update(redis, await make_scheduled(redis, clinic), status=CANCELLED)
+    running = await update(redis, await make_scheduled(redis, clinic), status=IN_CALL)
+    assert not await queue.enter(redis, cancelled)
+    assert not await queue.enter(redis, running)
+    assert await waiting_ids(redis, clinic.id) == []
+    assert await status(redis, running.id) == IN_CALL
+
+
+async def test_leave_returns_to_booked(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    w = await waiting_patient(redis, await make_scheduled(redis, clinic))
+    assert await queue.leave(redis, w.consultation, reason="left")
+    assert await status(redis, w.consultation.id) == BOOKED
+    assert await waiting_ids(redis, clinic.id) == []
+    assert not await queue.leave(redis, w.consultation, reason="left")
+    left = [e for e in await read_events(redis) if e[1] == "patient.left"]
+    assert [e[2]["reason"] for e in left] == ["left"]
+
+
+async def test_a_patient_who_left_can_enter_again(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    w = await waiting_patient(redis, await make_scheduled(redis, clinic))
+    await queue.leave(redis, w.consultation, reason="left")
+    assert await queue.enter(redis, w.consultation)
+    assert await waiting_ids(redis, clinic.id) == [w.consultation.id]
+
+
+async def test_admit_moves_the_patient_into_a_call(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    w = await waiting_patient(redis, await make_scheduled(redis, clinic))
+    assert await queue.admit(redis, w.consultation, "gp-user", "gp-part")
+    c = await get_consultation(redis, w.consultation.id)
+    assert c is not None
+    assert c.status == IN_CALL
+    assert c.practitioner_id == "gp-user"
+    assert c.gp_participant == "gp-part"
+    assert c.started_at is not None
+    assert await waiting_ids(redis, clinic.id) == []
+
+
+async def test_admit_succeeds_only_once(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    w = await waiting_patient(redis, await make_scheduled(redis, clinic))
+    assert await queue.admit(redis, w.consultation, "gp-1", "part-1")
+    assert not await queue.admit(redis, w.consultation, "gp-2", "part-2")
+    c = await get_consultation(redis, w.consultation.id)
+    assert c is not None
+    assert (c.practitioner_id, c.gp_participant) == ("gp-1", "part-1")
+    started = [e for e in await read_events(redis) if e[1] == "call.started"]
+    assert len(started) == 1
+
+
+async def test_concurrent_admits_let_exactly_one_win(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    w = await waiting_patient(redis, await make_scheduled(redis, clinic))
+    results = await asyncio.gather(
+        *(queue.admit(redis, w.consultation, f"gp-{i}", f"part-{i}") for i in range(8))
+    )
+    assert sorted(results) == [False] * 7 + [True]
+    winner = results.index(True)
+    c = await get_consultation(redis, w.consultation.id)
+    assert c is not None
+    assert (c.practitioner_id, c.gp_participant) == (f"gp-{winner}", f"part-{winner}")
+    started = [e for e in await read_events(redis) if e[1] == "call.started"]
+    assert len(started) == 1
+    assert started[0][2]["practitioner_id"] == f"gp-{winner}"
+
+
+async def test_admit_of_a_patient_who_is_not_waiting_fails(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    c = await make_scheduled(redis, clinic)
+    assert not await queue.admit(redis, c, "gp", "part")
+    assert await status(redis, c.id) == BOOKED
+
+
+async def test_scheduled_patients_queue_by_appointment_time(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    late = await make_scheduled(redis, clinic, minutes_from_now=30)
+    early = await make_scheduled(redis, clinic, minutes_from_now=10)
+    middle = await make_scheduled(redis, clinic, minutes_from_now=20)
+    for c in (late, early, middle):  # arrival order is not queue order
+        assert await queue.enter(redis, c)
+    assert await waiting_ids(redis, clinic.id) == [early.id, middle.id, late.id]
+
+
+async def test_drop_ins_queue_by_arrival(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    first_made = await make_drop_in(redis, clinic)
+    second_made = await make_drop_in(redis, clinic)
+    assert await queue.enter(redis, second_made)
+    assert await queue.enter(redis, first_made)
+    assert await waiting_ids(redis, clinic.id) == [second_made.id, first_made.id]
+
+
+async def test_queues_are_per_clinic(redis: Redis) -> None:
+    a, b = await make_clinic(redis), await make_clinic(redis, "Lægerne i Nørreby")
+    ca = await make_scheduled(redis, a)
+    cb = await make_scheduled(redis, b)
+    await queue.enter(redis, ca)
+    await queue.enter(redis, cb)
+    assert await waiting_ids(redis, a.id) == [ca.id]
+    assert await waiting_ids(redis, b.id) == [cb.id]
+
+
+def test_positions_are_one_based_with_the_total() -> None:
+    assert positions(["a", "b", "c"]) == {
+        "a": Position(1, 3),
+        "b": Position(2, 3),
+        "c": Position(3, 3),
+    }
+    assert positions([]) == {}
+
+
+async def test_sweep_removes_a_vanished_patient(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    w = await waiting_patient(redis, await make_scheduled(redis, clinic))
+    await queue.heartbeat(redis, w.patient.id, presence_ttl=25)
+    # The browser went silent: its presence expired and its last beat is old.
+    await redis.delete(keys.presence(w.patient.id))
+    await redis.zadd(keys.WAITING_LAST_SEEN, {w.patient.id: now() - 120})
+    removed = await queue.sweep(redis, grace_seconds=60)
+    assert [c.id for c in removed] == [w.consultation.id]
+    assert await status(redis, w.consultation.id) == BOOKED
+    assert await waiting_ids(redis, clinic.id) == []
+    assert await redis.zscore(keys.WAITING_LAST_SEEN, w.patient.id) is None
+    left = [e for e in await read_events(redis) if e[1] == "patient.left"]
+    assert [e[2]["reason"] for e in left] == ["vanished"]
+
+
+async def test_sweep_keeps_a_patient_with_presence(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    w = await waiting_patient(redis, await make_scheduled(redis, clinic))
+    await queue.heartbeat(redis, w.patient.id, presence_ttl=25)
+    await redis.zadd(keys.WAITING_LAST_SEEN, {w.patient.id: now() - 120})
+    assert await queue.sweep(redis, grace_seconds=60) == []
+    assert await status(redis, w.consultation.id) == WAITING
+    assert await waiting_ids(redis, clinic.id) == [w.consultation.id]
+
+
+async def test_sweep_waits_for_the_grace_period(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    w = await waiting_patient(redis, await make_scheduled(redis, clinic))
+    await queue.heartbeat(redis, w.patient.id, presence_ttl=25)
+    await redis.delete(keys.presence(w.patient.id))  # silent, but only just
+    assert await queue.sweep(redis, grace_seconds=60) == []
+    assert await status(redis, w.consultation.id) == WAITING
+    assert await redis.zscore(keys.WAITING_LAST_SEEN, w.patient.id) is not None
+
+
+async def test_sweep_leaves_a_patient_in_a_call_alone(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    w = await waiting_patient(redis, await make_scheduled(redis, clinic))
+    await queue.admit(redis, w.consultation, "gp", "part")
+    await redis.zadd(keys.WAITING_LAST_SEEN, {w.patient.id: now() - 120})
+    assert await queue.sweep(redis, grace_seconds=60) == []
+    assert await status(redis, w.consultation.id) == IN_CALL
+
+
+async def test_forget_presence(redis: Redis) -> None:
+    await queue.heartbeat(redis, "p1", presence_ttl=25)
+    assert await redis.exists(keys.presence("p1"))
+    assert 0 < await redis.ttl(keys.presence("p1")) <= 25
+    await queue.forget_presence(redis, "p1")
+    assert await redis.zscore(keys.WAITING_LAST_SEEN, "p1") is None
