@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from functools import partial
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -190,30 +191,22 @@ class SignallingSession:
         )
         if p is None or msg.resume is None or p.resume_hash != token_hash(msg.resume):
             raise m.ProtocolError("resume_invalid", "join from the start page", msg.ref)
-        self.role = "patient"
-        self.consultation = c
-        await self._take_seat(p)
-        if c.status == ENDED:
-            self.send(
-                m.Welcome(role="patient", connection_id=self.id, participant_id=p.id, state="ended")
-            )
-            self.send(m.CallEnded(consultation_id=c.id, billing_code=c.billing_code))
-        elif c.status == IN_CALL:
-            self.send(
-                m.Welcome(
-                    role="patient", connection_id=self.id, participant_id=p.id, state="in_call"
-                )
-            )
-            await self._enter_call(c, p)
-        else:
+        if c.status not in (ENDED, IN_CALL):
             await queue.heartbeat(self.redis, p.id, PRESENCE_TTL)
             if not await queue.enter(self.redis, c):
                 raise m.ProtocolError("cannot_wait", "this consultation is not open", msg.ref)
-            self.send(
-                m.Welcome(
-                    role="patient", connection_id=self.id, participant_id=p.id, state="waiting"
-                )
-            )
+        self.role = "patient"
+        self.consultation = c
+        await self._take_seat(p)
+        welcome = partial(m.Welcome, role="patient", connection_id=self.id, participant_id=p.id)
+        if c.status == ENDED:
+            self.send(welcome(state="ended"))
+            self.send(m.CallEnded(consultation_id=c.id, billing_code=c.billing_code))
+        elif c.status == IN_CALL:
+            self.send(welcome(state="in_call"))
+            await self._enter_call(c, p)
+        else:
+            self.send(welcome(state="waiting"))
             self._heartbeat = asyncio.create_task(self._beat(p.id))
             await publish_clinic_state(self.redis, self.router, c.clinic_id)
 
