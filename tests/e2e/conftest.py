@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, async_playwright, expect
 
 from tests.support.browser import launch
 from tests.support.stack import Stack
+
+# CI machines are small and busy; waiting longer costs nothing when things are fast.
+expect.set_options(timeout=10_000)
 
 
 @pytest.fixture(scope="module")
