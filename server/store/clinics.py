@@ -1,4 +1,4 @@
-"""Clinic aggregate: name, ydernummer, phone and video hours."""
+"""Clinic aggregate: name, ydernummer, phone, video hours and waiting-room limits."""
 
 from __future__ import annotations
 
@@ -20,6 +20,10 @@ class Clinic:
     ydernummer: str
     phone: str = ""
     dropin_hours: Hours = field(default_factory=dict)
+    # After this long a waiting patient is offered the clinic's phone number; 0 = never.
+    wait_limit_minutes: int = 0
+    # After this long the patient's card in the GP's waiting room changes colour; 0 = never.
+    wait_alert_minutes: int = 10
 
     def to_hash(self) -> dict[str, str]:
         return {
@@ -28,6 +32,8 @@ class Clinic:
             "ydernummer": self.ydernummer,
             "phone": self.phone,
             "dropin_hours": json.dumps(self.dropin_hours),
+            "wait_limit_minutes": str(self.wait_limit_minutes),
+            "wait_alert_minutes": str(self.wait_alert_minutes),
         }
 
     @classmethod
@@ -35,13 +41,35 @@ class Clinic:
         hours = {
             day: [(a, b) for a, b in spans] for day, spans in json.loads(h["dropin_hours"]).items()
         }
-        return cls(h["id"], h["name"], h["ydernummer"], h.get("phone", ""), hours)
+        return cls(
+            h["id"],
+            h["name"],
+            h["ydernummer"],
+            h.get("phone", ""),
+            hours,
+            int(h.get("wait_limit_minutes", cls.wait_limit_minutes)),
+            int(h.get("wait_alert_minutes", cls.wait_alert_minutes)),
+        )
 
 
 async def create_clinic(
-    redis: Redis, name: str, ydernummer: str, phone: str = "", dropin_hours: Hours | None = None
+    redis: Redis,
+    name: str,
+    ydernummer: str,
+    phone: str = "",
+    dropin_hours: Hours | None = None,
+    wait_limit_minutes: int = 0,
+    wait_alert_minutes: int = 10,
 ) -> Clinic:
-    clinic = Clinic(new_id(), name, ydernummer, phone, dropin_hours or {})
+    clinic = Clinic(
+        new_id(),
+        name,
+        ydernummer,
+        phone,
+        dropin_hours or {},
+        wait_limit_minutes,
+        wait_alert_minutes,
+    )
     if not await redis.set(keys.clinic_by_ydernummer(ydernummer), clinic.id, nx=True):
         raise ValueError(f"ydernummer {ydernummer} is taken")
     await redis.hset(keys.clinic(clinic.id), mapping=clinic.to_hash())

@@ -40,3 +40,20 @@ async def test_dropin_link_is_stored_as_a_hash(redis: Redis) -> None:
     assert await redis.get(keys.dropin_link(token_hash(token))) == clinic.id
     assert not await redis.exists(keys.dropin_link(token))
     assert await resolve_dropin_link(redis, token + "x") is None
+
+
+async def test_waiting_room_limits_roundtrip(redis: Redis) -> None:
+    clinic = await create_clinic(
+        redis, "A", "123456", "+45 1234", wait_limit_minutes=15, wait_alert_minutes=5
+    )
+    stored = await get_clinic(redis, clinic.id)
+    assert stored is not None
+    assert (stored.wait_limit_minutes, stored.wait_alert_minutes) == (15, 5)
+
+
+async def test_a_record_from_before_the_limits_still_loads(redis: Redis) -> None:
+    clinic = await create_clinic(redis, "A", "123456")
+    await redis.hdel(keys.clinic(clinic.id), "wait_limit_minutes", "wait_alert_minutes")
+    stored = await get_clinic(redis, clinic.id)
+    assert stored is not None
+    assert (stored.wait_limit_minutes, stored.wait_alert_minutes) == (0, 10)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from server.waitingroom.hours import is_open
+import pytest
+
+from server.waitingroom.hours import HoursProblem, format_spans, is_open, parse_spans
 
 CPH = ZoneInfo("Europe/Copenhagen")
 UTC = ZoneInfo("UTC")
@@ -67,3 +69,30 @@ def test_evening_span_to_midnight() -> None:
     hours = {"sun": [("20:00", "24:00")]}
     assert is_open(hours, at(2026, 3, 29, 23, 30))
     assert not is_open(hours, at(2026, 3, 29, 19, 59))
+
+
+def test_parse_spans_from_the_settings_form() -> None:
+    assert parse_spans("") == []
+    assert parse_spans("8.00-9.30") == [("08:00", "09:30")]
+    assert parse_spans(" 13:00 – 14:00 , 08:00-09:00 ") == [("08:00", "09:00"), ("13:00", "14:00")]
+    assert parse_spans("20:00-24:00") == [("20:00", "24:00")]
+    assert format_spans(parse_spans("13:00-14:00,8:00-9:00")) == "08:00-09:00, 13:00-14:00"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("morgen", "format"),
+        ("08-09", "format"),
+        ("25:00-26:00", "format"),
+        ("08:60-09:00", "format"),
+        ("23:00-24:30", "format"),
+        ("09:00-08:00", "order"),
+        ("09:00-09:00", "order"),
+        ("08:00-10:00, 09:00-11:00", "overlap"),
+    ],
+)
+def test_parse_spans_names_the_problem(text: str, code: str) -> None:
+    with pytest.raises(HoursProblem) as problem:
+        parse_spans(text)
+    assert problem.value.code == code
