@@ -12,11 +12,12 @@ from aiohttp import web
 from server.appkeys import LOCALES, REDIS, ROUTER, SETTINGS, SOCKETS, TEMPLATES
 from server.health import healthz
 from server.i18n import Locales
-from server.pages import console, patient
+from server.media.echo import echo_peers_ctx
+from server.pages import clinic, console, patient, precall
 from server.pages.render import Templates
 from server.security import security_middleware
 from server.settings import Settings
-from server.signalling.clinicstate import publish_clinic_state
+from server.signalling.clinicstate import announce_left
 from server.signalling.endpoint import close_sockets, websocket
 from server.signalling.redisrouter import RedisRouter
 from server.store.connection import open_redis
@@ -52,8 +53,8 @@ async def sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
             await asyncio.sleep(SWEEP_SECONDS)
             try:
                 removed = await sweep(app[REDIS], app[SETTINGS].presence_grace_seconds)
-                for clinic_id in {c.clinic_id for c in removed}:
-                    await publish_clinic_state(app[REDIS], app[ROUTER], clinic_id)
+                for c, score in removed:
+                    await announce_left(app[REDIS], app[ROUTER], c, score, reason="vanished")
             except Exception:
                 log.exception("waiting-room sweep failed")
 
@@ -76,6 +77,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SOCKETS] = set()
     app.on_shutdown.append(close_sockets)
     app.cleanup_ctx.extend([redis_ctx, router_ctx, sweeper_ctx])
+    app.cleanup_ctx.append(echo_peers_ctx)
     app.router.add_get("/", console.index_page)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/ws", websocket)
@@ -83,8 +85,14 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_post("/login", console.login)
     app.router.add_post("/logout", console.logout)
     app.router.add_get("/console", console.console_page)
+    app.router.add_get("/clinic/settings", clinic.settings_page)
+    app.router.add_post("/clinic/settings", clinic.save_settings)
+    app.router.add_post("/clinic/absences", clinic.add_absence_post)
+    app.router.add_post("/clinic/absences/{absence_id}/remove", clinic.remove_absence_post)
     app.router.add_get("/j/{token}", patient.join_page)
     app.router.add_post("/j/{token}/join", patient.join)
+    app.router.add_post("/j/{token}/echo", precall.echo)
+    app.router.add_post("/j/{token}/precall", precall.precall)
     app.router.add_get("/d/{token}", patient.dropin_page)
     app.router.add_post("/d/{token}/join", patient.dropin_join)
     app.router.add_get("/favicon.ico", favicon)

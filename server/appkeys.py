@@ -20,3 +20,5 @@ LOCALES = web.AppKey["Locales"]("locales")
 # Live signalling sockets of this instance: closed with "going away" on shutdown so
 # browsers reconnect to another instance at once.
 SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])
+# The line-test echo peers running on this instance (server.media.echo.EchoPeers).
+ECHO_PEERS = web.AppKey["EchoPeers"]("echo_peers")

@@ -27,6 +27,8 @@ CLINIC_NAME = "Lægehuset Demo"
 CLINIC_YDERNUMMER = "099999"
 CLINIC_PHONE = "+45 70 20 30 40"
 GP_USERNAME = "demo-gp"
+WAIT_LIMIT_MINUTES = 15
+WAIT_ALERT_MINUTES = 10
 ALL_DAY = {day: [("00:00", "24:00")] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
@@ -35,7 +37,13 @@ async def ensure_demo(redis: Redis, settings: Settings) -> dict[str, Any]:
     clinic = await get_clinic(redis, state["clinic_id"]) if "clinic_id" in state else None
     if clinic is None:
         clinic = await create_clinic(
-            redis, CLINIC_NAME, CLINIC_YDERNUMMER, CLINIC_PHONE, dropin_hours=ALL_DAY
+            redis,
+            CLINIC_NAME,
+            CLINIC_YDERNUMMER,
+            CLINIC_PHONE,
+            dropin_hours=ALL_DAY,
+            wait_limit_minutes=WAIT_LIMIT_MINUTES,
+            wait_alert_minutes=WAIT_ALERT_MINUTES,
         )
         state["clinic_id"] = clinic.id
 

@@ -30,8 +30,9 @@ class Settings:
     turn_ttl_seconds: int = 3600
     secure_cookies: bool = True
     session_ttl_seconds: int = 12 * 3600
-    # A waiting patient whose browser has been silent this long has left the queue.
-    presence_grace_seconds: int = 60
+    # A waiting patient whose browser has been gone this long has left the queue. With the
+    # sweep every 5 s, a patient who really left disappears within a minute.
+    presence_grace_seconds: int = 50
 
     @property
     def public_base_url(self) -> str:
@@ -59,6 +60,8 @@ class Settings:
             values["turn_secret"] = env["ALMENVIDEO_TURN_SECRET"]
         if env.get("ALMENVIDEO_TURN_TTL"):
             values["turn_ttl_seconds"] = int(env["ALMENVIDEO_TURN_TTL"])
+        if env.get("ALMENVIDEO_PRESENCE_GRACE"):
+            values["presence_grace_seconds"] = int(env["ALMENVIDEO_PRESENCE_GRACE"])
         if "ALMENVIDEO_SECURE_COOKIES" in env:
             values["secure_cookies"] = env["ALMENVIDEO_SECURE_COOKIES"].lower() not in (
                 "0",

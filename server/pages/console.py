@@ -11,7 +11,7 @@ from server.pages.render import render
 from server.store import keys
 from server.store.clinics import get_clinic
 from server.store.sessions import close_session, open_session
-from server.store.users import find_user
+from server.store.users import clinic_users, find_user
 
 MAX_FAILURES = 10
 FAILURE_WINDOW_SECONDS = 15 * 60
@@ -84,8 +84,20 @@ async def console_page(request: web.Request) -> web.Response:
     user = await current_user(request)
     if user is None or user.role not in PROFESSIONAL_ROLES:
         raise web.HTTPSeeOther(f"/login?next={request.rel_url.path}")
-    clinic = await get_clinic(request.app[REDIS], user.clinic_id)
-    return render(request, "console.html", user=user, clinic=clinic)
+    redis = request.app[REDIS]
+    clinic = await get_clinic(redis, user.clinic_id)
+    assert clinic is not None
+    colleagues = [
+        {"id": u.id, "display_name": u.display_name}
+        for u in await clinic_users(redis, user.clinic_id)
+        if u.role == "gp"
+    ]
+    data = {
+        "me": user.id,
+        "colleagues": colleagues,
+        "wait_alert_minutes": clinic.wait_alert_minutes,
+    }
+    return render(request, "console.html", user=user, clinic=clinic, console_data=data)
 
 
 async def index_page(request: web.Request) -> web.Response:

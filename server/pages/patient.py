@@ -1,4 +1,9 @@
-"""The patient's link: the join page, and the join call that seats them in the waiting room."""
+"""The patient's link: the join page, and the join call that seats them in the waiting room.
+
+While the clinic is absent, every link (booked or drop-in) shows the substitute clinic instead
+of the join form, with status 200: the link itself is fine and works again when the clinic is
+back. The join calls answer 409 `clinic_absent` (or `clinic_closed` outside the drop-in hour).
+"""
 
 from __future__ import annotations
 
@@ -7,21 +12,23 @@ from aiohttp import web
 from server.appkeys import REDIS
 from server.auth.tokens import looks_like_token
 from server.auth.web import same_origin
-from server.clock import now
+from server.clock import iso_utc, now
 from server.consultations.linkrules import LinkState
 from server.i18n import request_language
 from server.jsonerror import json_error
 from server.pages.render import error_page, format_time, render
-from server.store.clinics import get_clinic, resolve_dropin_link
+from server.store.clinics import Clinic, get_clinic, resolve_dropin_link
 from server.store.consultations import (
     DROP_IN,
+    IN_CALL,
     Consultation,
     create_consultation,
     update_consultation,
 )
 from server.store.links import issue_link, resolve_link
 from server.store.participants import issue_resume_token, patient_seat
-from server.waitingroom.hours import is_open
+from server.waitingroom.availability import Availability
+from server.waitingroom.clinicavailability import clinic_availability
 from server.waitingroom.names import NameProblem, clean_display_name
 
 TERMS_VERSION = "2026-11-1"
@@ -36,6 +43,33 @@ _LINK_STATUS = {
 }
 
 
+def _closed_page(
+    request: web.Request, clinic: Clinic, state: Availability, mode: str
+) -> web.Response:
+    lang = request_language(request)
+    return render(
+        request,
+        "closed.html",
+        clinic=clinic,
+        availability=state,
+        mode=mode,
+        absent_until=format_time(state.absent_until, lang),
+        next_open=format_time(state.next_open, lang),
+    )
+
+
+def _absent_error(state: Availability) -> web.Response:
+    assert state.substitute is not None and state.absent_until is not None
+    sub = state.substitute
+    return json_error(
+        409,
+        "clinic_absent",
+        f"the clinic is absent; call {sub.name} on {sub.phone}",
+        substitute={"name": sub.name, "phone": sub.phone},
+        until=iso_utc(state.absent_until),
+    )
+
+
 async def join_page(request: web.Request) -> web.Response:
     token = request.match_info["token"]
     if not looks_like_token(token):
@@ -48,10 +82,16 @@ async def join_page(request: web.Request) -> web.Response:
             request, _LINK_STATUS[resolved.state], f"link_{resolved.state}", time=when
         )
     clinic = await get_clinic(request.app[REDIS], c.clinic_id)
+    if clinic is None:
+        return error_page(request, 404, "link_unknown")
+    mode = "dropin" if c.kind == DROP_IN else "scheduled"
+    state = await clinic_availability(request.app[REDIS], clinic, now())
+    if state.absent and c.status != IN_CALL:  # a call already under way is not cut off
+        return _closed_page(request, clinic, state, mode)
     return render(
         request,
         "patient.html",
-        mode="dropin" if c.kind == DROP_IN else "scheduled",
+        mode=mode,
         clinic=clinic,
         appointment_time=format_time(c.scheduled_start, request_language(request)),
         join_url=f"/j/{token}/join",
@@ -98,7 +138,14 @@ async def join(request: web.Request) -> web.Response:
     if resolved is None or resolved.state is not LinkState.OK or resolved.consultation is None:
         state = resolved.state if resolved else LinkState.UNKNOWN
         return json_error(_LINK_STATUS[state], f"link_{state}", "this link does not work")
-    resume = await _seat_patient(request, resolved.consultation, name)
+    c = resolved.consultation
+    clinic = await get_clinic(request.app[REDIS], c.clinic_id)
+    if clinic is None:
+        return json_error(404, "link_unknown", "this link does not work")
+    availability = await clinic_availability(request.app[REDIS], clinic, now())
+    if availability.absent and c.status != IN_CALL:
+        return _absent_error(availability)
+    resume = await _seat_patient(request, c, name)
     return web.json_response({"resume": resume, "terms_version": TERMS_VERSION})
 
 
@@ -109,8 +156,9 @@ async def dropin_page(request: web.Request) -> web.Response:
     clinic = await get_clinic(redis, clinic_id) if clinic_id else None
     if clinic is None:
         return error_page(request, 404, "link_unknown")
-    if not is_open(clinic.dropin_hours, now()):
-        return render(request, "closed.html", clinic=clinic)
+    state = await clinic_availability(redis, clinic, now())
+    if not state.open:
+        return _closed_page(request, clinic, state, "dropin")
     return render(
         request,
         "patient.html",
@@ -134,7 +182,10 @@ async def dropin_join(request: web.Request) -> web.Response:
     clinic = await get_clinic(redis, clinic_id) if clinic_id else None
     if clinic is None:
         return json_error(404, "link_unknown", "this link does not work")
-    if not is_open(clinic.dropin_hours, now()):
+    state = await clinic_availability(redis, clinic, now())
+    if state.absent:
+        return _absent_error(state)
+    if not state.open:
         return json_error(409, "clinic_closed", "the open video hour is closed", phone=clinic.phone)
     c = await create_consultation(redis, clinic.id, DROP_IN, patient_name=name)
     link, c = await issue_link(redis, c)

@@ -1,23 +1,35 @@
-"""Telling everyone about a clinic's queue after it changed: the GPs get the whole picture,
-each waiting patient gets only their own place."""
+"""Telling people about a clinic's queue as it changes.
+
+Each change is announced once, as a small delta:
+- professionals of the clinic get the changed entry (or its removal) and the day-list row;
+- waiting patients get only the queue key that joined or left, on the clinic's queue
+  channel; each patient's session works out from that key alone whether its own place
+  moved (see SignallingSession), so every event costs O(1) per affected client, and the
+  queue is never resent to everyone.
+A GP's console gets the whole picture once, when it connects.
+"""
 
 from __future__ import annotations
 
 from server.clock import local_day, now
-from server.signalling.messages import ClinicState, DayEntry, QueueEntry, Waiting, dump
+from server.signalling.messages import (
+    ClinicState,
+    DayEntry,
+    DayEntryChanged,
+    QueueEntry,
+    QueueEntryChanged,
+    QueueEntryRemoved,
+    dump,
+)
 from server.signalling.router import Router
 from server.store import keys
 from server.store.connection import Redis
-from server.store.consultations import Consultation, consultations_on_day, get_consultation
-from server.waitingroom.queue import positions, waiting_ids
+from server.store.consultations import WAITING, Consultation, consultations_on_day, get_consultation
+from server.waitingroom.eta import clinic_pace
+from server.waitingroom.queue import waiting_ids
 
 
-async def _waiting(redis: Redis, clinic_id: str) -> list[Consultation]:
-    found = [await get_consultation(redis, cid) for cid in await waiting_ids(redis, clinic_id)]
-    return [c for c in found if c is not None]
-
-
-async def _queue_entry(redis: Redis, c: Consultation) -> QueueEntry:
+async def queue_entry(redis: Redis, c: Consultation) -> QueueEntry:
     connected = bool(
         c.patient_participant and await redis.exists(keys.presence(c.patient_participant))
     )
@@ -28,10 +40,12 @@ async def _queue_entry(redis: Redis, c: Consultation) -> QueueEntry:
         scheduled_start=c.scheduled_start,
         waiting_since=c.waiting_since,
         connected=connected,
+        practitioner_id=c.practitioner_id,
+        precall_verdict=c.precall_verdict,
     )
 
 
-def _day_entry(c: Consultation) -> DayEntry:
+def day_entry(c: Consultation) -> DayEntry:
     return DayEntry(
         consultation_id=c.id,
         patient_name=c.patient_name,
@@ -43,29 +57,50 @@ def _day_entry(c: Consultation) -> DayEntry:
 
 
 async def clinic_state(redis: Redis, clinic_id: str) -> ClinicState:
-    state, _ = await _clinic_state(redis, clinic_id)
-    return state
-
-
-async def _clinic_state(redis: Redis, clinic_id: str) -> tuple[ClinicState, list[Consultation]]:
-    waiting = await _waiting(redis, clinic_id)
+    """The whole picture, for a GP's console when it connects."""
+    waiting = [await get_consultation(redis, cid) for cid in await waiting_ids(redis, clinic_id)]
     today = await consultations_on_day(redis, clinic_id, local_day(now()))
-    state = ClinicState(
-        waiting=[await _queue_entry(redis, c) for c in waiting],
-        today=[_day_entry(c) for c in today],
+    return ClinicState(
+        waiting=[await queue_entry(redis, c) for c in waiting if c is not None],
+        today=[day_entry(c) for c in today],
         server_time=now(),
     )
-    return state, waiting
 
 
-async def publish_clinic_state(redis: Redis, router: Router, clinic_id: str) -> None:
-    state, waiting = await _clinic_state(redis, clinic_id)
-    await router.publish(keys.clinic_channel(clinic_id), dump(state))
-    places = positions([c.id for c in waiting])
-    for c in waiting:
-        if c.patient_participant:
-            place = places[c.id]
-            await router.publish(
-                keys.participant_channel(c.patient_participant),
-                dump(Waiting(position=place.place, total=place.total)),
-            )
+async def announce_joined(redis: Redis, router: Router, c: Consultation, score: float) -> None:
+    await _announce_queue(redis, router, c, "join", score)
+    await announce_changed(redis, router, c)
+
+
+async def announce_left(
+    redis: Redis, router: Router, c: Consultation, score: float, reason: str
+) -> None:
+    await _announce_queue(redis, router, c, "leave", score)
+    channel = keys.clinic_channel(c.clinic_id)
+    await router.publish(channel, dump(QueueEntryRemoved(consultation_id=c.id, reason=reason)))
+    fresh = await get_consultation(redis, c.id)
+    if fresh is not None:
+        await router.publish(channel, dump(DayEntryChanged(entry=day_entry(fresh))))
+
+
+async def announce_changed(redis: Redis, router: Router, c: Consultation) -> None:
+    """The entry's details changed (connected, assigned GP, line test) or its status did."""
+    fresh = await get_consultation(redis, c.id)
+    if fresh is None:
+        return
+    channel = keys.clinic_channel(c.clinic_id)
+    if fresh.status == WAITING:
+        await router.publish(
+            channel, dump(QueueEntryChanged(entry=await queue_entry(redis, fresh)))
+        )
+    await router.publish(channel, dump(DayEntryChanged(entry=day_entry(fresh))))
+
+
+async def _announce_queue(
+    redis: Redis, router: Router, c: Consultation, op: str, score: float
+) -> None:
+    pace = await clinic_pace(redis, c.clinic_id)
+    await router.publish(
+        keys.queue_channel(c.clinic_id),
+        {"_ctl": "queue", "op": op, "score": score, "id": c.id, "pace": pace},
+    )

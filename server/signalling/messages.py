@@ -94,10 +94,78 @@ class End(_Message):
     continued_by_phone: bool = False
 
 
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class SendMessage(_Message):
+    """GP: a short message shown on a waiting patient's screen."""
+
+    type: Literal["message"]
+    consultation_id: Id
+    text: Text
+
+
+class Transfer(_Message):
+    """GP: move a waiting patient to a colleague's queue (same clinic)."""
+
+    type: Literal["transfer"]
+    consultation_id: Id
+    to_user: Id
+
+
+class Hold(_Message):
+    """GP: put the patient in this call back in the queue, at the front."""
+
+    type: Literal["hold"]
+    consultation_id: Id
+
+
+class Remove(_Message):
+    """GP: take a waiting patient out of the queue, with a message they will see."""
+
+    type: Literal["remove"]
+    consultation_id: Id
+    text: Annotated[str, Field(max_length=500)] = ""
+
+
+class Chat(_Message):
+    """A text message to everyone in the call. Relayed, never stored."""
+
+    type: Literal["chat"]
+    text: Text
+
+
 ClientMessage = Annotated[
-    Hello | Admit | Rejoin | Signal | MediaState | Leave | End, Field(discriminator="type")
+    Hello
+    | Admit
+    | Rejoin
+    | Signal
+    | MediaState
+    | Leave
+    | End
+    | SendMessage
+    | Transfer
+    | Hold
+    | Remove
+    | Chat,
+    Field(discriminator="type"),
 ]
-CLIENT_TYPES = frozenset({"hello", "admit", "rejoin", "signal", "media.state", "leave", "end"})
+CLIENT_TYPES = frozenset(
+    {
+        "hello",
+        "admit",
+        "rejoin",
+        "signal",
+        "media.state",
+        "leave",
+        "end",
+        "message",
+        "transfer",
+        "hold",
+        "remove",
+        "chat",
+    }
+)
 _client_adapter: TypeAdapter[Any] = TypeAdapter(ClientMessage)
 
 
@@ -112,6 +180,11 @@ class Error(_Message):
     message: str
 
 
+class ClinicNote(BaseModel):
+    text: str
+    at: float
+
+
 class Welcome(_Message):
     type: Literal["welcome"] = "welcome"
     role: Literal["patient", "gp"]
@@ -119,6 +192,12 @@ class Welcome(_Message):
     participant_id: str | None = None
     state: Literal["waiting", "in_call", "ended", "idle"]
     active_call: str | None = None  # GP: a call this user holds and can rejoin
+    # Patient: what the waiting screen needs besides the place in the queue.
+    clinic_phone: str | None = None
+    wait_limit_minutes: int | None = None
+    waiting_since: float | None = None
+    scheduled_start: float | None = None
+    messages: list[ClinicNote] | None = None
 
 
 class QueueEntry(BaseModel):
@@ -128,6 +207,8 @@ class QueueEntry(BaseModel):
     scheduled_start: float | None
     waiting_since: float | None
     connected: bool
+    practitioner_id: str  # the GP whose queue this is; "" when unassigned
+    precall_verdict: str  # "" until the patient has run the line test
 
 
 class DayEntry(BaseModel):
@@ -148,12 +229,63 @@ class ClinicState(_Message):
     server_time: float
 
 
+class QueueEntryChanged(_Message):
+    """GP: a waiting entry appeared or changed."""
+
+    type: Literal["queue.entry"] = "queue.entry"
+    entry: QueueEntry
+
+
+class QueueEntryRemoved(_Message):
+    """GP: an entry left the queue (admitted, left, removed, vanished)."""
+
+    type: Literal["queue.removed"] = "queue.removed"
+    consultation_id: str
+    reason: str
+
+
+class DayEntryChanged(_Message):
+    """GP: one of today's consultations changed status."""
+
+    type: Literal["day.entry"] = "day.entry"
+    entry: DayEntry
+
+
 class Waiting(_Message):
-    """Patient: your place in the queue."""
+    """Patient: your place in the queue (1 = next) and the expected wait."""
 
     type: Literal["waiting"] = "waiting"
     position: int
-    total: int
+    eta_minutes: int
+
+
+class ClinicMessage(_Message):
+    """Patient: a message from the clinic, for the waiting screen."""
+
+    type: Literal["clinic.message"] = "clinic.message"
+    text: str
+    at: float
+
+
+class Held(_Message):
+    """Patient: the doctor put you back in the queue, at the front; the call is paused."""
+
+    type: Literal["held"] = "held"
+
+
+class Removed(_Message):
+    """Patient: the clinic took you out of the queue."""
+
+    type: Literal["removed"] = "removed"
+    text: str
+
+
+class ChatMessage(_Message):
+    type: Literal["chat"] = "chat"
+    from_: str = Field(serialization_alias="from")
+    display_name: str
+    text: str
+    at: float
 
 
 class Peer(BaseModel):
@@ -221,7 +353,14 @@ ServerMessage = (
     Error
     | Welcome
     | ClinicState
+    | QueueEntryChanged
+    | QueueEntryRemoved
+    | DayEntryChanged
     | Waiting
+    | ClinicMessage
+    | Held
+    | Removed
+    | ChatMessage
     | CallJoined
     | PeerJoined
     | PeerLeft

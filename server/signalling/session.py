@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from functools import partial
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -22,17 +21,27 @@ from server.clock import local_day, now
 from server.consultations import call
 from server.consultations.linkrules import LinkState
 from server.signalling import messages as m
-from server.signalling.clinicstate import clinic_state, publish_clinic_state
+from server.signalling.clinicstate import (
+    announce_changed,
+    announce_joined,
+    announce_left,
+    clinic_state,
+)
 from server.signalling.ratelimit import TokenBucket
 from server.store import keys
+from server.store.clinics import get_clinic
 from server.store.consultations import (
     ENDED,
     IN_CALL,
+    WAITING,
     Consultation,
     consultations_on_day,
     get_consultation,
+    update_consultation,
 )
+from server.store.events import append_event
 from server.store.links import resolve_link
+from server.store.messages import add_clinic_message, clinic_messages
 from server.store.participants import (
     Participant,
     claim_seat,
@@ -40,8 +49,9 @@ from server.store.participants import (
     get_participant,
     release_seat,
 )
-from server.store.users import User
+from server.store.users import User, get_user
 from server.waitingroom import queue
+from server.waitingroom.eta import clinic_pace, eta_minutes, gp_seen, record_duration
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +76,35 @@ class SignallingSession:
         self._lock = asyncio.Lock()
         self._bucket = TokenBucket(rate=50, burst=200)
         self._heartbeat: asyncio.Task[None] | None = None
+        # A waiting patient's own queue key and place, kept current from queue deltas.
+        self._queue_key: queue.QueueKey | None = None
+        self._position = 0
+        self._pace = 0.0
 
     # ---- plumbing ---------------------------------------------------------------------------
 
     def deliver(self, message: dict[str, Any]) -> None:
-        if "_ctl" in message:
+        control = message.get("_ctl")
+        if control == "queue":
+            self._queue_moved(message)
+        elif control:
             self._controls.put_nowait(message)
         else:
             self._outbox.put_nowait(message)
+
+    def _queue_moved(self, event: dict[str, Any]) -> None:
+        """Someone joined or left this patient's clinic queue. Only entries ahead of ours
+        move our place, so this is O(1) and most patients send nothing."""
+        if self._queue_key is None or (event["score"], event["id"]) >= self._queue_key:
+            return
+        self._position += 1 if event["op"] == "join" else -1
+        self._pace = event["pace"]
+        self.send(self._waiting())
+
+    def _waiting(self) -> m.Waiting:
+        c = self.consultation
+        eta = eta_minutes(self._position - 1, self._pace, c.scheduled_start if c else None, now())
+        return m.Waiting(position=self._position, eta_minutes=eta)
 
     def send(self, message: m.BaseModel) -> None:
         self._outbox.put_nowait(m.dump(message))
@@ -163,6 +194,11 @@ class SignallingSession:
             m.MediaState: self._media_state,
             m.Leave: self._leave,
             m.End: self._end,
+            m.SendMessage: self._message,
+            m.Transfer: self._transfer,
+            m.Hold: self._hold,
+            m.Remove: self._remove,
+            m.Chat: self._chat,
         }
         await handlers[type(msg)](msg)
 
@@ -191,29 +227,47 @@ class SignallingSession:
         )
         if p is None or msg.resume is None or p.resume_hash != token_hash(msg.resume):
             raise m.ProtocolError("resume_invalid", "join from the start page", msg.ref)
+        joined_at: float | None = None
         if c.status not in (ENDED, IN_CALL):
             await queue.heartbeat(self.redis, p.id, PRESENCE_TTL)
-            if not await queue.enter(self.redis, c):
+            may_wait, joined_at = await queue.enter(self.redis, c)
+            if not may_wait:
                 raise m.ProtocolError("cannot_wait", "this consultation is not open", msg.ref)
+            c = await get_consultation(self.redis, c.id) or c
         self.role = "patient"
         self.consultation = c
         await self._take_seat(p)
-        welcome = partial(m.Welcome, role="patient", connection_id=self.id, participant_id=p.id)
+        clinic = await get_clinic(self.redis, c.clinic_id)
+        self.send(
+            m.Welcome(
+                role="patient",
+                connection_id=self.id,
+                participant_id=p.id,
+                state="ended"
+                if c.status == ENDED
+                else "in_call"
+                if c.status == IN_CALL
+                else "waiting",
+                clinic_phone=clinic.phone if clinic else None,
+                wait_limit_minutes=clinic.wait_limit_minutes if clinic else None,
+                waiting_since=c.waiting_since,
+                scheduled_start=c.scheduled_start,
+                messages=await clinic_messages(self.redis, c.id),
+            )
+        )
         if c.status == ENDED:
-            self.send(welcome(state="ended"))
             self.send(m.CallEnded(consultation_id=c.id, billing_code=c.billing_code))
         elif c.status == IN_CALL:
-            self.send(welcome(state="in_call"))
             await self._enter_call(c, p)
         else:
-            self.send(welcome(state="waiting"))
-            self._heartbeat = asyncio.create_task(self._beat(p.id))
-            await publish_clinic_state(self.redis, self.router, c.clinic_id)
+            await self._start_waiting(c, p, joined_at)
 
     async def _hello_gp(self) -> None:
         assert self.user is not None
         self.role = "gp"
         await self._listen(keys.clinic_channel(self.user.clinic_id))
+        await gp_seen(self.redis, self.user.clinic_id, self.user.id)
+        self._heartbeat = asyncio.create_task(self._beat_gp())
         self.send(
             m.Welcome(
                 role="gp", connection_id=self.id, state="idle", active_call=await self._held_call()
@@ -238,15 +292,25 @@ class SignallingSession:
             raise m.ProtocolError("forbidden", "no such consultation in your clinic", ref)
         return c
 
+    async def _own_waiting(self, consultation_id: str, ref: str | None) -> Consultation:
+        c = await self._own_consultation(consultation_id, ref)
+        if c.status != WAITING:
+            raise m.ProtocolError("not_waiting", "this patient is not waiting", ref)
+        return c
+
     async def _admit(self, msg: m.Admit) -> None:
         c = await self._own_consultation(msg.consultation_id, msg.ref)
         assert self.user is not None
         if self.participant is not None:
             raise m.ProtocolError("busy", "end your current call first", msg.ref)
-        seat = new_id()
-        if not await queue.admit(self.redis, c, self.user.id, seat):
+        # The same GP admitting again after a hold keeps their seat; anyone else gets one.
+        earlier = await get_participant(self.redis, c.gp_participant) if c.gp_participant else None
+        mine = earlier if earlier is not None and earlier.user_id == self.user.id else None
+        seat = mine.id if mine else new_id()
+        score = await queue.admit(self.redis, c, self.user.id, seat)
+        if score is None:
             raise m.ProtocolError("not_waiting", "this patient is not waiting", msg.ref)
-        p = await create_participant(
+        p = mine or await create_participant(
             self.redis, c.id, "gp", self.user.display_name, self.user.id, participant_id=seat
         )
         c = await get_consultation(self.redis, c.id) or c
@@ -254,7 +318,7 @@ class SignallingSession:
         await self._take_seat(p)
         await self._enter_call(c, p)
         await self._publish(keys.participant_channel(c.patient_participant), {"_ctl": "admitted"})
-        await publish_clinic_state(self.redis, self.router, c.clinic_id)
+        await announce_left(self.redis, self.router, c, score, reason="admitted")
 
     async def _rejoin(self, msg: m.Rejoin) -> None:
         c = await self._own_consultation(msg.consultation_id, msg.ref)
@@ -289,6 +353,18 @@ class SignallingSession:
         for other in members - {self.participant.id}:
             await self._publish(keys.participant_channel(other), state)
 
+    async def _chat(self, msg: m.Chat) -> None:
+        members = await self._call_members(msg.ref)
+        assert self.participant is not None
+        line = m.ChatMessage(
+            from_=self.participant.id,
+            display_name=self.participant.display_name,
+            text=msg.text,
+            at=now(),
+        )
+        for other in members - {self.participant.id}:
+            await self._publish(keys.participant_channel(other), line)
+
     async def _call_members(self, ref: str | None) -> set[str]:
         if self.participant is None or self.consultation is None:
             raise m.ProtocolError("not_in_call", "you are not in a call", ref)
@@ -301,8 +377,9 @@ class SignallingSession:
         if self.role != "patient" or self.consultation is None:
             raise m.ProtocolError("forbidden", "only a patient leaves this way", msg.ref)
         c = await get_consultation(self.redis, self.consultation.id) or self.consultation
-        if await queue.leave(self.redis, c, reason="left"):
-            await publish_clinic_state(self.redis, self.router, c.clinic_id)
+        if (score := await queue.leave(self.redis, c, reason="left")) is not None:
+            await announce_left(self.redis, self.router, c, score, reason="left")
+        await self._stop_waiting()
         await self._give_up_seat(reason="left")
         self.send(m.Left())
 
@@ -311,10 +388,52 @@ class SignallingSession:
         ended = await call.end(self.redis, c, continued_by_phone=msg.continued_by_phone)
         if ended is None:
             raise m.ProtocolError("not_in_call", "this consultation is not in a call", msg.ref)
+        if ended.started_at is not None and ended.ended_at is not None:
+            await record_duration(self.redis, c.clinic_id, ended.ended_at - ended.started_at)
         control = {"_ctl": "ended", "billing_code": ended.billing_code, "consultation_id": c.id}
         for pid in {ended.patient_participant, ended.gp_participant} - {""}:
             await self._publish(keys.participant_channel(pid), control)
-        await publish_clinic_state(self.redis, self.router, c.clinic_id)
+        await announce_changed(self.redis, self.router, c)
+
+    async def _message(self, msg: m.SendMessage) -> None:
+        c = await self._own_waiting(msg.consultation_id, msg.ref)
+        note = await add_clinic_message(self.redis, c.id, msg.text)
+        await self._publish(
+            keys.participant_channel(c.patient_participant),
+            m.ClinicMessage(text=note.text, at=note.at),
+        )
+
+    async def _transfer(self, msg: m.Transfer) -> None:
+        c = await self._own_waiting(msg.consultation_id, msg.ref)
+        colleague = await get_user(self.redis, msg.to_user)
+        if colleague is None or colleague.clinic_id != c.clinic_id or colleague.role != "gp":
+            raise m.ProtocolError("unknown_colleague", "no such GP in your clinic", msg.ref)
+        await update_consultation(self.redis, c, practitioner_id=colleague.id)
+        await append_event(
+            self.redis, "patient.transferred", consultation_id=c.id, clinic_id=c.clinic_id,
+            to_practitioner_id=colleague.id,
+        )  # fmt: skip
+        await announce_changed(self.redis, self.router, c)
+
+    async def _hold(self, msg: m.Hold) -> None:
+        c = await self._own_consultation(msg.consultation_id, msg.ref)
+        if self.participant is None or c.gp_participant != self.participant.id:
+            raise m.ProtocolError("not_your_call", "you are not holding this call", msg.ref)
+        score = await queue.hold(self.redis, c)
+        if score is None:
+            raise m.ProtocolError("not_in_call", "this consultation is not in a call", msg.ref)
+        await self._give_up_seat(reason="held")
+        await self._publish(keys.participant_channel(c.patient_participant), {"_ctl": "held"})
+        await announce_joined(self.redis, self.router, c, score)
+
+    async def _remove(self, msg: m.Remove) -> None:
+        c = await self._own_waiting(msg.consultation_id, msg.ref)
+        score = await queue.leave(self.redis, c, reason="removed")
+        if score is None:
+            raise m.ProtocolError("not_waiting", "this patient is not waiting", msg.ref)
+        control = {"_ctl": "removed", "text": msg.text}
+        await self._publish(keys.participant_channel(c.patient_participant), control)
+        await announce_left(self.redis, self.router, c, score, reason="removed")
 
     # ---- instructions from other sessions ---------------------------------------------------
 
@@ -323,22 +442,83 @@ class SignallingSession:
         if kind == "supersede" and control.get("keep") != self.id and self.participant:
             self.send(m.Superseded())
             self.participant = None  # the seat belongs to the newer tab now
+            await self._stop_waiting()
             await self._drop_channels()
             self._outbox.put_nowait({"_close": 4001})
         elif kind == "admitted" and self.participant and self.consultation:
-            self._stop_heartbeat()
+            await self._stop_waiting()
             await queue.forget_presence(self.redis, self.participant.id)
             c = await get_consultation(self.redis, self.consultation.id)
             if c is not None and c.status == IN_CALL:
                 self.consultation = c
                 await self._enter_call(c, self.participant)
+        elif kind == "held" and self.participant and self.consultation:
+            c = await get_consultation(self.redis, self.consultation.id)
+            if c is not None and c.status == WAITING:
+                self.consultation = c
+                self.send(m.Held())
+                await self._start_waiting(c, self.participant, None)
+        elif kind == "removed" and self.participant:
+            await self._stop_waiting()
+            self.send(m.Removed(text=control.get("text", "")))
+            await self._give_up_seat(reason="removed")
         elif kind == "ended" and self.participant:
             self.send(
                 m.CallEnded(
-                    consultation_id=control["consultation_id"], billing_code=control["billing_code"]
+                    consultation_id=control["consultation_id"],
+                    billing_code=control["billing_code"],
                 )
             )
             await self._give_up_seat(reason="ended")
+
+    # ---- waiting ----------------------------------------------------------------------------
+
+    async def _start_waiting(self, c: Consultation, p: Participant, joined: float | None) -> None:
+        """Follow this patient's place from queue deltas; announce them to the clinic."""
+        await self._listen(keys.queue_channel(c.clinic_id))
+        score = await queue.score_of(self.redis, c)
+        place = await queue.rank(self.redis, c)
+        if score is not None and place is not None:
+            self._queue_key = (score, c.id)
+            self._position = place + 1
+            self._pace = await clinic_pace(self.redis, c.clinic_id)
+            self.send(self._waiting())
+        self._heartbeat = asyncio.create_task(self._beat_patient(p.id))
+        if joined is not None:
+            await announce_joined(self.redis, self.router, c, joined)
+        else:
+            await announce_changed(self.redis, self.router, c)  # now connected
+
+    async def _stop_waiting(self) -> None:
+        self._stop_heartbeat()
+        self._queue_key = None
+        if self.consultation is not None:
+            await self._unlisten(keys.queue_channel(self.consultation.clinic_id))
+
+    async def _beat_patient(self, participant_id: str) -> None:
+        """Keep presence alive, and re-read the true place now and then, so a missed
+        delta (pub/sub is fire-and-forget) heals within one beat."""
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            await queue.heartbeat(self.redis, participant_id, PRESENCE_TTL)
+            if self.consultation is None or self._queue_key is None:
+                continue
+            place = await queue.rank(self.redis, self.consultation)
+            pace = await clinic_pace(self.redis, self.consultation.clinic_id)
+            if place is not None and (place + 1 != self._position or pace != self._pace):
+                self._position, self._pace = place + 1, pace
+                self.send(self._waiting())
+
+    async def _beat_gp(self) -> None:
+        assert self.user is not None
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            await gp_seen(self.redis, self.user.clinic_id, self.user.id)
+
+    def _stop_heartbeat(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            self._heartbeat = None
 
     # ---- seats and calls --------------------------------------------------------------------
 
@@ -376,12 +556,13 @@ class SignallingSession:
     async def _give_up_seat(self, reason: str) -> None:
         """Leave the call (if in one) and free the seat, telling the others."""
         p, c = self.participant, self.consultation
-        self._stop_heartbeat()
+        if self.role == "patient":
+            self._stop_heartbeat()
         if p is None:
             return
         self.participant = None
         if await release_seat(self.redis, p.id, self.id):
-            await self.redis.delete(keys.presence(p.id))
+            await queue.departed(self.redis, p.id)
             if c is not None:
                 remaining = await call.disconnect(self.redis, c.id, p.id)
                 left = m.PeerLeft(participant_id=p.id, reason=reason)
@@ -389,26 +570,17 @@ class SignallingSession:
                     await self._publish(keys.participant_channel(other), left)
         await self._unlisten(keys.participant_channel(p.id))
 
-    async def _beat(self, participant_id: str) -> None:
-        while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-            await queue.heartbeat(self.redis, participant_id, PRESENCE_TTL)
-
-    def _stop_heartbeat(self) -> None:
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            self._heartbeat = None
-
     async def _drop_channels(self) -> None:
         for channel in list(self._channels):
             await self._unlisten(channel)
 
     async def _close(self) -> None:
         async with self._lock:
-            was_waiting = self.role == "patient" and self._heartbeat is not None
+            was_waiting = self._queue_key is not None
             consultation = self.consultation
+            self._stop_heartbeat()
             await self._give_up_seat(reason="disconnected")
             await self._drop_channels()
             if was_waiting and consultation is not None:
-                # The patient keeps their place for the grace period; GPs see them as offline.
-                await publish_clinic_state(self.redis, self.router, consultation.clinic_id)
+                # The patient keeps their place for the grace period; GPs see them offline.
+                await announce_changed(self.redis, self.router, consultation)

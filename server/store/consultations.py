@@ -41,6 +41,9 @@ class Consultation:
     started_at: float | None = None
     ended_at: float | None = None
     billing_code: str = ""
+    peak_parties: int = 0  # most parties connected in the call at the same time
+    precall_verdict: str = ""  # the patient's last line test: good | may_struggle | will_not_work
+    precall_at: float | None = None
 
     @property
     def queue_score(self) -> float:
@@ -68,7 +71,7 @@ class Consultation:
             elif f.type == "float":
                 values[f.name] = float(raw)
             elif f.type == "int":
-                values[f.name] = int(raw)
+                values[f.name] = int(raw) if raw else f.default
             else:
                 values[f.name] = raw
         return cls(**values)  # type: ignore[arg-type]

@@ -29,7 +29,33 @@ def clinic_queue(clinic_id: str) -> str:
 
 
 def clinic_channel(clinic_id: str) -> str:
+    """The clinic's professionals: queue and day-list changes."""
     return f"{PREFIX}:ch:clinic:{clinic_id}"
+
+
+def queue_channel(clinic_id: str) -> str:
+    """The clinic's waiting patients: who joined or left the queue, by queue key only."""
+    return f"{PREFIX}:ch:queue:{clinic_id}"
+
+
+def clinic_durations(clinic_id: str) -> str:
+    """List of the clinic's recent call lengths in seconds, newest first (for the ETA)."""
+    return f"{PREFIX}:clinic:{clinic_id}:durations"
+
+
+def clinic_gps_online(clinic_id: str) -> str:
+    """Sorted set of GP user ids by the last time their console was connected."""
+    return f"{PREFIX}:clinic:{clinic_id}:gps_online"
+
+
+def clinic_users(clinic_id: str) -> str:
+    """Set of the clinic's professional user ids."""
+    return f"{PREFIX}:clinic:{clinic_id}:users"
+
+
+def consultation_messages(consultation_id: str) -> str:
+    """List of JSON messages the clinic sent the waiting patient."""
+    return f"{PREFIX}:consultation:{consultation_id}:messages"
 
 
 def dropin_link(token_hash: str) -> str:
@@ -47,11 +73,6 @@ def consultation_by_external(vendor_id: str, external_id: str) -> str:
 def call_members(consultation_id: str) -> str:
     """Set of participant ids currently in the call."""
     return f"{PREFIX}:consultation:{consultation_id}:members"
-
-
-def call_ever(consultation_id: str) -> str:
-    """Set of participant ids who were ever in the call (for the billing code)."""
-    return f"{PREFIX}:consultation:{consultation_id}:ever"
 
 
 def join_link(token_hash: str) -> str:

@@ -27,6 +27,7 @@ async def create_user(
     if not await redis.set(keys.username(username), user.id, nx=True):
         raise ValueError(f"username {username} is taken")
     await redis.hset(keys.user(user.id), mapping=asdict(user))
+    await redis.sadd(keys.clinic_users(clinic_id), user.id)
     return user
 
 
@@ -42,3 +43,11 @@ async def find_user(redis: Redis, username: str) -> User | None:
 
 async def set_password(redis: Redis, user_id: str, password: str) -> None:
     await redis.hset(keys.user(user_id), "password_hash", hash_password(password))
+
+
+async def clinic_users(redis: Redis, clinic_id: str) -> list[User]:
+    """The clinic's professionals, by display name."""
+    found = [
+        await get_user(redis, uid) for uid in await redis.smembers(keys.clinic_users(clinic_id))
+    ]
+    return sorted((u for u in found if u is not None), key=lambda u: u.display_name)

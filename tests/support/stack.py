@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ import redis.asyncio as aioredis
 
 from server.store.consultations import SCHEDULED, create_consultation
 from server.store.links import issue_link, resolve_link
+from server.store.users import create_user
 from tests.support.redisserver import RedisServer, free_port
 
 
@@ -39,6 +41,8 @@ class Stack:
                 **os.environ,
                 "REDIS_URL": self.redis.url,
                 "ALMENVIDEO_INSTANCE_ID": f"instance-{index}",
+                # Browser tests watch a closed tab disappear without waiting a minute.
+                "ALMENVIDEO_PRESENCE_GRACE": "3",
             }
             log = (self.directory / f"server-{index}.log").open("wb")
             self._processes.append(
@@ -78,7 +82,7 @@ class Stack:
 
     async def new_patient_url(self, base_url: str, clinic_id: str, starts_in: int = 300) -> str:
         """Another consultation for the clinic, scheduled shortly, and its patient link."""
-        async with self._redis() as client:
+        async with self.client() as client:
             c = await create_consultation(
                 client, clinic_id, SCHEDULED, scheduled_start=time.time() + starts_in
             )
@@ -87,14 +91,21 @@ class Stack:
 
     async def reissue_link(self, base_url: str, patient_url: str) -> str:
         """A new link for the consultation behind `patient_url`; the old one is revoked."""
-        async with self._redis() as client:
+        async with self.client() as client:
             resolved = await resolve_link(client, patient_url.rsplit("/", 1)[1])
             assert resolved.consultation is not None
             token, _ = await issue_link(client, resolved.consultation)
         return f"{base_url}/j/{token}"
 
+    async def add_gp(self, clinic_id: str, name: str) -> tuple[str, str]:
+        """Another GP in the clinic; returns (username, password)."""
+        username, password = f"gp-{secrets.token_hex(4)}", secrets.token_urlsafe(16)
+        async with self.client() as client:
+            await create_user(client, username, password, name, "gp", clinic_id)
+        return username, password
+
     @asynccontextmanager
-    async def _redis(self) -> AsyncIterator[aioredis.Redis]:
+    async def client(self) -> AsyncIterator[aioredis.Redis]:
         client = aioredis.from_url(self.redis.url, decode_responses=True)
         try:
             yield client

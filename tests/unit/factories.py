@@ -65,7 +65,7 @@ async def seat_patient(redis: Redis, c: Consultation, name: str = PATIENT_NAME) 
 
 async def waiting_patient(redis: Redis, c: Consultation, name: str = PATIENT_NAME) -> Waiter:
     w = await seat_patient(redis, c, name)
-    assert await queue.enter(redis, w.consultation)
+    assert (await queue.enter(redis, w.consultation))[0]
     fresh = await get_consultation(redis, c.id)
     assert fresh is not None
     return Waiter(fresh, w.patient)

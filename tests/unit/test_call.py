@@ -17,7 +17,7 @@ async def in_call(redis: Redis) -> tuple[Consultation, str]:
     """A consultation admitted into a call; returns it and the patient participant id."""
     clinic = await make_clinic(redis)
     w = await waiting_patient(redis, await make_scheduled(redis, clinic))
-    assert await queue.admit(redis, w.consultation, "gp-user", "gp-part")
+    assert await queue.admit(redis, w.consultation, "gp-user", "gp-part") is not None
     c = await get_consultation(redis, w.consultation.id)
     assert c is not None
     return c, w.patient.id

@@ -151,11 +151,12 @@ def test_relayed_signal_serialises_from() -> None:
 
 
 def test_dump_leaves_out_nones() -> None:
-    assert dump(m.Waiting(position=2, total=3)) == {
+    assert dump(m.Welcome(role="gp", connection_id="c1", state="idle")) == {
         "v": 1,
-        "type": "waiting",
-        "position": 2,
-        "total": 3,
+        "type": "welcome",
+        "role": "gp",
+        "connection_id": "c1",
+        "state": "idle",
     }
 
 

@@ -11,7 +11,7 @@ from server.store.consultations import BOOKED, CANCELLED, IN_CALL, WAITING, get_
 from server.store.consultations import update_consultation as update
 from server.store.events import read_events
 from server.waitingroom import queue
-from server.waitingroom.queue import Position, positions, waiting_ids
+from server.waitingroom.queue import waiting_ids
 from tests.unit.factories import make_clinic, make_drop_in, make_scheduled, waiting_patient
 
 
@@ -24,7 +24,7 @@ async def status(redis: Redis, consultation_id: str) -> str:
 async def test_enter_puts_the_patient_in_the_queue(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     c = await make_scheduled(redis, clinic)
-    assert await queue.enter(redis, c)
+    assert (await queue.enter(redis, c))[0]
     fresh = await get_consultation(redis, c.id)
     assert fresh is not None
     assert fresh.status == WAITING
@@ -35,8 +35,8 @@ async def test_enter_puts_the_patient_in_the_queue(redis: Redis) -> None:
 async def test_enter_is_idempotent_and_logs_one_event(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     c = await make_scheduled(redis, clinic)
-    assert await queue.enter(redis, c)
-    assert await queue.enter(redis, c)
+    assert (await queue.enter(redis, c))[0]
+    assert (await queue.enter(redis, c))[0]
     assert await waiting_ids(redis, clinic.id) == [c.id]
     events = [e for e in await read_events(redis) if e[1] == "patient.waiting"]
     assert len(events) == 1
@@ -47,8 +47,8 @@ async def test_a_cancelled_or_running_consultation_cannot_queue(redis: Redis) ->
     clinic = await make_clinic(redis)
     cancelled = await update(redis, await make_scheduled(redis, clinic), status=CANCELLED)
     running = await update(redis, await make_scheduled(redis, clinic), status=IN_CALL)
-    assert not await queue.enter(redis, cancelled)
-    assert not await queue.enter(redis, running)
+    assert not (await queue.enter(redis, cancelled))[0]
+    assert not (await queue.enter(redis, running))[0]
     assert await waiting_ids(redis, clinic.id) == []
     assert await status(redis, running.id) == IN_CALL
 
@@ -56,10 +56,10 @@ async def test_a_cancelled_or_running_consultation_cannot_queue(redis: Redis) ->
 async def test_leave_returns_to_booked(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     w = await waiting_patient(redis, await make_scheduled(redis, clinic))
-    assert await queue.leave(redis, w.consultation, reason="left")
+    assert await queue.leave(redis, w.consultation, reason="left") is not None
     assert await status(redis, w.consultation.id) == BOOKED
     assert await waiting_ids(redis, clinic.id) == []
-    assert not await queue.leave(redis, w.consultation, reason="left")
+    assert await queue.leave(redis, w.consultation, reason="left") is None
     left = [e for e in await read_events(redis) if e[1] == "patient.left"]
     assert [e[2]["reason"] for e in left] == ["left"]
 
@@ -68,14 +68,14 @@ async def test_a_patient_who_left_can_enter_again(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     w = await waiting_patient(redis, await make_scheduled(redis, clinic))
     await queue.leave(redis, w.consultation, reason="left")
-    assert await queue.enter(redis, w.consultation)
+    assert (await queue.enter(redis, w.consultation))[0]
     assert await waiting_ids(redis, clinic.id) == [w.consultation.id]
 
 
 async def test_admit_moves_the_patient_into_a_call(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     w = await waiting_patient(redis, await make_scheduled(redis, clinic))
-    assert await queue.admit(redis, w.consultation, "gp-user", "gp-part")
+    assert await queue.admit(redis, w.consultation, "gp-user", "gp-part") is not None
     c = await get_consultation(redis, w.consultation.id)
     assert c is not None
     assert c.status == IN_CALL
@@ -88,8 +88,8 @@ async def test_admit_moves_the_patient_into_a_call(redis: Redis) -> None:
 async def test_admit_succeeds_only_once(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     w = await waiting_patient(redis, await make_scheduled(redis, clinic))
-    assert await queue.admit(redis, w.consultation, "gp-1", "part-1")
-    assert not await queue.admit(redis, w.consultation, "gp-2", "part-2")
+    assert await queue.admit(redis, w.consultation, "gp-1", "part-1") is not None
+    assert await queue.admit(redis, w.consultation, "gp-2", "part-2") is None
     c = await get_consultation(redis, w.consultation.id)
     assert c is not None
     assert (c.practitioner_id, c.gp_participant) == ("gp-1", "part-1")
@@ -103,8 +103,9 @@ async def test_concurrent_admits_let_exactly_one_win(redis: Redis) -> None:
     results = await asyncio.gather(
         *(queue.admit(redis, w.consultation, f"gp-{i}", f"part-{i}") for i in range(8))
     )
-    assert sorted(results) == [False] * 7 + [True]
-    winner = results.index(True)
+    won = [r is not None for r in results]
+    assert sorted(won) == [False] * 7 + [True]
+    winner = won.index(True)
     c = await get_consultation(redis, w.consultation.id)
     assert c is not None
     assert (c.practitioner_id, c.gp_participant) == (f"gp-{winner}", f"part-{winner}")
@@ -116,7 +117,7 @@ async def test_concurrent_admits_let_exactly_one_win(redis: Redis) -> None:
 async def test_admit_of_a_patient_who_is_not_waiting_fails(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     c = await make_scheduled(redis, clinic)
-    assert not await queue.admit(redis, c, "gp", "part")
+    assert await queue.admit(redis, c, "gp", "part") is None
     assert await status(redis, c.id) == BOOKED
 
 
@@ -126,7 +127,7 @@ async def test_scheduled_patients_queue_by_appointment_time(redis: Redis) -> Non
     early = await make_scheduled(redis, clinic, minutes_from_now=10)
     middle = await make_scheduled(redis, clinic, minutes_from_now=20)
     for c in (late, early, middle):  # arrival order is not queue order
-        assert await queue.enter(redis, c)
+        assert (await queue.enter(redis, c))[0]
     assert await waiting_ids(redis, clinic.id) == [early.id, middle.id, late.id]
 
 
@@ -134,8 +135,8 @@ async def test_drop_ins_queue_by_arrival(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     first_made = await make_drop_in(redis, clinic)
     second_made = await make_drop_in(redis, clinic)
-    assert await queue.enter(redis, second_made)
-    assert await queue.enter(redis, first_made)
+    assert (await queue.enter(redis, second_made))[0]
+    assert (await queue.enter(redis, first_made))[0]
     assert await waiting_ids(redis, clinic.id) == [second_made.id, first_made.id]
 
 
@@ -149,13 +150,40 @@ async def test_queues_are_per_clinic(redis: Redis) -> None:
     assert await waiting_ids(redis, b.id) == [cb.id]
 
 
-def test_positions_are_one_based_with_the_total() -> None:
-    assert positions(["a", "b", "c"]) == {
-        "a": Position(1, 3),
-        "b": Position(2, 3),
-        "c": Position(3, 3),
-    }
-    assert positions([]) == {}
+async def test_enter_returns_the_score_only_when_newly_joined(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    c = await make_scheduled(redis, clinic)
+    may_wait, score = await queue.enter(redis, c)
+    assert may_wait and score == c.scheduled_start
+    assert await queue.enter(redis, c) == (True, None)
+
+
+async def test_hold_puts_the_patient_back_at_the_front(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    first = await waiting_patient(redis, await make_scheduled(redis, clinic, minutes_from_now=5))
+    second = await waiting_patient(redis, await make_scheduled(redis, clinic, minutes_from_now=9))
+    assert await queue.admit(redis, second.consultation, "gp", "part") is not None
+    score = await queue.hold(redis, second.consultation)
+    assert score is not None and first.consultation.scheduled_start is not None
+    assert score < first.consultation.scheduled_start
+    assert await waiting_ids(redis, clinic.id) == [second.consultation.id, first.consultation.id]
+    assert await status(redis, second.consultation.id) == WAITING
+    assert await queue.rank(redis, second.consultation) == 0
+    assert await queue.hold(redis, second.consultation) is None  # not in a call any more
+    held = [e for e in await read_events(redis) if e[1] == "patient.held"]
+    assert len(held) == 1
+
+
+async def test_readmitting_a_held_patient_keeps_the_first_start_time(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    w = await waiting_patient(redis, await make_scheduled(redis, clinic))
+    await queue.admit(redis, w.consultation, "gp", "part-1")
+    started = (await get_consultation(redis, w.consultation.id)).started_at  # type: ignore[union-attr]
+    await queue.hold(redis, w.consultation)
+    await asyncio.sleep(0.01)
+    await queue.admit(redis, w.consultation, "gp", "part-2")
+    again = await get_consultation(redis, w.consultation.id)
+    assert again is not None and again.started_at == started
 
 
 async def test_sweep_removes_a_vanished_patient(redis: Redis) -> None:
@@ -166,7 +194,7 @@ async def test_sweep_removes_a_vanished_patient(redis: Redis) -> None:
     await redis.delete(keys.presence(w.patient.id))
     await redis.zadd(keys.WAITING_LAST_SEEN, {w.patient.id: now() - 120})
     removed = await queue.sweep(redis, grace_seconds=60)
-    assert [c.id for c in removed] == [w.consultation.id]
+    assert [c.id for c, _ in removed] == [w.consultation.id]
     assert await status(redis, w.consultation.id) == BOOKED
     assert await waiting_ids(redis, clinic.id) == []
     assert await redis.zscore(keys.WAITING_LAST_SEEN, w.patient.id) is None

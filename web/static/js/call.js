@@ -1,8 +1,12 @@
-// The call stage: a tile per remote participant, the own preview, and the controls.
+// The call stage: a tile per remote participant, the own preview, the controls, a chat
+// that lives only as long as the call, and a connection-quality badge per tile.
 // Used by both the patient page and the GP console; one PeerLink per remote participant.
 
 import { PeerLink } from "./peer.js";
 import { t } from "./strings.js";
+
+const $ = (id) => document.getElementById(id);
+const QUALITY_SECONDS = 2;
 
 export class CallStage {
   constructor({ signalling, getLocalStream, onHangup, sinkId = "" }) {
@@ -10,23 +14,32 @@ export class CallStage {
     this.getLocalStream = getLocalStream;
     this.onHangup = onHangup;
     this.sinkId = sinkId;
-    this.section = document.getElementById("call");
-    this.grid = document.getElementById("remote-grid");
-    this.selfView = document.getElementById("call-self");
-    this.banner = document.getElementById("call-banner");
-    this.micButton = document.getElementById("toggle-mic");
-    this.cameraButton = document.getElementById("toggle-camera");
+    this.section = $("call");
+    this.grid = $("remote-grid");
+    this.selfView = $("call-self");
+    this.banner = $("call-banner");
+    this.micButton = $("toggle-mic");
+    this.cameraButton = $("toggle-camera");
+    this.shareButton = $("toggle-share");
     this.links = new Map();
     this.peers = new Map();
     this.selfId = null;
     this.iceServers = [];
     this.localStream = null;
+    this.screenTrack = null;
     this.audioOn = true;
     this.videoOn = true;
+    this.qualityTimer = null;
 
     this.micButton.addEventListener("click", () => this.setAudio(!this.audioOn));
     this.cameraButton.addEventListener("click", () => this.setVideo(!this.videoOn));
-    document.getElementById("hangup").addEventListener("click", () => this.onHangup());
+    this.shareButton?.addEventListener("click", () => this.toggleShare());
+    $("hangup").addEventListener("click", () => this.onHangup());
+    $("toggle-chat").addEventListener("click", () => this.toggleChat());
+    $("chat-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.sendChat();
+    });
   }
 
   async join({ participant_id, peers, ice_servers }) {
@@ -38,6 +51,7 @@ export class CallStage {
     this.applyMediaState();
     this.section.hidden = false;
     for (const peer of peers) this.addPeer(peer);
+    this.qualityTimer = setInterval(() => this.showQuality(), QUALITY_SECONDS * 1000);
     this.updateBanner();
   }
 
@@ -59,6 +73,7 @@ export class CallStage {
       },
     });
     this.links.set(peer.participant_id, link);
+    if (this.screenTrack) link.replaceVideo(this.screenTrack);
     this.updateBanner();
   }
 
@@ -76,8 +91,7 @@ export class CallStage {
   }
 
   signal(message) {
-    const link = this.links.get(message.from);
-    if (link) link.receive(message);
+    this.links.get(message.from)?.receive(message);
   }
 
   peerMediaState({ participant_id, audio }) {
@@ -93,15 +107,19 @@ export class CallStage {
     const video = document.createElement("video");
     video.autoplay = true;
     video.playsInline = true;
-    video.dataset.testid = "remote-video";
     video.setAttribute("data-testid", "remote-video");
     const caption = document.createElement("figcaption");
-    caption.textContent = peer.display_name;
+    const quality = document.createElement("span");
+    quality.className = "quality";
+    quality.setAttribute("data-testid", "quality");
+    quality.hidden = true;
+    const name = document.createElement("span");
+    name.textContent = peer.display_name;
     const flag = document.createElement("span");
     flag.className = "muted-flag";
     flag.hidden = true;
     flag.textContent = ` · ${t("call.peer_muted")}`;
-    caption.append(flag);
+    caption.append(quality, name, flag);
     figure.append(video, caption);
     this.grid.append(figure);
     return figure;
@@ -117,6 +135,17 @@ export class CallStage {
       video.muted = true;
       await video.play().catch(() => {});
       document.addEventListener("click", () => { video.muted = false; }, { once: true });
+    }
+  }
+
+  async showQuality() {
+    for (const [participantId, link] of this.links) {
+      const level = await link.quality().catch(() => null);
+      const badge = this.grid.querySelector(`[data-participant="${participantId}"] .quality`);
+      if (!badge || !level) continue;
+      badge.hidden = false;
+      badge.dataset.quality = level;
+      badge.textContent = t(`call.quality_${level}`);
     }
   }
 
@@ -141,6 +170,60 @@ export class CallStage {
     this.cameraButton.setAttribute("aria-pressed", String(!this.videoOn));
   }
 
+  async toggleShare() {
+    if (this.screenTrack) return this.stopShare();
+    let screen;
+    try {
+      screen = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    } catch {
+      return; // the GP cancelled the picker
+    }
+    this.screenTrack = screen.getVideoTracks()[0];
+    this.screenTrack.addEventListener("ended", () => this.stopShare());
+    for (const link of this.links.values()) await link.replaceVideo(this.screenTrack);
+    this.selfView.srcObject = screen;
+    this.shareButton.textContent = t("call.stop_share");
+    this.shareButton.setAttribute("aria-pressed", "true");
+  }
+
+  async stopShare() {
+    if (!this.screenTrack) return;
+    this.screenTrack.stop();
+    this.screenTrack = null;
+    const camera = this.localStream?.getVideoTracks()[0] ?? null;
+    for (const link of this.links.values()) await link.replaceVideo(camera);
+    this.selfView.srcObject = this.localStream;
+    this.shareButton.textContent = t("call.share");
+    this.shareButton.setAttribute("aria-pressed", "false");
+  }
+
+  toggleChat(open = $("chat").hidden) {
+    $("chat").hidden = !open;
+    $("toggle-chat").setAttribute("aria-expanded", String(open));
+    if (open) $("chat-text").focus();
+  }
+
+  sendChat() {
+    const text = $("chat-text").value.trim();
+    if (!text || !this.signalling.send({ type: "chat", text })) return;
+    this.addChatLine(t("call.you"), text, true);
+    $("chat-text").value = "";
+  }
+
+  chat({ display_name, text }) {
+    this.toggleChat(true);
+    this.addChatLine(display_name, text, false);
+  }
+
+  addChatLine(name, text, own) {
+    const line = document.createElement("li");
+    line.className = own ? "own" : "";
+    const who = document.createElement("strong");
+    who.textContent = `${name}: `;
+    line.append(who, document.createTextNode(text));
+    $("chat-log").append(line);
+  }
+
   updateBanner() {
     const states = [...this.grid.querySelectorAll(".tile")].map((tile) => tile.dataset.state);
     if (states.some((state) => state === "disconnected" || state === "failed")) {
@@ -158,10 +241,17 @@ export class CallStage {
   }
 
   close() {
+    clearInterval(this.qualityTimer);
+    if (this.screenTrack) {
+      this.screenTrack.stop();
+      this.screenTrack = null;
+    }
     for (const link of this.links.values()) link.close();
     this.links.clear();
     this.peers.clear();
     this.grid.replaceChildren();
+    $("chat-log").replaceChildren(); // the chat is kept only for the call
+    $("chat").hidden = true;
     this.section.hidden = true;
     this.selfId = null;
   }

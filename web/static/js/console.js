@@ -1,20 +1,39 @@
-// The GP's console: the live waiting room, today's list, admitting, the call, the billing code.
+// The GP's console: the live waiting room (mine / everyone's / unassigned), arrival alerts,
+// acting on one patient at a time (admit, message, transfer, remove), the call (hold, end,
+// end as a phone consultation) and the billing code that applies.
 
+import { ArrivalAlerts } from "./alerts.js";
 import { CallStage } from "./call.js";
 import { openMedia } from "./devices.js";
 import { Signalling } from "./signalling.js";
 import { t } from "./strings.js";
 
 const $ = (id) => document.getElementById(id);
+const data = JSON.parse($("console-data").textContent);
 const lang = document.documentElement.lang;
 const clock = new Intl.DateTimeFormat(lang === "da" ? "da-DK" : "en-GB", {
   hour: "2-digit",
   minute: "2-digit",
   timeZone: "Europe/Copenhagen",
 });
-const baseTitle = document.title;
+const colleagues = new Map(data.colleagues.map((c) => [c.id, c.display_name]));
+const PRESETS = ["console.preset_late", "console.preset_call", "console.preset_soon"];
 
-const state = { clinic: null, clockSkew: 0, stream: null, consultationId: null, activeCall: null };
+const state = {
+  waiting: new Map(), // consultation id -> queue entry
+  today: new Map(), // consultation id -> day entry
+  clockSkew: 0,
+  stream: null,
+  consultationId: null,
+  activeCall: null,
+  view: localStorage.getItem("almenvideo.view") || "all",
+};
+
+const alerts = new ArrivalAlerts({
+  sound: $("alert-sound"),
+  desktop: $("alert-desktop"),
+  title: $("alert-title"),
+});
 
 async function localStream() {
   if (!state.stream) {
@@ -39,7 +58,7 @@ function showView(view) {
   if (view !== "call") stage.close();
 }
 
-// ---- lists ------------------------------------------------------------------------------------
+// ---- the waiting list ----------------------------------------------------------------------
 
 function minutesWaited(entry) {
   const now = Date.now() / 1000 - state.clockSkew;
@@ -52,39 +71,149 @@ function when(entry) {
     : t("console.dropin");
 }
 
-function renderWaiting() {
-  const waiting = state.clinic?.waiting ?? [];
-  const items = waiting.map((entry) => {
-    const item = document.createElement("li");
-    item.className = "queue-entry";
-    item.dataset.consultation = entry.consultation_id;
-    item.dataset.connected = String(entry.connected);
-    const name = document.createElement("strong");
-    name.textContent = entry.patient_name;
-    const details = document.createElement("span");
-    details.className = "details";
-    details.textContent = [when(entry), t("console.waited", { minutes: minutesWaited(entry) })]
-      .concat(entry.connected ? [] : [t("console.offline")])
-      .join(" · ");
-    const admit = document.createElement("button");
-    admit.type = "button";
-    admit.className = "button primary";
-    admit.textContent = t("console.admit");
-    admit.setAttribute("data-testid", "admit");
-    admit.dataset.consultation = entry.consultation_id;
-    admit.disabled = Boolean(state.consultationId);
-    admit.addEventListener("click", () => admitPatient(entry.consultation_id));
-    item.append(name, details, admit);
-    return item;
+function inView(entry) {
+  if (state.view === "mine") return entry.practitioner_id === data.me;
+  if (state.view === "unassigned") return !entry.practitioner_id;
+  return true;
+}
+
+function button(label, testid, onClick, kind = "") {
+  const element = document.createElement("button");
+  element.type = "button";
+  element.className = `button ${kind}`.trim();
+  element.textContent = label;
+  element.setAttribute("data-testid", testid);
+  element.addEventListener("click", onClick);
+  return element;
+}
+
+function card(entry) {
+  const item = document.createElement("li");
+  item.className = "queue-entry";
+  item.dataset.consultation = entry.consultation_id;
+  item.dataset.connected = String(entry.connected);
+  const waited = minutesWaited(entry);
+  item.dataset.late = String(waited >= data.wait_alert_minutes);
+
+  const name = document.createElement("strong");
+  name.textContent = entry.patient_name;
+  const details = document.createElement("span");
+  details.className = "details";
+  const owner = entry.practitioner_id
+    ? t("console.assigned_to", { name: colleagues.get(entry.practitioner_id) ?? "?" })
+    : t("console.unassigned");
+  details.textContent = [when(entry), t("console.waited", { minutes: waited }), owner].join(" · ");
+  const badges = document.createElement("span");
+  badges.className = "badges";
+  const verdict = document.createElement("span");
+  verdict.className = "badge verdict";
+  verdict.dataset.verdict = entry.precall_verdict || "none";
+  verdict.setAttribute("data-testid", "verdict");
+  verdict.textContent = t(`console.verdict_${entry.precall_verdict || "none"}`);
+  badges.append(verdict);
+  if (!entry.connected) {
+    const offline = document.createElement("span");
+    offline.className = "badge offline";
+    offline.textContent = t("console.offline");
+    badges.append(offline);
+  }
+
+  const admit = button(t("console.admit"), "admit", () => admitPatient(entry.consultation_id), "primary");
+  admit.dataset.consultation = entry.consultation_id;
+  admit.disabled = Boolean(state.consultationId);
+  const actions = document.createElement("div");
+  actions.className = "actions";
+  actions.append(
+    admit,
+    button(t("console.message"), "message", () => toggleTool(item, "message")),
+    button(t("console.transfer"), "transfer", () => toggleTool(item, "transfer")),
+    button(t("console.remove"), "remove", () => toggleTool(item, "remove")),
+  );
+  item.append(name, details, badges, actions, messageTool(entry), transferTool(entry), removeTool(entry));
+  return item;
+}
+
+function toggleTool(item, name) {
+  for (const tool of item.querySelectorAll(".tool")) {
+    tool.hidden = tool.dataset.tool !== name || !tool.hidden;
+  }
+  item.querySelector(`.tool[data-tool="${name}"]:not([hidden]) select, .tool[data-tool="${name}"]:not([hidden]) input`)?.focus();
+}
+
+function tool(name, label, fields, submitLabel, onSubmit) {
+  const form = document.createElement("form");
+  form.className = "tool";
+  form.dataset.tool = name;
+  form.hidden = true;
+  form.setAttribute("aria-label", label);
+  const submit = document.createElement("button");
+  submit.type = "submit";
+  submit.className = "button primary";
+  submit.textContent = submitLabel;
+  submit.setAttribute("data-testid", `${name}-send`);
+  form.append(...fields, submit);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    onSubmit();
+    form.hidden = true;
   });
-  $("waiting-list").replaceChildren(...items);
-  $("nobody-waiting").hidden = waiting.length > 0;
-  $("waiting-count").textContent = String(waiting.length);
-  document.title = waiting.length ? `(${waiting.length}) ${baseTitle}` : baseTitle;
+  return form;
+}
+
+function messageTool(entry) {
+  const presets = document.createElement("select");
+  presets.setAttribute("aria-label", t("console.message"));
+  presets.setAttribute("data-testid", "message-preset");
+  presets.append(new Option("—", ""), ...PRESETS.map((key) => new Option(t(key), t(key))));
+  const text = document.createElement("input");
+  text.maxLength = 500;
+  text.placeholder = t("console.message_placeholder");
+  text.setAttribute("aria-label", t("console.message_placeholder"));
+  text.setAttribute("data-testid", "message-text");
+  return tool("message", t("console.message"), [presets, text], t("call.chat_send"), () => {
+    const message = text.value.trim() || presets.value;
+    if (message) send({ type: "message", consultation_id: entry.consultation_id, text: message });
+  });
+}
+
+function transferTool(entry) {
+  const to = document.createElement("select");
+  to.setAttribute("aria-label", t("console.transfer_to"));
+  to.setAttribute("data-testid", "transfer-to");
+  to.append(...data.colleagues.filter((c) => c.id !== entry.practitioner_id).map((c) => new Option(c.display_name, c.id)));
+  return tool("transfer", t("console.transfer_to"), [to], t("console.transfer"), () => {
+    if (to.value) send({ type: "transfer", consultation_id: entry.consultation_id, to_user: to.value });
+  });
+}
+
+function removeTool(entry) {
+  const text = document.createElement("input");
+  text.maxLength = 500;
+  text.value = t("console.remove_default");
+  text.setAttribute("aria-label", t("console.remove"));
+  text.setAttribute("data-testid", "remove-text");
+  return tool("remove", t("console.remove"), [text], t("console.remove"), () => {
+    send({ type: "remove", consultation_id: entry.consultation_id, text: text.value.trim() });
+  });
+}
+
+function renderWaiting() {
+  const open = document.activeElement?.closest?.(".tool:not([hidden])");
+  if (open) return; // do not pull the form from under the GP's fingers; the next tick renders
+  const entries = [...state.waiting.values()].sort(
+    (a, b) => (a.scheduled_start ?? a.waiting_since) - (b.scheduled_start ?? b.waiting_since),
+  );
+  const shown = entries.filter(inView);
+  $("waiting-list").replaceChildren(...shown.map(card));
+  $("nobody-waiting").hidden = shown.length > 0;
+  $("waiting-count").textContent = String(shown.length);
+  alerts.count(state.waiting.size);
 }
 
 function renderToday() {
-  const today = state.clinic?.today ?? [];
+  const today = [...state.today.values()].sort(
+    (a, b) => (a.scheduled_start ?? 0) - (b.scheduled_start ?? 0),
+  );
   const items = today.map((entry) => {
     const item = document.createElement("li");
     item.dataset.status = entry.status;
@@ -96,20 +225,43 @@ function renderToday() {
   $("none-today").hidden = today.length > 0;
 }
 
-// ---- call ----------------------------------------------------------------------------------
+for (const radio of document.querySelectorAll('input[name="view"]')) {
+  radio.checked = radio.value === state.view;
+  radio.addEventListener("change", () => {
+    state.view = radio.value;
+    localStorage.setItem("almenvideo.view", state.view);
+    renderWaiting();
+  });
+}
+
+// ---- acting ----------------------------------------------------------------------------------
+
+function send(message) {
+  alertText("");
+  signalling.send(message);
+}
 
 async function admitPatient(consultationId) {
-  alertText("");
   await localStream();
-  signalling.send({ type: "admit", consultation_id: consultationId });
+  send({ type: "admit", consultation_id: consultationId });
 }
 
 const signalling = new Signalling(() => ({}));
 const stage = new CallStage({
   signalling,
   getLocalStream: localStream,
-  onHangup: () => signalling.send({ type: "end", consultation_id: state.consultationId }),
+  onHangup: () => send({ type: "end", consultation_id: state.consultationId }),
 });
+// A hold answers with nothing but queue changes: the GP goes back to the list at once.
+$("hold").addEventListener("click", () => {
+  send({ type: "hold", consultation_id: state.consultationId });
+  state.consultationId = null;
+  showView("lists");
+  renderWaiting();
+});
+$("end-by-phone").addEventListener("click", () =>
+  send({ type: "end", consultation_id: state.consultationId, continued_by_phone: true }),
+);
 
 signalling
   .on("welcome", ({ active_call }) => {
@@ -120,9 +272,28 @@ signalling
     }
   })
   .on("clinic.state", (message) => {
-    state.clinic = message;
     state.clockSkew = Date.now() / 1000 - message.server_time;
+    state.waiting = new Map(message.waiting.map((entry) => [entry.consultation_id, entry]));
+    state.today = new Map(message.today.map((entry) => [entry.consultation_id, entry]));
     renderWaiting();
+    renderToday();
+  })
+  .on("queue.entry", ({ entry }) => {
+    const arrived = !state.waiting.has(entry.consultation_id);
+    state.waiting.set(entry.consultation_id, entry);
+    renderWaiting();
+    if (arrived && inView(entry)) {
+      const text = t("console.arrived", { name: entry.patient_name });
+      $("arrival-live").textContent = text;
+      alerts.arrived(text);
+    }
+  })
+  .on("queue.removed", ({ consultation_id }) => {
+    state.waiting.delete(consultation_id);
+    renderWaiting();
+  })
+  .on("day.entry", ({ entry }) => {
+    state.today.set(entry.consultation_id, entry);
     renderToday();
   })
   .on("call.joined", async (message) => {
@@ -136,6 +307,7 @@ signalling
   .on("peer.left", (message) => stage.peerLeft(message))
   .on("signal", (message) => stage.signal(message))
   .on("media.state", (message) => stage.peerMediaState(message))
+  .on("chat", (message) => stage.chat(message))
   .on("call.ended", ({ billing_code }) => {
     state.consultationId = null;
     showView("ended");

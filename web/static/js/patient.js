@@ -3,6 +3,7 @@
 
 import { CallStage } from "./call.js";
 import { fillSelect, levelMeter, listDevices, openMedia } from "./devices.js";
+import { mountLineTest } from "./precall.js";
 import { Signalling } from "./signalling.js";
 import { t } from "./strings.js";
 
@@ -18,6 +19,7 @@ const state = {
   choice: JSON.parse(localStorage.getItem("almenvideo.devices") || "{}"),
   signalling: null,
   stage: null,
+  welcome: null,
 };
 
 const resumeKey = () => `almenvideo.resume:${location.pathname}`;
@@ -131,14 +133,34 @@ function connect() {
     sinkId: state.choice.speakerId ?? "",
   });
   signalling
-    .on("welcome", ({ state: where }) => {
-      if (where === "waiting") show("step-waiting");
+    .on("welcome", (welcome) => {
+      state.welcome = welcome;
+      $("clinic-messages").replaceChildren();
+      for (const note of welcome.messages ?? []) showClinicMessage(note);
+      if (welcome.state === "waiting") show("step-waiting");
     })
-    .on("waiting", ({ position }) => {
+    .on("waiting", ({ position, eta_minutes }) => {
       $("queue-position").textContent =
         position === 1 ? t("patient.position_first") : t("patient.position", { position });
+      $("queue-eta").textContent =
+        eta_minutes > 0 ? t("patient.eta", { minutes: eta_minutes }) : t("patient.eta_soon");
+      checkWaitLimit();
     })
+    .on("clinic.message", showClinicMessage)
+    .on("held", () => {
+      state.stage.close();
+      $("held-note").hidden = false;
+      show("step-waiting");
+    })
+    .on("removed", ({ text }) => {
+      signalling.close();
+      stopMedia();
+      showEnd("patient.removed_title", "patient.removed_text");
+      if (text) $("end-text").textContent = text;
+    })
+    .on("chat", (message) => state.stage.chat(message))
     .on("call.joined", async (message) => {
+      $("held-note").hidden = true;
       state.stopMeter();
       await state.stage.join(message);
       show("call");
@@ -174,6 +196,26 @@ function connect() {
   signalling.connect();
 }
 
+function showClinicMessage({ text }) {
+  const item = document.createElement("li");
+  item.textContent = text;
+  $("clinic-messages").append(item);
+  $("clinic-messages-box").hidden = false;
+}
+
+// After the clinic's wait limit (counted from arrival, or from the appointment if later),
+// offer the clinic's phone number instead of more waiting.
+function checkWaitLimit() {
+  const welcome = state.welcome;
+  if (!welcome?.wait_limit_minutes || !welcome.clinic_phone || $("step-waiting").hidden) return;
+  const since = Math.max(welcome.waiting_since ?? 0, welcome.scheduled_start ?? 0);
+  if (Date.now() / 1000 - since < welcome.wait_limit_minutes * 60) return;
+  $("clinic-phone").textContent = welcome.clinic_phone;
+  $("clinic-phone").href = `tel:${welcome.clinic_phone.replace(/\s+/g, "")}`;
+  $("wait-limit").hidden = false;
+}
+setInterval(checkWaitLimit, 10000);
+
 function stopMedia() {
   state.stopMeter();
   for (const track of state.stream?.getTracks() ?? []) track.stop();
@@ -191,3 +233,11 @@ if (localStorage.getItem(resumeKey())) {
 } else {
   startMedia();
 }
+
+// ---- line test ------------------------------------------------------------------------------
+
+mountLineTest($("precall"), {
+  token: location.pathname.split("/")[2],
+  getStream: () => state.stream,
+  getSinkId: () => $("speaker-select").value,
+});

@@ -113,6 +113,42 @@ export class PeerLink {
     }
   }
 
+  // Send another picture (a shared screen, or the camera again) without renegotiating.
+  async replaceVideo(track) {
+    for (const transceiver of this.pc.getTransceivers()) {
+      const sender = transceiver.sender;
+      if (transceiver.receiver.track.kind === "video" && (sender.track || track)) {
+        await sender.replaceTrack(track);
+      }
+    }
+  }
+
+  // good | fair | poor from round-trip time and inbound loss since the last sample.
+  async quality() {
+    const stats = await this.pc.getStats();
+    let rtt = null;
+    let lost = 0;
+    let received = 0;
+    stats.forEach((report) => {
+      if (report.type === "candidate-pair" && report.nominated && report.currentRoundTripTime !== undefined) {
+        rtt = report.currentRoundTripTime;
+      }
+      if (report.type === "inbound-rtp") {
+        lost += report.packetsLost ?? 0;
+        received += report.packetsReceived ?? 0;
+      }
+    });
+    const last = this.lastCounts ?? { lost: 0, received: 0 };
+    this.lastCounts = { lost, received };
+    const newLost = lost - last.lost;
+    const newTotal = newLost + (received - last.received);
+    const loss = newTotal > 0 ? newLost / newTotal : 0;
+    if (rtt === null) return null;
+    if (rtt < 0.3 && loss < 0.02) return "good";
+    if (rtt < 0.6 && loss < 0.08) return "fair";
+    return "poor";
+  }
+
   close() {
     this.pc.close();
   }

@@ -1,0 +1,239 @@
+"""The clinic's settings page: phone, video hours, waiting-room limits and absences.
+
+A GP edits only their own clinic: the clinic comes from the session, never from the URL.
+Each form posts to its own address and, when valid, redirects back (post/redirect/get);
+when not, the page is shown again with the typed values and a message per field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from server.appkeys import REDIS
+from server.auth.web import current_user, same_origin
+from server.clock import local, now
+from server.i18n import request_language
+from server.pages.console import PROFESSIONAL_ROLES
+from server.pages.render import format_time, render
+from server.store.absences import KINDS, Substitute, add_absence, list_absences, remove_absence
+from server.store.clinics import Clinic, Hours, get_clinic, save_clinic
+from server.store.events import append_event
+from server.store.users import User
+from server.waitingroom.availability import availability, local_instant
+from server.waitingroom.hours import WEEKDAYS, HoursProblem, format_spans, parse_spans
+
+SETTINGS_PATH = "/clinic/settings"
+MAX_MINUTES = 240
+MAX_ABSENCE_DAYS = 366
+MAX_TEXT = 100
+NOTICES = ("saved", "added", "removed", "gone")
+ABSENCE_FIELDS = ("kind", "start", "end", "substitute_name", "substitute_phone")
+
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()-]*$")
+
+Form = MultiDictProxy[str | bytes | Any]
+Errors = dict[str, str]
+
+
+def phone_ok(text: str) -> bool:
+    """A Danish number has 8 digits; with a country code up to 15 (E.164)."""
+    digits = sum(ch.isdigit() for ch in text)
+    return bool(_PHONE.match(text)) and 8 <= digits <= 15
+
+
+def parse_minutes(text: str) -> int | None:
+    """Whole minutes from 0 to MAX_MINUTES, or None."""
+    if not text.isdigit() or len(text) > 3 or int(text) > MAX_MINUTES:
+        return None
+    return int(text)
+
+
+def parse_local(text: str) -> float | None:
+    """A `datetime-local` value ("2026-07-01T08:00"), Copenhagen wall clock, as UTC seconds."""
+    try:
+        wall = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return None if wall.tzinfo is not None else local_instant(wall)
+
+
+def _field(form: Form, name: str) -> str:
+    return str(form.get(name, "")).strip()[:MAX_TEXT]
+
+
+def parse_settings(form: Form, clinic: Clinic) -> tuple[Clinic, Errors]:
+    """The clinic with the form's values, and the form's problems (field -> message key)."""
+    errors: Errors = {}
+    phone = _field(form, "phone")
+    if not phone_ok(phone):
+        errors["phone"] = "clinic.error.phone"
+    hours: Hours = {}
+    for day in WEEKDAYS:
+        try:
+            spans = parse_spans(_field(form, f"hours_{day}"))
+        except HoursProblem as problem:
+            errors[f"hours_{day}"] = f"clinic.error.hours_{problem.code}"
+            continue
+        if spans:
+            hours[day] = spans
+    limits = {}
+    for name in ("wait_limit_minutes", "wait_alert_minutes"):
+        minutes = parse_minutes(_field(form, name))
+        if minutes is None:
+            errors[name] = "clinic.error.minutes"
+        else:
+            limits[name] = minutes
+    updated = replace(clinic, phone=phone, dropin_hours=hours, **limits)
+    return updated, errors
+
+
+def parse_absence(form: Form, at: float) -> tuple[dict[str, Any], Errors]:
+    """The absence's fields (kind, start, end, substitute), and the form's problems."""
+    errors: Errors = {}
+    kind = _field(form, "kind")
+    if kind not in KINDS:
+        errors["kind"] = "clinic.error.kind"
+    start, end = parse_local(_field(form, "start")), parse_local(_field(form, "end"))
+    if start is None:
+        errors["start"] = "clinic.error.datetime"
+    if end is None:
+        errors["end"] = "clinic.error.datetime"
+    elif end <= at:
+        errors["end"] = "clinic.error.absence_past"
+    elif start is not None and end <= start:
+        errors["end"] = "clinic.error.absence_order"
+    elif start is not None and end - start > MAX_ABSENCE_DAYS * 86400:
+        errors["end"] = "clinic.error.absence_long"
+    name = _field(form, "substitute_name")
+    if not name or not name.isprintable():
+        errors["substitute_name"] = "clinic.error.substitute_name"
+    phone = _field(form, "substitute_phone")
+    if not phone_ok(phone):
+        errors["substitute_phone"] = "clinic.error.phone"
+    fields = {"kind": kind, "start": start, "end": end, "substitute": Substitute(name, phone)}
+    return fields, errors
+
+
+async def _gp_and_clinic(request: web.Request) -> tuple[User, Clinic]:
+    """The logged-in GP and their clinic; anyone else is sent to log in."""
+    user = await current_user(request)
+    clinic = await get_clinic(request.app[REDIS], user.clinic_id) if user else None
+    if user is None or user.role not in PROFESSIONAL_ROLES or clinic is None:
+        raise web.HTTPSeeOther(f"/login?next={SETTINGS_PATH}")
+    if request.method == "POST" and not same_origin(request):
+        raise web.HTTPForbidden(text="cross-site request refused")
+    return user, clinic
+
+
+def _settings_values(clinic: Clinic) -> dict[str, str]:
+    values = {f"hours_{day}": format_spans(clinic.dropin_hours.get(day, [])) for day in WEEKDAYS}
+    return {
+        **values,
+        "phone": clinic.phone,
+        "wait_limit_minutes": str(clinic.wait_limit_minutes),
+        "wait_alert_minutes": str(clinic.wait_alert_minutes),
+    }
+
+
+async def _page(
+    request: web.Request,
+    user: User,
+    clinic: Clinic,
+    status: int = 200,
+    values: dict[str, str] | None = None,
+    errors: Errors | None = None,
+    absence_values: dict[str, str] | None = None,
+    absence_errors: Errors | None = None,
+) -> web.Response:
+    at = now()
+    lang = request_language(request)
+    absences = await list_absences(request.app[REDIS], clinic.id)
+    state = availability(clinic.dropin_hours, absences, at)
+    notice = request.query.get("done")
+    return render(
+        request,
+        "clinic_settings.html",
+        status=status,
+        user=user,
+        clinic=clinic,
+        weekdays=WEEKDAYS,
+        values=values or _settings_values(clinic),
+        errors=errors or {},
+        absence_values=absence_values or dict.fromkeys(ABSENCE_FIELDS, "") | {"kind": KINDS[0]},
+        absence_errors=absence_errors or {},
+        kinds=KINDS,
+        absences=[
+            {
+                "id": a.id,
+                "kind": a.kind,
+                "start": format_time(a.start, lang),
+                "end": format_time(a.end, lang),
+                "current": a.covers(at),
+                "substitute": a.substitute,
+            }
+            for a in absences
+            if a.end > at
+        ],
+        state=state,
+        next_open=format_time(state.next_open, lang),
+        absent_until=format_time(state.absent_until, lang),
+        notice=notice if notice in NOTICES else None,
+        min_datetime=local(at).strftime("%Y-%m-%dT%H:%M"),
+    )
+
+
+def _done(what: str) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(f"{SETTINGS_PATH}?done={what}")
+
+
+async def settings_page(request: web.Request) -> web.Response:
+    user, clinic = await _gp_and_clinic(request)
+    return await _page(request, user, clinic)
+
+
+async def save_settings(request: web.Request) -> web.Response:
+    user, clinic = await _gp_and_clinic(request)
+    form = await request.post()
+    updated, errors = parse_settings(form, clinic)
+    if errors:
+        values = {name: _field(form, name) for name in _settings_values(clinic)}
+        return await _page(request, user, clinic, 400, values=values, errors=errors)
+    if updated != clinic:
+        await save_clinic(request.app[REDIS], updated)
+        await append_event(request.app[REDIS], "clinic.updated", clinic_id=clinic.id, by=user.id)
+    raise _done("saved")
+
+
+async def add_absence_post(request: web.Request) -> web.Response:
+    user, clinic = await _gp_and_clinic(request)
+    form = await request.post()
+    at = now()
+    fields, errors = parse_absence(form, at)
+    if errors:
+        values = {name: _field(form, name) for name in ABSENCE_FIELDS}
+        return await _page(request, user, clinic, 400, absence_values=values, absence_errors=errors)
+    redis = request.app[REDIS]
+    absence = await add_absence(redis, clinic.id, at=at, **fields)
+    await append_event(
+        redis, "absence.added", clinic_id=clinic.id, absence_id=absence.id, by=user.id
+    )
+    raise _done("added")
+
+
+async def remove_absence_post(request: web.Request) -> web.Response:
+    """Removing an absence that is already gone (a second click) is not an error."""
+    user, clinic = await _gp_and_clinic(request)
+    absence_id = request.match_info["absence_id"]
+    redis = request.app[REDIS]
+    if not await remove_absence(redis, clinic.id, absence_id):
+        raise _done("gone")
+    await append_event(
+        redis, "absence.removed", clinic_id=clinic.id, absence_id=absence_id, by=user.id
+    )
+    raise _done("removed")

@@ -1,0 +1,111 @@
+"""The patient's line test over plain HTTP: the echo offer/answer, and the verdict.
+
+Both endpoints work only while the patient's link does (the same window as the page, so
+the test can be run any time from 24 hours before the appointment), and only from our own
+origin. The verdict is computed here, not trusted from the browser; the figures it is
+computed from are the browser's own measurements, which a patient could only fake against
+themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from server.appkeys import ECHO_PEERS, REDIS
+from server.auth.tokens import looks_like_token
+from server.auth.web import same_origin
+from server.clock import now
+from server.consultations.linkrules import LinkState
+from server.jsonerror import json_error
+from server.media.echo import MAX_SDP_CHARS, BadOffer, EchoBusy
+from server.media.verdict import judge_line
+from server.pages.patient import _LINK_STATUS as LINK_STATUS
+from server.store.consultations import Consultation, update_consultation
+from server.store.events import append_event
+from server.store.links import resolve_link
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class EchoOffer(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    sdp: str = Field(min_length=1, max_length=MAX_SDP_CHARS)
+    type: Literal["offer"]
+
+
+class LineFigures(BaseModel):
+    """What the browser measured over the echo; a figure it could not measure is null."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    connected: bool
+    camera_ok: bool
+    mic_ok: bool
+    rtt_ms: float | None = Field(default=None, ge=0, le=600_000)
+    loss_pct: float | None = Field(default=None, ge=0, le=100)
+    bitrate_kbps: float | None = Field(default=None, ge=0, le=10_000_000)
+
+
+async def _consultation(request: web.Request) -> Consultation | web.Response:
+    """The consultation behind a working link from our own origin, or the error to answer."""
+    if not same_origin(request):
+        return json_error(403, "bad_origin", "cross-site request refused")
+    token = request.match_info["token"]
+    resolved = await resolve_link(request.app[REDIS], token) if looks_like_token(token) else None
+    if resolved is None or resolved.state is not LinkState.OK or resolved.consultation is None:
+        state = resolved.state if resolved else LinkState.UNKNOWN
+        return json_error(LINK_STATUS[state], f"link_{state}", "this link does not work")
+    return resolved.consultation
+
+
+async def _body(request: web.Request, model: type[Model], code: str) -> Model | web.Response:
+    try:
+        return model.model_validate_json(await request.read())
+    except ValidationError as error:
+        problems = error.errors(include_url=False, include_input=False)
+        if any(p["type"] == "json_invalid" for p in problems):
+            return json_error(400, "malformed", "the body must be JSON")
+        fields = sorted({".".join(str(part) for part in p["loc"]) for p in problems})
+        return json_error(400, code, "the body does not have the expected fields", fields=fields)
+
+
+async def echo(request: web.Request) -> web.Response:
+    """Answer the browser's complete offer with an echo peer's complete answer."""
+    c = await _consultation(request)
+    if isinstance(c, web.Response):
+        return c
+    offer = await _body(request, EchoOffer, "invalid_offer")
+    if isinstance(offer, web.Response):
+        return offer
+    try:
+        answer = await request.app[ECHO_PEERS].answer(offer.sdp)
+    except BadOffer as bad:
+        return json_error(400, bad.code, bad.detail)
+    except EchoBusy as busy:
+        response = json_error(
+            503, "echo_busy", "every line test slot is taken", retry_after=busy.retry_after
+        )
+        response.headers["Retry-After"] = str(busy.retry_after)
+        return response
+    return web.json_response({"sdp": answer, "type": "answer"})
+
+
+async def precall(request: web.Request) -> web.Response:
+    """Judge the measured figures and keep the verdict on the consultation for the GP."""
+    c = await _consultation(request)
+    if isinstance(c, web.Response):
+        return c
+    figures = await _body(request, LineFigures, "invalid_figures")
+    if isinstance(figures, web.Response):
+        return figures
+    judged = judge_line(**figures.model_dump())
+    redis = request.app[REDIS]
+    await update_consultation(redis, c, precall_verdict=judged.verdict, precall_at=now())
+    await append_event(
+        redis, "precall.tested", consultation_id=c.id, clinic_id=c.clinic_id, verdict=judged.verdict
+    )
+    return web.json_response({"verdict": judged.verdict, "advice": list(judged.advice)})

@@ -1,0 +1,30 @@
+"""Messages the clinic sends a waiting patient: kept with the consultation so a reload
+shows them again, and dropped with it."""
+
+from __future__ import annotations
+
+import json
+
+from server.clock import now
+from server.signalling.messages import ClinicNote
+from server.store import keys
+from server.store.connection import Redis
+from server.store.consultations import RETENTION_SECONDS
+
+KEEP = 10
+
+
+async def add_clinic_message(redis: Redis, consultation_id: str, text: str) -> ClinicNote:
+    note = ClinicNote(text=text, at=now())
+    key = keys.consultation_messages(consultation_id)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.rpush(key, note.model_dump_json())
+        pipe.ltrim(key, -KEEP, -1)
+        pipe.expire(key, RETENTION_SECONDS)
+        await pipe.execute()
+    return note
+
+
+async def clinic_messages(redis: Redis, consultation_id: str) -> list[ClinicNote]:
+    rows = await redis.lrange(keys.consultation_messages(consultation_id), 0, -1)
+    return [ClinicNote(**json.loads(row)) for row in rows]
