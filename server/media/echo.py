@@ -12,6 +12,9 @@ Decisions:
 - At most `MAX_PEERS` echoes run on one instance at a time: each one decodes and re-encodes
   video, so more would starve the signalling of the same process. A slot is held from the
   moment an offer arrives, so concurrent offers cannot slip past the cap.
+- Data channel messages are echoed too: the browser measures the achievable bitrate by
+  pushing a burst through one (see web/static/js/precall.js). Each echo sends back at most
+  `DATA_BUDGET_BYTES`, so a client cannot turn it into a free relay for 30 s.
 - Video is relayed unbuffered (the newest frame wins), so a busy encoder drops frames
   instead of adding delay that would make the patient's line look slower than it is;
   audio is relayed buffered, since dropped audio frames would sound like a bad line.
@@ -33,6 +36,7 @@ from aiohttp import web
 from aiortc import (
     MediaStreamTrack,
     RTCConfiguration,
+    RTCDataChannel,
     RTCIceServer,
     RTCPeerConnection,
     RTCSessionDescription,
@@ -47,6 +51,7 @@ log = logging.getLogger(__name__)
 MAX_PEERS = 4
 LIFETIME_SECONDS = 30.0
 MAX_SDP_CHARS = 64 * 1024
+DATA_BUDGET_BYTES = 8 * 1024 * 1024
 
 
 class EchoBusy(Exception):
@@ -101,10 +106,22 @@ class EchoPeer:
         self._ended = asyncio.Event()
         self._closing: asyncio.Future[None] | None = None
         self.pc.on("track", self._echo)
+        self.pc.on("datachannel", self._echo_data)
         self.pc.on("connectionstatechange", self._state_changed)
 
     def _echo(self, track: MediaStreamTrack) -> None:
         self.pc.addTrack(self._relay.subscribe(track, buffered=track.kind == "audio"))
+
+    def _echo_data(self, channel: RTCDataChannel) -> None:
+        budget = DATA_BUDGET_BYTES
+
+        def echo(message: bytes | str) -> None:
+            nonlocal budget
+            budget -= len(message)
+            if budget >= 0:
+                channel.send(message)
+
+        channel.on("message", echo)
 
     def _state_changed(self) -> None:
         if self.pc.connectionState in ("failed", "closed"):

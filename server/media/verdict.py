@@ -10,6 +10,10 @@ Thresholds (a video consultation is two-way talk plus a 480p-ish picture):
 - **may struggle** otherwise: the call will probably work, with a blurry or frozen picture
   or speech that lags.
 
+The figures are the browser's: round trip on the selected ICE candidate pair, loss of the
+echoed media, and the bitrate that a burst through the echo's data channel achieved (see
+web/static/js/precall.js).
+
 A figure the browser could not measure (None) counts neither for nor against the line:
 browsers differ in which statistics they report, and the patient should not be told their
 line is poor because their browser is quiet about it. Whether media came back at all is

@@ -166,6 +166,31 @@ async def test_the_echo_sends_the_patients_own_media_back(
     await until(lambda: len(echo_peers) == 0)
 
 
+async def test_the_echo_sends_data_channel_messages_back(
+    client: Client, redis: Redis, peers: list[RTCPeerConnection]
+) -> None:
+    """The browser's bitrate probe: bytes pushed through a data channel come back."""
+    b = await book(redis)
+    pc = client_peer(Tone())
+    peers.append(pc)
+    channel = pc.createDataChannel("line-test")
+    opened = asyncio.Event()
+    channel.on("open", opened.set)
+    received: asyncio.Queue[bytes] = asyncio.Queue()
+    channel.on("message", received.put_nowait)
+
+    response = await client.post(f"/j/{b.link}/echo", json=await offer_from(pc))
+    assert response.status == 200, await response.text()
+    await pc.setRemoteDescription(RTCSessionDescription(**await response.json()))
+    await asyncio.wait_for(opened.wait(), MEDIA_TIMEOUT)
+
+    chunks = [bytes([n]) * 16384 for n in range(8)]
+    for chunk in chunks:
+        channel.send(chunk)
+    echoed = [await asyncio.wait_for(received.get(), MEDIA_TIMEOUT) for _ in chunks]
+    assert echoed == chunks
+
+
 @pytest.mark.parametrize(
     ("body", "code"),
     [

@@ -5,18 +5,27 @@
 // Decisions:
 // - Non-trickle: the offer goes to the server once ICE gathering is complete, so one POST
 //   sets up the echo without a signalling socket. No ICE servers: the echo peer answers
-//   with the server's own addresses.
+//   with the server's own addresses, and learns the browser's (even behind NAT, or hidden
+//   behind an mDNS name) from the browser's connectivity checks.
 // - A missing camera or microphone is replaced by a drawn picture or a quiet tone, so the
 //   line itself is still measured; the verdict then says the device is missing.
 // - Round trip: the selected candidate pair's currentRoundTripTime (median of the samples),
 //   else the RTCP-based roundTripTime. Loss: the echoed streams' packetsLost against
-//   packetsReceived, which counts both directions. Bitrate: the highest
-//   availableOutgoingBitrate estimate, else what was actually sent.
+//   packetsReceived, which counts both directions.
+// - Achievable bitrate: after the media, a data channel sends up to PROBE_BYTES as fast as
+//   SCTP's congestion control lets it, and what came back per second is the figure (both
+//   directions, since a call needs both). The media's own estimate cannot say this in a few
+//   seconds: against the echo peer's REMB, Chromium's availableOutgoingBitrate starts at
+//   300 kbit/s and climbs by a few per cent a second, whatever the line. The higher of the
+//   two counts; what the media actually sent is the last resort.
 // - "Connected" means echoed packets arrived, not merely that ICE succeeded.
 
 import { t } from "./strings.js";
 
-const MEASURE_SECONDS = 5;
+const MEASURE_SECONDS = 4;
+const PROBE_SECONDS = 2;
+const PROBE_BYTES = 512 * 1024; // enough to tell a video-capable line (≥ 500 kbit/s) from one that is not
+const PROBE_CHUNK = 16 * 1024; // message size every browser's SCTP handles
 const SAMPLE_MS = 500;
 const GATHER_TIMEOUT_MS = 5000;
 const CONNECT_TIMEOUT_MS = 10000;
@@ -40,6 +49,8 @@ export async function runLineTest({ token, stream, onProgress = () => {}, echoVi
   try {
     onProgress({ phase: "connecting" });
     for (const track of sending.stream.getTracks()) pc.addTrack(track, sending.stream);
+    const probe = pc.createDataChannel("line-test");
+    probe.binaryType = "arraybuffer";
     const echoed = new MediaStream();
     pc.addEventListener("track", ({ track }) => echoed.addTrack(track));
     await pc.setLocalDescription(await pc.createOffer());
@@ -48,7 +59,8 @@ export async function runLineTest({ token, stream, onProgress = () => {}, echoVi
     await pc.setRemoteDescription(answer);
     if (echoVideo) echoVideo.srcObject = echoed;
     const samples = (await connected(pc)) ? await sample(pc, onProgress) : [];
-    measured = summarise(samples);
+    const probedKbps = samples.length ? await throughput(probe, onProgress) : null;
+    measured = summarise(samples, probedKbps);
   } finally {
     pc.close();
     mic.stop();
@@ -186,7 +198,7 @@ function showFigure(element, text, value) {
 // ---- media to send ---------------------------------------------------------------------------
 
 function sendableStream(stream) {
-  const live = (track) => track && track.readyState === "live" && track.enabled && !track.muted;
+  const live = (track) => Boolean(track) && track.readyState === "live" && track.enabled && !track.muted;
   const video = stream?.getVideoTracks()[0];
   const audio = stream?.getAudioTracks()[0];
   const fillers = [];
@@ -290,7 +302,8 @@ async function sample(pc, onProgress) {
   const samples = [];
   const end = performance.now() + MEASURE_SECONDS * 1000;
   while (performance.now() < end) {
-    onProgress({ phase: "measuring", secondsLeft: Math.ceil((end - performance.now()) / 1000) });
+    const secondsLeft = Math.ceil((end - performance.now()) / 1000) + PROBE_SECONDS;
+    onProgress({ phase: "measuring", secondsLeft });
     await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS));
     samples.push(readStats(await pc.getStats()));
   }
@@ -319,13 +332,39 @@ function readStats(report) {
   };
 }
 
-function summarise(samples) {
+// Kbit/s that went to the echo and back over the data channel, or null if none did.
+async function throughput(channel, onProgress) {
+  const start = performance.now();
+  const deadline = start + PROBE_SECONDS * 1000;
+  const sleep = () => new Promise((resolve) => setTimeout(resolve, 10));
+  while (channel.readyState === "connecting" && performance.now() < deadline) await sleep();
+  let received = 0;
+  channel.addEventListener("message", ({ data }) => (received += data.byteLength ?? data.length));
+  const chunk = new Uint8Array(PROBE_CHUNK);
+  let sent = 0;
+  onProgress({ phase: "measuring", secondsLeft: PROBE_SECONDS });
+  try {
+    while (sent < PROBE_BYTES && performance.now() < deadline) {
+      if (channel.bufferedAmount > 16 * PROBE_CHUNK) await sleep();
+      else {
+        channel.send(chunk);
+        sent += chunk.length;
+      }
+    }
+  } catch {
+    // the channel closed or never opened: count what came back
+  }
+  while (received < sent && performance.now() < deadline) await sleep();
+  return received ? (received * 8) / (performance.now() - start) : null;
+}
+
+function summarise(samples, probedKbps) {
   const last = samples.at(-1);
   if (!last || last.received === 0) {
     return { connected: false, rttMs: null, lossPct: null, bitrateKbps: null, framesDecoded: 0 };
   }
   const rtts = samples.map((s) => s.rttMs).filter((v) => v != null).sort((a, b) => a - b);
-  const estimates = samples.map((s) => s.availableKbps).filter((v) => v != null);
+  const estimates = [probedKbps, ...samples.map((s) => s.availableKbps)].filter((v) => v != null);
   const first = samples[0];
   const sentKbps = last.at > first.at ? ((last.bytesSent - first.bytesSent) * 8) / (last.at - first.at) : null;
   return {
