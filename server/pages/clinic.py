@@ -47,9 +47,9 @@ def phone_ok(text: str) -> bool:
     return bool(_PHONE.match(text)) and 8 <= digits <= 15
 
 
-def parse_minutes(text: str) -> int | None:
-    """Whole minutes from 0 to MAX_MINUTES, or None."""
-    if not text.isdigit() or len(text) > 3 or int(text) > MAX_MINUTES:
+def parse_minutes(text: str, least: int) -> int | None:
+    """Whole minutes from `least` to MAX_MINUTES, or None."""
+    if not text.isdigit() or len(text) > 3 or not least <= int(text) <= MAX_MINUTES:
         return None
     return int(text)
 
@@ -82,11 +82,12 @@ def parse_settings(form: Form, clinic: Clinic) -> tuple[Clinic, Errors]:
             continue
         if spans:
             hours[day] = spans
+    # A wait limit of 0 means none; the alert always has a threshold.
     limits = {}
-    for name in ("wait_limit_minutes", "wait_alert_minutes"):
-        minutes = parse_minutes(_field(form, name))
+    for name, least in (("wait_limit_minutes", 0), ("wait_alert_minutes", 1)):
+        minutes = parse_minutes(_field(form, name), least)
         if minutes is None:
-            errors[name] = "clinic.error.minutes"
+            errors[name] = f"clinic.error.minutes_from_{least}"
         else:
             limits[name] = minutes
     updated = replace(clinic, phone=phone, dropin_hours=hours, **limits)

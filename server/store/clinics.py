@@ -22,7 +22,7 @@ class Clinic:
     dropin_hours: Hours = field(default_factory=dict)
     # After this long a waiting patient is offered the clinic's phone number; 0 = never.
     wait_limit_minutes: int = 0
-    # After this long the patient's card in the GP's waiting room changes colour; 0 = never.
+    # After this long the patient's card in the GP's waiting room changes colour (at least 1).
     wait_alert_minutes: int = 10
 
     def to_hash(self) -> dict[str, str]:

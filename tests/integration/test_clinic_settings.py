@@ -212,9 +212,14 @@ async def test_invalid_settings_are_shown_again_with_what_is_wrong(
         assert "Skriv tiderne som 08:00-12:00" in body
         assert "To tidsrum overlapper hinanden." in body
         assert "Et tidsrum skal slutte, efter det begynder." in body
-        assert body.count("Skriv et helt antal minutter fra 0 til 240.") == 2
+        assert "Skriv et helt antal minutter fra 0 til 240." in body
+        assert "Skriv et helt antal minutter fra 1 til 240." in body
         assert 'value="9-8"' in body  # what was typed is kept
         assert 'aria-invalid="true"' in body
+
+        no_alert = await post(session, "/clinic/settings", settings_form(wait_alert_minutes="0"))
+        assert no_alert.status == 400  # no wait limit is 0, but the alert always has one
+        assert 'data-testid="wait_alert_minutes-error"' in await html(no_alert)
 
         session.cookie_jar.update_cookies({"av_lang": "en"})
         english = await html(await post(session, "/clinic/settings", bad))
