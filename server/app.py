@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from server.appkeys import LOCALES, REDIS, ROUTER, SETTINGS, SOCKETS, TEMPLATES
+from server.appkeys import LOCALES, PRESENCE, REDIS, ROUTER, SETTINGS, SOCKETS, TEMPLATES
 from server.health import healthz
 from server.i18n import Locales
 from server.media.echo import echo_peers_ctx
@@ -19,6 +19,7 @@ from server.security import security_middleware
 from server.settings import Settings
 from server.signalling.clinicstate import announce_left
 from server.signalling.endpoint import close_sockets, websocket
+from server.signalling.presencekeeper import PresenceKeeper
 from server.signalling.redisrouter import RedisRouter
 from server.store.connection import open_redis
 from server.waitingroom.queue import sweep
@@ -43,6 +44,16 @@ async def router_ctx(app: web.Application) -> AsyncIterator[None]:
     with contextlib.suppress(asyncio.CancelledError):
         await task
     await router.stop()
+
+
+async def presence_ctx(app: web.Application) -> AsyncIterator[None]:
+    keeper = PresenceKeeper(app[REDIS])
+    app[PRESENCE] = keeper
+    task = asyncio.create_task(keeper.run())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -76,7 +87,7 @@ def create_app(settings: Settings) -> web.Application:
     app[LOCALES] = Locales(settings.web_dir / "locales")
     app[SOCKETS] = set()
     app.on_shutdown.append(close_sockets)
-    app.cleanup_ctx.extend([redis_ctx, router_ctx, sweeper_ctx])
+    app.cleanup_ctx.extend([redis_ctx, router_ctx, presence_ctx, sweeper_ctx])
     app.cleanup_ctx.append(echo_peers_ctx)
     app.router.add_get("/", console.index_page)
     app.router.add_get("/healthz", healthz)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 SETTINGS = web.AppKey("settings", Settings)
 REDIS = web.AppKey("redis", Redis)
 ROUTER = web.AppKey["RedisRouter"]("router")
+PRESENCE = web.AppKey["PresenceKeeper"]("presence")
 TEMPLATES = web.AppKey["Templates"]("templates")
 LOCALES = web.AppKey["Locales"]("locales")
 # Live signalling sockets of this instance: closed with "going away" on shutdown so

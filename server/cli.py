@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import resource
 import sys
 from pathlib import Path
 
@@ -29,8 +30,16 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
+def _raise_open_file_limit() -> None:
+    """Every waiting patient holds a socket: allow as many as the system lets us."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def _serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    _raise_open_file_limit()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     web.run_app(
         create_app(settings),

@@ -20,6 +20,7 @@ class Settings:
     port: int = 8080
     data_dir: Path = Path("var")
     redis_url: str | None = None
+    redis_max_connections: int = 64
     base_url: str | None = None
     instance_id: str = field(default_factory=lambda: secrets.token_hex(4))
     web_dir: Path = REPO_ROOT / "web"
@@ -30,9 +31,10 @@ class Settings:
     turn_ttl_seconds: int = 3600
     secure_cookies: bool = True
     session_ttl_seconds: int = 12 * 3600
-    # A waiting patient whose browser has been gone this long has left the queue. With the
-    # sweep every 5 s, a patient who really left disappears within a minute.
-    presence_grace_seconds: int = 50
+    # A waiting patient whose browser has been gone this long has left the queue. A closed
+    # tab is seen at once, a dead network within about 22 s (WebSocket ping); with the sweep
+    # every 5 s, a patient who really left disappears from the GP's list within a minute.
+    presence_grace_seconds: int = 30
 
     @property
     def public_base_url(self) -> str:

@@ -14,7 +14,7 @@ from typing import Literal, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from server.appkeys import ECHO_PEERS, REDIS
+from server.appkeys import ECHO_PEERS, REDIS, ROUTER
 from server.auth.tokens import looks_like_token
 from server.auth.web import same_origin
 from server.clock import now
@@ -23,6 +23,7 @@ from server.jsonerror import json_error
 from server.media.echo import MAX_SDP_CHARS, BadOffer, EchoBusy
 from server.media.verdict import judge_line
 from server.pages.patient import _LINK_STATUS as LINK_STATUS
+from server.signalling.clinicstate import announce_changed
 from server.store.consultations import Consultation, update_consultation
 from server.store.events import append_event
 from server.store.links import resolve_link
@@ -108,4 +109,5 @@ async def precall(request: web.Request) -> web.Response:
     await append_event(
         redis, "precall.tested", consultation_id=c.id, clinic_id=c.clinic_id, verdict=judged.verdict
     )
+    await announce_changed(redis, request.app[ROUTER], c)  # the GP's card shows the verdict
     return web.json_response({"verdict": judged.verdict, "advice": list(judged.advice)})

@@ -8,13 +8,12 @@ with a `_ctl` key are instructions to this session rather than messages for the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from server.appkeys import REDIS, ROUTER, SETTINGS
+from server.appkeys import PRESENCE, REDIS, ROUTER, SETTINGS
 from server.auth.tokens import new_id, token_hash
 from server.auth.turn import ice_servers
 from server.clock import local_day, now
@@ -55,7 +54,6 @@ from server.waitingroom.eta import clinic_pace, eta_minutes, gp_seen, record_dur
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 10
 PRESENCE_TTL = 25
 
 
@@ -67,15 +65,15 @@ class SignallingSession:
         self.redis = app[REDIS]
         self.router = app[ROUTER]
         self.settings = app[SETTINGS]
+        self.presence = app[PRESENCE]
         self.role: str | None = None
         self.participant: Participant | None = None
         self.consultation: Consultation | None = None
         self._channels: set[str] = set()
         self._outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-        self._controls: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._controls: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self._lock = asyncio.Lock()
         self._bucket = TokenBucket(rate=50, burst=200)
-        self._heartbeat: asyncio.Task[None] | None = None
         # A waiting patient's own queue key and place, kept current from queue deltas.
         self._queue_key: queue.QueueKey | None = None
         self._position = 0
@@ -100,6 +98,25 @@ class SignallingSession:
         self._position += 1 if event["op"] == "join" else -1
         self._pace = event["pace"]
         self.send(self._waiting())
+
+    # The presence keeper's view of a waiting patient (see PresenceKeeper).
+    @property
+    def participant_id(self) -> str:
+        return self.participant.id if self.participant else ""
+
+    @property
+    def clinic_id(self) -> str:
+        return self.consultation.clinic_id if self.consultation else ""
+
+    @property
+    def consultation_id(self) -> str:
+        return self.consultation.id if self.consultation else ""
+
+    def resync(self, position: int, pace: float) -> None:
+        """The true place from the queue itself; corrects any delta that went missing."""
+        if self._queue_key is not None and (position, pace) != (self._position, self._pace):
+            self._position, self._pace = position, pace
+            self.send(self._waiting())
 
     def _waiting(self) -> m.Waiting:
         c = self.consultation
@@ -126,12 +143,18 @@ class SignallingSession:
                     continue
                 await self._receive(frame.data)
         finally:
-            controls.cancel()
-            await self._close()
-            self._outbox.put_nowait(None)
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
-                await controls
+            # Shielded: aiohttp cancels the handler when the client goes away, and a
+            # half-done clean-up would leave the seat, presence and subscriptions behind.
+            await asyncio.shield(self._finish(writer, controls))
+
+    async def _finish(self, writer: asyncio.Task[None], controls: asyncio.Task[None]) -> None:
+        # Sentinels rather than cancel(): a cancel can be swallowed by a Redis call in
+        # flight on Python 3.11 (asyncio.wait_for), which would leave the loop running.
+        self._controls.put_nowait(None)
+        await controls
+        await self._close()
+        self._outbox.put_nowait(None)
+        await writer
 
     async def _write(self) -> None:
         while (message := await self._outbox.get()) is not None:
@@ -157,8 +180,7 @@ class SignallingSession:
             self.error("internal", "the server could not handle that message")
 
     async def _run_controls(self) -> None:
-        while True:
-            control = await self._controls.get()
+        while (control := await self._controls.get()) is not None:
             try:
                 async with self._lock:
                     await self._control(control)
@@ -265,14 +287,15 @@ class SignallingSession:
     async def _hello_gp(self) -> None:
         assert self.user is not None
         self.role = "gp"
-        await self._listen(keys.clinic_channel(self.user.clinic_id))
-        await gp_seen(self.redis, self.user.clinic_id, self.user.id)
-        self._heartbeat = asyncio.create_task(self._beat_gp())
         self.send(
             m.Welcome(
                 role="gp", connection_id=self.id, state="idle", active_call=await self._held_call()
             )
         )
+        # Subscribe before reading the snapshot: any delta queued ahead of it is older.
+        await self._listen(keys.clinic_channel(self.user.clinic_id))
+        await gp_seen(self.redis, self.user.clinic_id, self.user.id)
+        self.presence.add_gp(self.id, self.user.clinic_id, self.user.id)
         self.send(await clinic_state(self.redis, self.user.clinic_id))
 
     async def _held_call(self) -> str | None:
@@ -483,42 +506,17 @@ class SignallingSession:
             self._position = place + 1
             self._pace = await clinic_pace(self.redis, c.clinic_id)
             self.send(self._waiting())
-        self._heartbeat = asyncio.create_task(self._beat_patient(p.id))
+        self.presence.add_waiter(self)
         if joined is not None:
             await announce_joined(self.redis, self.router, c, joined)
         else:
             await announce_changed(self.redis, self.router, c)  # now connected
 
     async def _stop_waiting(self) -> None:
-        self._stop_heartbeat()
+        self.presence.discard_waiter(self)
         self._queue_key = None
         if self.consultation is not None:
             await self._unlisten(keys.queue_channel(self.consultation.clinic_id))
-
-    async def _beat_patient(self, participant_id: str) -> None:
-        """Keep presence alive, and re-read the true place now and then, so a missed
-        delta (pub/sub is fire-and-forget) heals within one beat."""
-        while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-            await queue.heartbeat(self.redis, participant_id, PRESENCE_TTL)
-            if self.consultation is None or self._queue_key is None:
-                continue
-            place = await queue.rank(self.redis, self.consultation)
-            pace = await clinic_pace(self.redis, self.consultation.clinic_id)
-            if place is not None and (place + 1 != self._position or pace != self._pace):
-                self._position, self._pace = place + 1, pace
-                self.send(self._waiting())
-
-    async def _beat_gp(self) -> None:
-        assert self.user is not None
-        while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-            await gp_seen(self.redis, self.user.clinic_id, self.user.id)
-
-    def _stop_heartbeat(self) -> None:
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            self._heartbeat = None
 
     # ---- seats and calls --------------------------------------------------------------------
 
@@ -556,8 +554,6 @@ class SignallingSession:
     async def _give_up_seat(self, reason: str) -> None:
         """Leave the call (if in one) and free the seat, telling the others."""
         p, c = self.participant, self.consultation
-        if self.role == "patient":
-            self._stop_heartbeat()
         if p is None:
             return
         self.participant = None
@@ -578,7 +574,8 @@ class SignallingSession:
         async with self._lock:
             was_waiting = self._queue_key is not None
             consultation = self.consultation
-            self._stop_heartbeat()
+            await self._stop_waiting()
+            self.presence.discard_gp(self.id)
             await self._give_up_seat(reason="disconnected")
             await self._drop_channels()
             if was_waiting and consultation is not None:

@@ -20,10 +20,20 @@ async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
     if not url:
         embedded = EmbeddedRedis(settings.data_dir)
         url = await embedded.start()
-    client: Redis = aioredis.from_url(url, decode_responses=True, health_check_interval=30)
+    # A bounded pool: a burst of thousands of sockets waits briefly for a connection
+    # instead of opening thousands of them to Redis.
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url,
+        decode_responses=True,
+        health_check_interval=30,
+        max_connections=settings.redis_max_connections,
+        timeout=10,
+    )
+    client: Redis = aioredis.Redis(connection_pool=pool)
     try:
         yield client
     finally:
         await client.aclose()
+        await pool.aclose()
         if embedded is not None:
             await embedded.stop()

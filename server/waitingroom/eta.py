@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Iterable
 
 from server.clock import now
 from server.store import keys
@@ -41,7 +42,16 @@ async def record_duration(redis: Redis, clinic_id: str, seconds: float) -> None:
 
 
 async def gp_seen(redis: Redis, clinic_id: str, user_id: str) -> None:
-    await redis.zadd(keys.clinic_gps_online(clinic_id), {user_id: now()})
+    await gps_seen(redis, [(clinic_id, user_id)])
+
+
+async def gps_seen(redis: Redis, gps: Iterable[tuple[str, str]]) -> None:
+    """Mark these (clinic id, GP user id) pairs as having the console open now."""
+    at = now()
+    async with redis.pipeline(transaction=False) as pipe:
+        for clinic_id, user_id in gps:
+            pipe.zadd(keys.clinic_gps_online(clinic_id), {user_id: at})
+        await pipe.execute()
 
 
 async def clinic_pace(redis: Redis, clinic_id: str) -> float:

@@ -51,7 +51,8 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 return score
 """
 
-# Back from a call to the head of the queue: one second ahead of whoever is first now.
+# Back from a call to the head of the queue: one second ahead of whoever is first now. The
+# patient is watched for presence again, so one whose browser is gone is swept as usual.
 _HOLD = """
 if redis.call('HGET', KEYS[1], 'status') ~= 'in_call' then return nil end
 local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
@@ -62,6 +63,8 @@ end
 redis.call('HSET', KEYS[1], 'status', 'waiting', 'waiting_since', ARGV[2])
 redis.call('ZADD', KEYS[2], score, ARGV[1])
 redis.call('DEL', KEYS[3])
+local patient = redis.call('HGET', KEYS[1], 'patient_participant')
+if patient and patient ~= '' then redis.call('ZADD', KEYS[4], ARGV[2], patient) end
 return score
 """
 
@@ -119,7 +122,7 @@ async def admit(
 async def hold(redis: Redis, c: Consultation) -> float | None:
     """Put a patient in a call back in the queue, at the front. Returns their new score."""
     result = await redis.register_script(_HOLD)(
-        keys=[*_keys(c), keys.call_members(c.id)], args=[c.id, now()]
+        keys=[*_keys(c), keys.call_members(c.id), keys.WAITING_LAST_SEEN], args=[c.id, now()]
     )
     score = _score(result)
     if score is not None:
@@ -143,9 +146,18 @@ async def waiting_ids(redis: Redis, clinic_id: str) -> list[str]:
 
 
 async def heartbeat(redis: Redis, participant_id: str, presence_ttl: int) -> None:
+    await heartbeat_many(redis, [participant_id], presence_ttl)
+
+
+async def heartbeat_many(redis: Redis, participant_ids: list[str], presence_ttl: int) -> None:
+    """Mark these waiting patients present, in one round trip however many there are."""
+    if not participant_ids:
+        return
+    at = now()
     async with redis.pipeline(transaction=False) as pipe:
-        pipe.set(keys.presence(participant_id), "1", ex=presence_ttl)
-        pipe.zadd(keys.WAITING_LAST_SEEN, {participant_id: now()})
+        for participant_id in participant_ids:
+            pipe.set(keys.presence(participant_id), "1", ex=presence_ttl)
+        pipe.zadd(keys.WAITING_LAST_SEEN, dict.fromkeys(participant_ids, at))
         await pipe.execute()
 
 

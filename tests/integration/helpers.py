@@ -120,3 +120,46 @@ async def gp_hello(ws: ClientWebSocketResponse) -> dict[str, Any]:
     assert welcome["type"] == "welcome", welcome
     assert welcome["role"] == "gp"
     return await receive_type(ws, "clinic.state")
+
+
+async def another_booking(
+    redis: Redis, b: Booking, minutes_from_now: float, **fields: object
+) -> Booking:
+    """Another consultation in the same clinic (same GP), with its own patient link."""
+    c = await make_scheduled(redis, b.clinic, minutes_from_now=minutes_from_now, **fields)
+    link, c = await with_link(redis, c)
+    return Booking(b.clinic, b.gp, c, link)
+
+
+async def receive_error(
+    ws: ClientWebSocketResponse, code: str, ref: str | None = None
+) -> dict[str, Any]:
+    """The next error, skipping other messages; it must carry this code (and ref)."""
+    while True:
+        message = await receive(ws)
+        if message["type"] == "error":
+            assert message["code"] == code, message
+            if ref is not None:
+                assert message.get("ref") == ref, message
+            return message
+
+
+async def drain(ws: ClientWebSocketResponse, quiet: float = 0.5) -> list[dict[str, Any]]:
+    """Everything that arrives until the socket has stayed quiet for `quiet` seconds."""
+    messages: list[dict[str, Any]] = []
+    while True:
+        try:
+            frame = await ws.receive(timeout=quiet)
+        except TimeoutError:
+            return messages
+        assert frame.type == WSMsgType.TEXT, f"expected a message, got {frame}"
+        messages.append(frame.json())
+
+
+async def assert_silent(ws: ClientWebSocketResponse, quiet: float = 0.5) -> None:
+    """Nothing at all arrives for `quiet` seconds: the server chose to send nothing."""
+    try:
+        frame = await ws.receive(timeout=quiet)
+    except TimeoutError:
+        return
+    raise AssertionError(f"expected no message, got {frame}")

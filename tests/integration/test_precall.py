@@ -298,7 +298,10 @@ async def test_beyond_the_cap_the_echo_is_busy(
     assert body["retry_after"] == retry_after
     assert len(client.app[ECHO_PEERS]) == MAX_PEERS
 
-    await peers[0].close()  # one browser leaves: its slot is free again
+    # One browser leaves: its slot is free again. (Once connected, so the echo can hear the
+    # goodbye; a peer that never connected is only reaped at the end of its lifetime.)
+    await until(lambda: peers[0].connectionState == "connected")
+    await peers[0].close()
     await until(lambda: len(client.app[ECHO_PEERS]) < MAX_PEERS)
     response = await client.post(f"/j/{b.link}/echo", json=await offer_from(one_too_many))
     assert response.status == 200

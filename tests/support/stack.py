@@ -112,6 +112,9 @@ class Stack:
         finally:
             await client.aclose()
 
+    def server_pids(self) -> list[int]:
+        return [process.pid for process in self._processes]
+
     def server_rss_kib(self) -> list[int]:
         """Resident memory of each server process, from /proc."""
         sizes = []

@@ -1,0 +1,302 @@
+"""Many patients waiting at once on ONE server process, as real WebSocket clients.
+
+    python bench/waiting_room.py            # 10,000 patients in 20 clinics
+    python bench/waiting_room.py --quick    # 600 patients in 6 clinics, as CI runs it
+
+The patients connect from worker processes (so the server has its own core), each
+presents its link and resume token and then just listens; the server keeps their presence
+alive. GPs (one per clinic, in this process) then admit patients from the front of their
+queues. Reported:
+- admit -> notify: from a GP sending `admit` to that patient receiving `call.joined`;
+- queue-position updates: from the same `admit` to a patient at the back of that clinic's
+  queue receiving its new place;
+- server memory per waiting patient (RSS growth while they connected, divided by them);
+- server CPU while they wait, and while GPs admit.
+Targets: admit -> notify p99 <= 100 ms; <= 40 KB per waiting patient.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import aiohttp
+
+from server.auth.tokens import new_token
+from server.store.clinics import create_clinic
+from server.store.consultations import SCHEDULED, create_consultation
+from server.store.links import issue_link
+from server.store.participants import issue_resume_token, patient_seat
+from server.store.users import create_user
+from tests.support.stack import Stack
+
+WATCHERS_PER_CLINIC = 10  # patients at the back of each queue, watched from this process
+CONNECT_CONCURRENCY = 100
+
+
+def _lift_fd_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def populate(stack: Stack, clinics: int, per_clinic: int) -> list[dict[str, Any]]:
+    """Clinics, one GP each, and their booked patients who have already accepted the terms."""
+    out = []
+    async with stack.client() as redis:
+        start = time.time() + 3600
+        for index in range(clinics):
+            clinic = await create_clinic(redis, f"Bench Klinik {index}", f"9{index:05d}")
+            password = new_token()
+            gp = await create_user(
+                redis, f"bench-gp-{index}", password, f"Dr. {index}", "gp", clinic.id
+            )
+            patients = []
+            for n in range(per_clinic):
+                c = await create_consultation(
+                    redis, clinic.id, SCHEDULED, scheduled_start=start + n * 60
+                )
+                link, c = await issue_link(redis, c)
+                seat = await patient_seat(redis, c.id, f"Patient {n}")
+                resume = await issue_resume_token(redis, seat, f"Patient {n}", "bench")
+                patients.append({"id": c.id, "link": link, "resume": resume})
+            out.append(
+                {"clinic": clinic.id, "gp": gp.username, "password": password, "patients": patients}
+            )
+    return out
+
+
+# ---- patients in worker processes -----------------------------------------------------------
+
+
+def worker(url: str, patients: list[dict[str, str]], ready: Any, results: Any, stop: Any) -> None:
+    _lift_fd_limit()
+    asyncio.run(_worker(url, patients, ready, results, stop))
+
+
+async def _worker(
+    url: str, patients: list[dict[str, str]], ready: Any, results: Any, stop: Any
+) -> None:
+    admitted: dict[str, float] = {}
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+
+        async def patient(p: dict[str, str]) -> None:
+            async with gate:
+                ws = await session.ws_connect(f"{url}/ws", heartbeat=None, max_msg_size=0)
+                await ws.send_json(
+                    {"v": 1, "type": "hello", "link": p["link"], "resume": p["resume"]}
+                )
+                while (await ws.receive_json())["type"] != "waiting":
+                    pass
+                ready.put(1)
+            async for message in ws:
+                if message.type == aiohttp.WSMsgType.TEXT and '"call.joined"' in message.data:
+                    admitted[p["id"]] = time.time()
+
+        tasks = [asyncio.create_task(patient(p)) for p in patients]
+        await asyncio.to_thread(stop.wait)
+        results.put(admitted)
+        for task in tasks:
+            task.cancel()
+
+
+# ---- this process: GPs and the watched patients at the back -----------------------------------
+
+
+class Watcher:
+    """A patient at the back of a queue, recording when each new place arrives."""
+
+    def __init__(self) -> None:
+        self.updates: list[float] = []
+        self.placed = asyncio.Event()
+
+    async def run(self, session: aiohttp.ClientSession, url: str, p: dict[str, str]) -> None:
+        ws = await session.ws_connect(f"{url}/ws", heartbeat=None)
+        await ws.send_json({"v": 1, "type": "hello", "link": p["link"], "resume": p["resume"]})
+        async for message in ws:
+            if '"waiting"' in message.data:
+                self.updates.append(time.time())
+                self.placed.set()
+
+
+async def gp_socket(session: aiohttp.ClientSession, url: str, clinic: dict[str, Any]) -> Any:
+    """A GP's console socket. The session cookie is Secure, which a client jar keeps back
+    over plain http, so it is passed on by hand."""
+    form = {"username": clinic["gp"], "password": clinic["password"]}
+    async with session.post(f"{url}/login", data=form, allow_redirects=False) as response:
+        cookie = response.cookies["av_session"].value
+    ws = await session.ws_connect(
+        f"{url}/ws", heartbeat=None, max_msg_size=0, headers={"Cookie": f"av_session={cookie}"}
+    )
+    await ws.send_json({"v": 1, "type": "hello"})
+    return ws
+
+
+async def expect(ws: Any, kind: str) -> dict[str, Any]:
+    while True:
+        message = json.loads((await ws.receive()).data)
+        if message["type"] == kind:
+            return message
+        if message["type"] == "error":
+            raise RuntimeError(message)
+
+
+async def run(clinics: int, per_clinic: int, rounds: int, workers: int) -> dict[str, Any]:
+    _lift_fd_limit()
+    stack = Stack(Path(tempfile.mkdtemp(prefix="bench-wr-")), instances=1)
+    stack.start()
+    try:
+        url = stack.urls[0]
+        pid = stack.server_pids()[0]
+        world = await populate(stack, clinics, per_clinic)
+        watched = {c["clinic"]: c["patients"][-WATCHERS_PER_CLINIC:] for c in world}
+        background = [p for c in world for p in c["patients"][:-WATCHERS_PER_CLINIC]]
+        await asyncio.sleep(1)
+        rss_before = stack.server_rss_kib()[0]
+
+        ctx = multiprocessing.get_context("spawn")
+        ready, results, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
+        shares = [background[i::workers] for i in range(workers)]
+        procs = [
+            ctx.Process(target=worker, args=(url, share, ready, results, stop)) for share in shares
+        ]
+        connect_started = time.time()
+        for proc in procs:
+            proc.start()
+        for _ in range(len(background)):
+            ready.get(timeout=300)
+        connect_seconds = time.time() - connect_started
+
+        session = aiohttp.ClientSession()
+        watchers: dict[str, list[Watcher]] = {}
+        tasks = []
+        for clinic_id, patients in watched.items():
+            watchers[clinic_id] = [Watcher() for _ in patients]
+            for watcher, p in zip(watchers[clinic_id], patients, strict=True):
+                tasks.append(asyncio.create_task(watcher.run(session, url, p)))
+        await asyncio.gather(*(w.placed.wait() for ws in watchers.values() for w in ws))
+        total = len(background) + len(tasks)
+
+        await asyncio.sleep(12)  # a heartbeat round with everyone connected
+        rss_after = stack.server_rss_kib()[0]
+        cpu_0, wall_0 = cpu_seconds(pid), time.time()
+        await asyncio.sleep(20)
+        idle_cpu = (cpu_seconds(pid) - cpu_0) / (time.time() - wall_0)
+
+        gps = [await gp_socket(session, url, c) for c in world]
+        for ws in gps:
+            await expect(ws, "clinic.state")
+        for ws_list in watchers.values():
+            for w in ws_list:
+                w.updates.clear()
+
+        admits: dict[str, tuple[str, float]] = {}
+        cpu_1, wall_1 = cpu_seconds(pid), time.time()
+        for r in range(rounds):
+            for clinic, ws in zip(world, gps, strict=True):
+                target = clinic["patients"][r]["id"]
+                admits[target] = (clinic["clinic"], time.time())
+                await ws.send_json({"v": 1, "type": "admit", "consultation_id": target})
+                await expect(ws, "call.joined")
+                await ws.send_json({"v": 1, "type": "end", "consultation_id": target})
+                await asyncio.sleep(0.02)
+        await asyncio.sleep(2)
+        admit_cpu = (cpu_seconds(pid) - cpu_1) / (time.time() - wall_1)
+
+        stop.set()
+        notified: dict[str, float] = {}
+        for _ in procs:
+            notified.update(results.get(timeout=60))
+        for proc in procs:
+            proc.join(timeout=30)
+        for task in tasks:
+            task.cancel()
+        for ws in gps:
+            await ws.close()
+        await session.close()
+
+        notify_ms = [
+            (notified[cid] - t0) * 1000 for cid, (_, t0) in admits.items() if cid in notified
+        ]
+        update_ms: list[float] = []
+        for clinic_id, ws_list in watchers.items():
+            starts = sorted(t0 for (cl, t0) in admits.values() if cl == clinic_id)
+            for w in ws_list:
+                for t0, got in zip(starts, sorted(w.updates), strict=False):
+                    update_ms.append((got - t0) * 1000)
+    finally:
+        stack.stop()
+    return {
+        "benchmark": "waiting_room",
+        "patients": total,
+        "clinics": clinics,
+        "connect_seconds": round(connect_seconds, 1),
+        "admits": len(admits),
+        "admits_notified": len(notify_ms),
+        "admit_notify_p50_ms": round(percentile(notify_ms, 0.5), 1),
+        "admit_notify_p99_ms": round(percentile(notify_ms, 0.99), 1),
+        "position_updates": len(update_ms),
+        "position_update_p50_ms": round(percentile(update_ms, 0.5), 1),
+        "position_update_p99_ms": round(percentile(update_ms, 0.99), 1),
+        "server_rss_before_mib": round(rss_before / 1024, 1),
+        "server_rss_after_mib": round(rss_after / 1024, 1),
+        "kib_per_waiting_patient": round((rss_after - rss_before) / total, 1),
+        "server_cpu_idle_waiting_pct": round(idle_cpu * 100, 1),
+        "server_cpu_while_admitting_pct": round(admit_cpu * 100, 1),
+        "mean_notify_ms": round(statistics.fmean(notify_ms), 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="600 patients in 6 clinics (CI)")
+    parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument("--clinics", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=5, help="admits per clinic")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    clinics, patients = (6, 600) if args.quick else (args.clinics, args.patients)
+    result = asyncio.run(
+        run(clinics, patients // clinics, 3 if args.quick else args.rounds, args.workers)
+    )
+    print(
+        f"{result['patients']} waiting patients in {result['clinics']} clinics on one process: "
+        f"admit->notify p50 {result['admit_notify_p50_ms']} ms "
+        f"/ p99 {result['admit_notify_p99_ms']} ms "
+        f"(target p99 <= 100); position update p99 {result['position_update_p99_ms']} ms; "
+        f"{result['kib_per_waiting_patient']} KiB per waiting patient (target <= 40 KB); "
+        f"CPU {result['server_cpu_idle_waiting_pct']} % waiting, "
+        f"{result['server_cpu_while_admitting_pct']} % admitting"
+    )
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Presence for everyone connected to this instance, in one batched round every few seconds.
+
+Per-socket heartbeat tasks would cost each waiting patient a task and three Redis round
+trips every beat; with thousands waiting that alone fills an instance. One round instead:
+- refreshes every local waiting patient's presence in a single pipeline;
+- reads each affected clinic's queue once and hands every local patient their true place
+  (which also heals any queue delta lost on pub/sub);
+- marks the local GPs as online, for the ETA.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Protocol
+
+from server.store import keys
+from server.store.connection import Redis
+from server.waitingroom.eta import clinic_pace, gps_seen
+from server.waitingroom.queue import heartbeat_many
+
+log = logging.getLogger(__name__)
+
+BEAT_SECONDS = 10
+PRESENCE_TTL = 25
+
+
+class Waiter(Protocol):
+    participant_id: str
+    clinic_id: str
+    consultation_id: str
+
+    def resync(self, position: int, pace: float) -> None: ...
+
+
+class PresenceKeeper:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._waiters: dict[str, Waiter] = {}
+        self._gps: dict[str, tuple[str, str]] = {}  # socket id -> (clinic id, user id)
+
+    def add_waiter(self, waiter: Waiter) -> None:
+        self._waiters[waiter.participant_id] = waiter
+
+    def discard_waiter(self, waiter: Waiter) -> None:
+        if self._waiters.get(waiter.participant_id) is waiter:
+            del self._waiters[waiter.participant_id]
+
+    def add_gp(self, socket_id: str, clinic_id: str, user_id: str) -> None:
+        self._gps[socket_id] = (clinic_id, user_id)
+
+    def discard_gp(self, socket_id: str) -> None:
+        self._gps.pop(socket_id, None)
+
+    async def beat(self) -> None:
+        waiters = list(self._waiters.values())
+        await heartbeat_many(self._redis, [w.participant_id for w in waiters], PRESENCE_TTL)
+        await gps_seen(self._redis, self._gps.values())
+        await self._resync(waiters)
+
+    async def _resync(self, waiters: Iterable[Waiter]) -> None:
+        by_clinic: dict[str, list[Waiter]] = defaultdict(list)
+        for waiter in waiters:
+            by_clinic[waiter.clinic_id].append(waiter)
+        for clinic_id, group in by_clinic.items():
+            order = await self._redis.zrange(keys.clinic_queue(clinic_id), 0, -1)
+            places = {consultation_id: index + 1 for index, consultation_id in enumerate(order)}
+            pace = await clinic_pace(self._redis, clinic_id)
+            for waiter in group:
+                if waiter.consultation_id in places:
+                    waiter.resync(places[waiter.consultation_id], pace)
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(BEAT_SECONDS)
+            try:
+                await self.beat()
+            except Exception:
+                log.exception("presence round failed")
