@@ -125,14 +125,15 @@ async def test_an_absence_sends_patients_to_the_substitute(
     await gp_context.close()
 
 
-async def test_the_settings_page_explains_a_mistake(
+async def test_the_settings_page_explains_a_mistake_on_a_phone(
     browser: Browser, stack: Stack, own_clinic: OwnClinic
 ) -> None:
     base = stack.urls[0]
-    context = await browser.new_context()
+    context = await browser.new_context(viewport={"width": 360, "height": 640})
     page = await context.new_page()
     await gp_login(page, base, own_clinic.username, own_clinic.password)
     await page.goto(f"{base}/clinic/settings")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 360  # fits a phone
     await page.get_by_test_id("hours_mon").fill("9-8")
     await page.get_by_test_id("wait-limit").fill("15")
     await page.get_by_test_id("save-settings").click()
