@@ -173,6 +173,7 @@ async def run(clinics: int, per_clinic: int, rounds: int, workers: int) -> dict[
         url = stack.urls[0]
         pid = stack.server_pids()[0]
         world = await populate(stack, clinics, per_clinic)
+        print(f"  {clinics * per_clinic} patients booked", flush=True)
         watched = {c["clinic"]: c["patients"][-WATCHERS_PER_CLINIC:] for c in world}
         background = [p for c in world for p in c["patients"][:-WATCHERS_PER_CLINIC]]
         await asyncio.sleep(1)
@@ -187,11 +188,14 @@ async def run(clinics: int, per_clinic: int, rounds: int, workers: int) -> dict[
         connect_started = time.time()
         for proc in procs:
             proc.start()
-        for _ in range(len(background)):
+        for count in range(1, len(background) + 1):
             ready.get(timeout=300)
+            if count % 1000 == 0:
+                print(f"  {count} connected after {time.time() - connect_started:.0f} s", flush=True)
         connect_seconds = time.time() - connect_started
 
-        session = aiohttp.ClientSession()
+        # No connection limit: the watchers' sockets must not starve the GPs' requests.
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
         watchers: dict[str, list[Watcher]] = {}
         tasks = []
         for clinic_id, patients in watched.items():
@@ -199,6 +203,7 @@ async def run(clinics: int, per_clinic: int, rounds: int, workers: int) -> dict[
             for watcher, p in zip(watchers[clinic_id], patients, strict=True):
                 tasks.append(asyncio.create_task(watcher.run(session, url, p)))
         await asyncio.gather(*(w.placed.wait() for ws in watchers.values() for w in ws))
+        print(f"  {len(tasks)} watchers placed", flush=True)
         total = len(background) + len(tasks)
 
         await asyncio.sleep(12)  # a heartbeat round with everyone connected
@@ -210,6 +215,7 @@ async def run(clinics: int, per_clinic: int, rounds: int, workers: int) -> dict[
         gps = [await gp_socket(session, url, c) for c in world]
         for ws in gps:
             await expect(ws, "clinic.state")
+        print(f"  {len(gps)} GPs connected; admitting", flush=True)
         for ws_list in watchers.values():
             for w in ws_list:
                 w.updates.clear()

@@ -50,6 +50,7 @@ from server.store.participants import (
 )
 from server.store.users import User, get_user
 from server.waitingroom import queue
+from server.waitingroom.clinicavailability import clinic_availability
 from server.waitingroom.eta import clinic_pace, eta_minutes, gp_seen, record_duration
 
 log = logging.getLogger(__name__)
@@ -249,6 +250,11 @@ class SignallingSession:
         )
         if p is None or msg.resume is None or p.resume_hash != token_hash(msg.resume):
             raise m.ProtocolError("resume_invalid", "join from the start page", msg.ref)
+        clinic = await get_clinic(self.redis, c.clinic_id)
+        if c.status not in (ENDED, IN_CALL) and clinic is not None:
+            state = await clinic_availability(self.redis, clinic, now())
+            if state.absent:
+                raise m.ProtocolError("clinic_absent", "the clinic is away today", msg.ref)
         joined_at: float | None = None
         if c.status not in (ENDED, IN_CALL):
             await queue.heartbeat(self.redis, p.id, PRESENCE_TTL)
@@ -259,7 +265,6 @@ class SignallingSession:
         self.role = "patient"
         self.consultation = c
         await self._take_seat(p)
-        clinic = await get_clinic(self.redis, c.clinic_id)
         self.send(
             m.Welcome(
                 role="patient",

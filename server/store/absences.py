@@ -19,11 +19,6 @@ OTHER = "other"
 KINDS = (HOLIDAY, COURSE, OTHER)
 
 
-def absences_key(clinic_id: str) -> str:
-    """Hash of the clinic's absences: absence id -> JSON. (Belongs beside the others in keys.py.)"""
-    return f"{keys.PREFIX}:clinic:{clinic_id}:absences"
-
-
 @dataclass(frozen=True)
 class Substitute:
     """The clinic that takes the patients meanwhile; patients are told to call it."""
@@ -74,18 +69,18 @@ async def add_absence(
     ended = [a.id for a in await list_absences(redis, clinic_id) if a.end <= at]
     async with redis.pipeline(transaction=True) as pipe:
         if ended:
-            pipe.hdel(absences_key(clinic_id), *ended)
-        pipe.hset(absences_key(clinic_id), absence.id, absence.to_json())
+            pipe.hdel(keys.clinic_absences(clinic_id), *ended)
+        pipe.hset(keys.clinic_absences(clinic_id), absence.id, absence.to_json())
         await pipe.execute()
     return absence
 
 
 async def list_absences(redis: Redis, clinic_id: str) -> list[Absence]:
     """The clinic's absences, earliest first."""
-    rows = await redis.hvals(absences_key(clinic_id))
+    rows = await redis.hvals(keys.clinic_absences(clinic_id))
     return sorted((Absence.from_json(raw) for raw in rows), key=lambda a: (a.start, a.end, a.id))
 
 
 async def remove_absence(redis: Redis, clinic_id: str, absence_id: str) -> bool:
     """Remove one of this clinic's absences; False if the clinic has no such absence."""
-    return bool(await redis.hdel(absences_key(clinic_id), absence_id))
+    return bool(await redis.hdel(keys.clinic_absences(clinic_id), absence_id))

@@ -48,6 +48,11 @@ def clinic_gps_online(clinic_id: str) -> str:
     return f"{PREFIX}:clinic:{clinic_id}:gps_online"
 
 
+def clinic_absences(clinic_id: str) -> str:
+    """Hash of the clinic's absences: absence id -> JSON."""
+    return f"{PREFIX}:clinic:{clinic_id}:absences"
+
+
 def clinic_users(clinic_id: str) -> str:
     """Set of the clinic's professional user ids."""
     return f"{PREFIX}:clinic:{clinic_id}:users"

@@ -31,7 +31,10 @@ async def axe_violations(page: Page) -> list[dict[str, Any]]:
 
 
 async def phone_page(browser: Browser, stack: Stack) -> Page:
-    context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    # bypass_csp lets the test inject axe; the pages' own CSP forbids any foreign script.
+    context = await browser.new_context(
+        viewport=PHONE, is_mobile=True, has_touch=True, bypass_csp=True
+    )
     await context.grant_permissions(["camera", "microphone"], origin=stack.urls[0])
     return await context.new_page()
 

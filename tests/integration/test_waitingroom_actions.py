@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import ClientWebSocketResponse
 
 from server.store import keys
+from server.store.absences import Substitute, add_absence
 from server.store.clinics import create_clinic
 from server.store.connection import Redis
 from server.store.consultations import (
@@ -722,3 +723,18 @@ async def test_no_chat_once_the_call_is_on_hold(client: Client, redis: Redis) ->
         await receive_error(call.patient, "not_in_call")
         await send(call.gp, "chat", text="Et øjeblik")
         await receive_error(call.gp, "not_in_call")
+
+
+async def test_a_patient_cannot_queue_while_the_clinic_is_away(
+    client: Client, redis: Redis
+) -> None:
+    """The join page already says so; a page left open from before gets the same answer."""
+    b = await book(redis)
+    resume = await join(client, b.link)
+    at = time.time()
+    cover = Substitute(name="Lægerne i Vestby", phone="+45 11 22 33 44")
+    await add_absence(redis, b.clinic.id, "holiday", at - 60, at + 3600, cover, at)
+    async with client.ws_connect("/ws") as ws:
+        await send(ws, "hello", link=b.link, resume=resume)
+        await receive_error(ws, "clinic_absent")
+    assert await waiting_ids(redis, b.clinic.id) == []

@@ -109,7 +109,7 @@ $("join-form").addEventListener("submit", async (event) => {
   });
   const body = await response.json();
   if (!response.ok) {
-    if (body.code?.startsWith("link_") || body.code === "clinic_closed") return location.reload();
+    if (body.code?.startsWith("link_") || body.code?.startsWith("clinic_")) return location.reload();
     $("join-problem").textContent = body.detail;
     $("join-problem").hidden = false;
     return;
@@ -189,7 +189,7 @@ function connect() {
         signalling.close();
         localStorage.removeItem(resumeKey());
         show("step-prejoin");
-      } else if (code.startsWith("link_")) {
+      } else if (code.startsWith("link_") || code === "clinic_absent") {
         location.reload(); // the server's page explains what is wrong with the link
       }
     });
