@@ -191,7 +191,8 @@ async def run(clinics: int, per_clinic: int, rounds: int, workers: int) -> dict[
         for count in range(1, len(background) + 1):
             ready.get(timeout=300)
             if count % 1000 == 0:
-                print(f"  {count} connected after {time.time() - connect_started:.0f} s", flush=True)
+                elapsed = time.time() - connect_started
+                print(f"  {count} connected after {elapsed:.0f} s", flush=True)
         connect_seconds = time.time() - connect_started
 
         # No connection limit: the watchers' sockets must not starve the GPs' requests.
