@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any
 
 from aiohttp import web
 
@@ -35,25 +37,28 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-async def router_ctx(app: web.Application) -> AsyncIterator[None]:
-    router = RedisRouter(app[REDIS], f"av:ch:instance:{app[SETTINGS].instance_id}")
-    app[ROUTER] = router
-    task = asyncio.create_task(router.run())
+@asynccontextmanager
+async def in_background(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """Run `work` while the app runs; cancel it at shutdown."""
+    task = asyncio.create_task(work)
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+async def router_ctx(app: web.Application) -> AsyncIterator[None]:
+    router = RedisRouter(app[REDIS], f"av:ch:instance:{app[SETTINGS].instance_id}")
+    app[ROUTER] = router
+    async with in_background(router.run()):
+        yield
     await router.stop()
 
 
 async def presence_ctx(app: web.Application) -> AsyncIterator[None]:
-    keeper = PresenceKeeper(app[REDIS])
-    app[PRESENCE] = keeper
-    task = asyncio.create_task(keeper.run())
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    app[PRESENCE] = PresenceKeeper(app[REDIS])
+    async with in_background(app[PRESENCE].run()):
+        yield
 
 
 async def sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -69,11 +74,8 @@ async def sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
             except Exception:
                 log.exception("waiting-room sweep failed")
 
-    task = asyncio.create_task(loop())
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    async with in_background(loop()):
+        yield
 
 
 async def favicon(request: web.Request) -> web.StreamResponse:
@@ -87,8 +89,7 @@ def create_app(settings: Settings) -> web.Application:
     app[LOCALES] = Locales(settings.web_dir / "locales")
     app[SOCKETS] = set()
     app.on_shutdown.append(close_sockets)
-    app.cleanup_ctx.extend([redis_ctx, router_ctx, presence_ctx, sweeper_ctx])
-    app.cleanup_ctx.append(echo_peers_ctx)
+    app.cleanup_ctx.extend([redis_ctx, router_ctx, presence_ctx, sweeper_ctx, echo_peers_ctx])
     app.router.add_get("/", console.index_page)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/ws", websocket)

@@ -8,10 +8,10 @@ import time
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from server.store import keys
-from tests.support.browser import gp_login, media_context, patient_join, remote_media
+from tests.support.browser import gp_login, launch, media_context, patient_join, remote_media
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -208,4 +208,36 @@ async def test_past_the_wait_limit_the_patient_gets_the_phone_number(
     await expect(patient.get_by_test_id("wait-limit")).to_be_visible()
     await expect(patient.get_by_test_id("wait-limit")).to_contain_text("+45 70 20 30 40")
     await patient.get_by_test_id("leave").click()
+    await close_all(patient)
+
+
+REMOTE_SIZE_IS = """(size) => { const v = document.querySelector('[data-testid="remote-video"]');
+                             return Boolean(v) && `${v.videoWidth}x${v.videoHeight}` === size; }"""
+
+
+async def test_the_gp_shares_the_screen_and_stops_again(
+    browser: Browser, stack: Stack, demo: dict[str, Any]
+) -> None:
+    """Chromium's fake screen is 1280x720 and its fake camera 640x480, so the patient's
+    remote video size shows which one the GP is sending."""
+    patient = await waiting_patient(browser, stack, demo["clinic_id"], "Sofie Skærm")
+    async with async_playwright() as playwright:
+        # A browser whose screen picker answers by itself, as a GP's click would.
+        picker = await launch(playwright, "--use-fake-ui-for-media-stream")
+        gp = await console(picker, stack, demo["gp"]["username"], demo["gp"]["password"])
+        await card(gp, "Sofie Skærm").get_by_test_id("admit").click()
+        await remote_media(patient)
+        await patient.wait_for_function(REMOTE_SIZE_IS, arg="640x480")
+
+        await gp.get_by_test_id("share-screen").click()
+        await expect(gp.get_by_test_id("share-screen")).to_have_attribute("aria-pressed", "true")
+        await patient.wait_for_function(REMOTE_SIZE_IS, arg="1280x720", timeout=15_000)
+        media = await remote_media(patient)
+        assert media["framesAfter"] > media["framesBefore"]
+
+        await gp.get_by_test_id("share-screen").click()
+        await patient.wait_for_function(REMOTE_SIZE_IS, arg="640x480", timeout=15_000)
+        await gp.get_by_test_id("hangup").click()
+        await expect(patient.get_by_test_id("end")).to_be_visible()
+        await picker.close()
     await close_all(patient)

@@ -34,8 +34,10 @@ def chromium_path() -> str:
     return path
 
 
-async def launch(playwright: Playwright) -> Browser:
-    return await playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+async def launch(playwright: Playwright, *extra_args: str) -> Browser:
+    return await playwright.chromium.launch(
+        executable_path=chromium_path(), args=[*CHROMIUM_ARGS, *extra_args]
+    )
 
 
 async def media_context(browser: Browser, base_url: str) -> BrowserContext:
