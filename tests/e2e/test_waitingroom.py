@@ -207,8 +207,12 @@ async def test_past_the_wait_limit_the_patient_gets_the_phone_number(
     await patient.reload()
     await expect(patient.get_by_test_id("wait-limit")).to_be_visible()
     await expect(patient.get_by_test_id("wait-limit")).to_contain_text("+45 70 20 30 40")
+    # The GP's card for her has turned amber: past the clinic's 10-minute alert limit.
+    gp = await console(browser, stack, demo["gp"]["username"], demo["gp"]["password"])
+    await expect(card(gp, "Vera Venter")).to_have_attribute("data-late", "true")
+    await expect(card(gp, "Vera Venter")).to_contain_text("Har ventet 20 min.")
     await patient.get_by_test_id("leave").click()
-    await close_all(patient)
+    await close_all(patient, gp)
 
 
 REMOTE_SIZE_IS = """(size) => { const v = document.querySelector('[data-testid="remote-video"]');

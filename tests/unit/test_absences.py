@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from server.clock import now
+from server.store import keys
 from server.store.absences import (
     COURSE,
     HOLIDAY,
     Substitute,
-    absences_key,
     add_absence,
     list_absences,
     remove_absence,
@@ -58,7 +58,7 @@ async def test_stored_as_one_hash_per_clinic(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     t = now()
     absence = await add_absence(redis, clinic.id, HOLIDAY, t, t + DAY, NORD, at=t)
-    assert await redis.hkeys(absences_key(clinic.id)) == [absence.id]
+    assert await redis.hkeys(keys.clinic_absences(clinic.id)) == [absence.id]
 
 
 async def test_refuses_nonsense(redis: Redis) -> None:
