@@ -71,6 +71,7 @@ class PresenceKeeper:
             for waiter in group:
                 if waiter.consultation_id in places:
                     waiter.resync(places[waiter.consultation_id], pace)
+            await asyncio.sleep(0)  # one clinic at a time: let admits through in between
 
     async def run(self) -> None:
         while True:

@@ -270,11 +270,7 @@ class SignallingSession:
                 role="patient",
                 connection_id=self.id,
                 participant_id=p.id,
-                state="ended"
-                if c.status == ENDED
-                else "in_call"
-                if c.status == IN_CALL
-                else "waiting",
+                state={ENDED: "ended", IN_CALL: "in_call"}.get(c.status, "waiting"),  # type: ignore[arg-type]
                 clinic_phone=clinic.phone if clinic else None,
                 wait_limit_minutes=clinic.wait_limit_minutes if clinic else None,
                 waiting_since=c.waiting_since,

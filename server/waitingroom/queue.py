@@ -10,6 +10,8 @@ Redis orders equal scores by member, so the key orders exactly as the sorted set
 
 from __future__ import annotations
 
+import asyncio
+
 from server.clock import now
 from server.store import keys
 from server.store.connection import Redis
@@ -149,16 +151,21 @@ async def heartbeat(redis: Redis, participant_id: str, presence_ttl: int) -> Non
     await heartbeat_many(redis, [participant_id], presence_ttl)
 
 
+HEARTBEAT_CHUNK = 500
+
+
 async def heartbeat_many(redis: Redis, participant_ids: list[str], presence_ttl: int) -> None:
-    """Mark these waiting patients present, in one round trip however many there are."""
-    if not participant_ids:
-        return
+    """Mark these waiting patients present: one round trip per chunk, yielding between
+    chunks so that thousands of patients never hold up an admit for long."""
     at = now()
-    async with redis.pipeline(transaction=False) as pipe:
-        for participant_id in participant_ids:
-            pipe.set(keys.presence(participant_id), "1", ex=presence_ttl)
-        pipe.zadd(keys.WAITING_LAST_SEEN, dict.fromkeys(participant_ids, at))
-        await pipe.execute()
+    for start in range(0, len(participant_ids), HEARTBEAT_CHUNK):
+        chunk = participant_ids[start : start + HEARTBEAT_CHUNK]
+        async with redis.pipeline(transaction=False) as pipe:
+            for participant_id in chunk:
+                pipe.set(keys.presence(participant_id), "1", ex=presence_ttl)
+            pipe.zadd(keys.WAITING_LAST_SEEN, dict.fromkeys(chunk, at))
+            await pipe.execute()
+        await asyncio.sleep(0)
 
 
 async def departed(redis: Redis, participant_id: str) -> None:
