@@ -275,6 +275,7 @@ async def run(clinics: int, per_clinic: int, rounds: int, workers: int) -> dict[
         "server_cpu_idle_waiting_pct": round(idle_cpu * 100, 1),
         "server_cpu_while_admitting_pct": round(admit_cpu * 100, 1),
         "mean_notify_ms": round(statistics.fmean(notify_ms), 1),
+        "slowest_notify_ms": [round(v) for v in sorted(notify_ms)[-3:]],
     }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from server.appkeys import LOCALES, PRESENCE, REDIS, ROUTER, SETTINGS, SOCKETS, TEMPLATES
+from server.gcpolicy import keep_collections_short
 from server.health import healthz
 from server.i18n import Locales
 from server.media.echo import echo_peers_ctx
@@ -78,6 +79,11 @@ async def sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def gc_ctx(app: web.Application) -> AsyncIterator[None]:
+    async with in_background(keep_collections_short()):
+        yield
+
+
 async def favicon(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(request.app[SETTINGS].web_dir / "static" / "icons" / "favicon.svg")
 
@@ -89,7 +95,9 @@ def create_app(settings: Settings) -> web.Application:
     app[LOCALES] = Locales(settings.web_dir / "locales")
     app[SOCKETS] = set()
     app.on_shutdown.append(close_sockets)
-    app.cleanup_ctx.extend([redis_ctx, router_ctx, presence_ctx, sweeper_ctx, echo_peers_ctx])
+    app.cleanup_ctx.extend(
+        [redis_ctx, router_ctx, presence_ctx, sweeper_ctx, echo_peers_ctx, gc_ctx]
+    )
     app.router.add_get("/", console.index_page)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/ws", websocket)

@@ -259,6 +259,11 @@ class Waiting(_Message):
     eta_minutes: int
 
 
+def waiting_message(position: int, eta_minutes: int) -> dict[str, Any]:
+    """`Waiting`, built without the model: it is sent to every patient behind each admit."""
+    return {"v": VERSION, "type": "waiting", "position": position, "eta_minutes": eta_minutes}
+
+
 class ClinicMessage(_Message):
     """Patient: a message from the clinic, for the waiting screen."""
 

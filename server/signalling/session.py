@@ -98,7 +98,7 @@ class SignallingSession:
             return
         self._position += 1 if event["op"] == "join" else -1
         self._pace = event["pace"]
-        self.send(self._waiting())
+        self._send_waiting()
 
     # The presence keeper's view of a waiting patient (see PresenceKeeper).
     @property
@@ -117,12 +117,14 @@ class SignallingSession:
         """The true place from the queue itself; corrects any delta that went missing."""
         if self._queue_key is not None and (position, pace) != (self._position, self._pace):
             self._position, self._pace = position, pace
-            self.send(self._waiting())
+            self._send_waiting()
 
-    def _waiting(self) -> m.Waiting:
+    def _send_waiting(self) -> None:
+        """Tell the patient their place. On the hot path (one per patient behind every
+        admit), so the message is built directly; `waiting_message` matches m.Waiting."""
         c = self.consultation
         eta = eta_minutes(self._position - 1, self._pace, c.scheduled_start if c else None, now())
-        return m.Waiting(position=self._position, eta_minutes=eta)
+        self._outbox.put_nowait(m.waiting_message(self._position, eta))
 
     def send(self, message: m.BaseModel) -> None:
         self._outbox.put_nowait(m.dump(message))
@@ -506,7 +508,7 @@ class SignallingSession:
             self._queue_key = (score, c.id)
             self._position = place + 1
             self._pace = await clinic_pace(self.redis, c.clinic_id)
-            self.send(self._waiting())
+            self._send_waiting()
         self.presence.add_waiter(self)
         if joined is not None:
             await announce_joined(self.redis, self.router, c, joined)

@@ -185,3 +185,7 @@ def test_json_schema_contains_both_directions() -> None:
     assert '"from"' in server  # the serialised name, not the Python one
     assert '"from_"' not in server
     json.dumps(schema)  # serialisable as the CLI prints it
+
+
+def test_the_fast_waiting_message_is_the_schema_message() -> None:
+    assert m.waiting_message(3, 12) == dump(m.Waiting(position=3, eta_minutes=12))
