@@ -33,7 +33,8 @@ from server.waitingroom.names import NameProblem, clean_display_name
 
 TERMS_VERSION = "2026-11-1"
 
-_LINK_STATUS = {
+# The HTTP status a patient link answers with in each state (pages and JSON alike).
+LINK_STATUS = {
     LinkState.UNKNOWN: 404,
     LinkState.REVOKED: 410,
     LinkState.EXPIRED: 410,
@@ -78,9 +79,7 @@ async def join_page(request: web.Request) -> web.Response:
     c = resolved.consultation
     if resolved.state is not LinkState.OK or c is None:
         when = format_time(c.scheduled_start if c else None, request_language(request))
-        return error_page(
-            request, _LINK_STATUS[resolved.state], f"link_{resolved.state}", time=when
-        )
+        return error_page(request, LINK_STATUS[resolved.state], f"link_{resolved.state}", time=when)
     clinic = await get_clinic(request.app[REDIS], c.clinic_id)
     if clinic is None:
         return error_page(request, 404, "link_unknown")
@@ -137,7 +136,7 @@ async def join(request: web.Request) -> web.Response:
     resolved = await resolve_link(request.app[REDIS], token) if looks_like_token(token) else None
     if resolved is None or resolved.state is not LinkState.OK or resolved.consultation is None:
         state = resolved.state if resolved else LinkState.UNKNOWN
-        return json_error(_LINK_STATUS[state], f"link_{state}", "this link does not work")
+        return json_error(LINK_STATUS[state], f"link_{state}", "this link does not work")
     c = resolved.consultation
     clinic = await get_clinic(request.app[REDIS], c.clinic_id)
     if clinic is None:

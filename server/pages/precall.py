@@ -22,7 +22,7 @@ from server.consultations.linkrules import LinkState
 from server.jsonerror import json_error
 from server.media.echo import MAX_SDP_CHARS, BadOffer, EchoBusy
 from server.media.verdict import judge_line
-from server.pages.patient import _LINK_STATUS as LINK_STATUS
+from server.pages.patient import LINK_STATUS
 from server.signalling.clinicstate import announce_changed
 from server.store.consultations import Consultation, update_consultation
 from server.store.events import append_event
