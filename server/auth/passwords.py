@@ -9,7 +9,6 @@ import secrets
 
 N, R, P = 2**15, 8, 1
 _MAXMEM = 64 * 1024 * 1024
-MIN_LENGTH = 12
 
 
 def hash_password(password: str) -> str:
@@ -38,15 +37,6 @@ def verify_password(password: str, stored: str) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)
-
-
-def password_problem(password: str) -> str | None:
-    """Why a new password is not acceptable, or None."""
-    if len(password) < MIN_LENGTH:
-        return f"at least {MIN_LENGTH} characters"
-    if len(set(password)) < 5:
-        return "too few distinct characters"
-    return None
 
 
 def _b64(raw: bytes) -> str:

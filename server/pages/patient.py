@@ -18,6 +18,7 @@ from server.i18n import request_language
 from server.jsonerror import json_error
 from server.pages.render import error_page, format_time, render
 from server.store.clinics import Clinic, get_clinic, resolve_dropin_link
+from server.store.connection import Redis
 from server.store.consultations import (
     DROP_IN,
     IN_CALL,
@@ -28,7 +29,7 @@ from server.store.consultations import (
 from server.store.links import issue_link, resolve_link
 from server.store.participants import issue_resume_token, patient_seat
 from server.waitingroom.availability import Availability
-from server.waitingroom.clinicavailability import clinic_availability
+from server.waitingroom.clinicavailability import absence_stops_queueing, clinic_availability
 from server.waitingroom.names import NameProblem, clean_display_name
 
 TERMS_VERSION = "2026-11-1"
@@ -98,8 +99,9 @@ async def join_page(request: web.Request) -> web.Response:
     )
 
 
-async def _join_form(request: web.Request) -> tuple[str, str] | web.Response:
-    """Validate a join request body: the typed name and the accepted terms version."""
+async def _join_form(request: web.Request) -> str | web.Response:
+    """Validate a join request body (the typed name, the current terms accepted); returns
+    the cleaned name."""
     if not same_origin(request):
         return json_error(403, "bad_origin", "cross-site request refused")
     try:
@@ -116,7 +118,7 @@ async def _join_form(request: web.Request) -> tuple[str, str] | web.Response:
         return json_error(
             400, "terms_not_accepted", "accept the current terms", terms_version=TERMS_VERSION
         )
-    return name, TERMS_VERSION
+    return name
 
 
 async def _seat_patient(request: web.Request, c: Consultation, name: str) -> str:
@@ -129,10 +131,9 @@ async def _seat_patient(request: web.Request, c: Consultation, name: str) -> str
 
 async def join(request: web.Request) -> web.Response:
     token = request.match_info["token"]
-    form = await _join_form(request)
-    if isinstance(form, web.Response):
-        return form
-    name, _ = form
+    name = await _join_form(request)
+    if isinstance(name, web.Response):
+        return name
     resolved = await resolve_link(request.app[REDIS], token) if looks_like_token(token) else None
     if resolved is None or resolved.state is not LinkState.OK or resolved.consultation is None:
         state = resolved.state if resolved else LinkState.UNKNOWN
@@ -141,18 +142,22 @@ async def join(request: web.Request) -> web.Response:
     clinic = await get_clinic(request.app[REDIS], c.clinic_id)
     if clinic is None:
         return json_error(404, "link_unknown", "this link does not work")
-    availability = await clinic_availability(request.app[REDIS], clinic, now())
-    if availability.absent and c.status != IN_CALL:
-        return _absent_error(availability)
+    absence = await absence_stops_queueing(request.app[REDIS], clinic, c)
+    if absence is not None:
+        return _absent_error(absence)
     resume = await _seat_patient(request, c, name)
     return web.json_response({"resume": resume, "terms_version": TERMS_VERSION})
+
+
+async def _dropin_clinic(redis: Redis, token: str) -> Clinic | None:
+    clinic_id = await resolve_dropin_link(redis, token) if looks_like_token(token) else None
+    return await get_clinic(redis, clinic_id) if clinic_id else None
 
 
 async def dropin_page(request: web.Request) -> web.Response:
     token = request.match_info["token"]
     redis = request.app[REDIS]
-    clinic_id = await resolve_dropin_link(redis, token) if looks_like_token(token) else None
-    clinic = await get_clinic(redis, clinic_id) if clinic_id else None
+    clinic = await _dropin_clinic(redis, token)
     if clinic is None:
         return error_page(request, 404, "link_unknown")
     state = await clinic_availability(redis, clinic, now())
@@ -171,14 +176,11 @@ async def dropin_page(request: web.Request) -> web.Response:
 
 async def dropin_join(request: web.Request) -> web.Response:
     """A drop-in visitor gets a consultation of their own, with its own link to resume by."""
-    form = await _join_form(request)
-    if isinstance(form, web.Response):
-        return form
-    name, _ = form
-    token = request.match_info["token"]
+    name = await _join_form(request)
+    if isinstance(name, web.Response):
+        return name
     redis = request.app[REDIS]
-    clinic_id = await resolve_dropin_link(redis, token) if looks_like_token(token) else None
-    clinic = await get_clinic(redis, clinic_id) if clinic_id else None
+    clinic = await _dropin_clinic(redis, request.match_info["token"])
     if clinic is None:
         return json_error(404, "link_unknown", "this link does not work")
     state = await clinic_availability(redis, clinic, now())

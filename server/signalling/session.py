@@ -50,7 +50,7 @@ from server.store.participants import (
 )
 from server.store.users import User, get_user
 from server.waitingroom import queue
-from server.waitingroom.clinicavailability import clinic_availability
+from server.waitingroom.clinicavailability import absence_stops_queueing
 from server.waitingroom.eta import clinic_pace, eta_minutes, gp_seen, record_duration
 
 log = logging.getLogger(__name__)
@@ -253,10 +253,8 @@ class SignallingSession:
         if p is None or msg.resume is None or p.resume_hash != token_hash(msg.resume):
             raise m.ProtocolError("resume_invalid", "join from the start page", msg.ref)
         clinic = await get_clinic(self.redis, c.clinic_id)
-        if c.status not in (ENDED, IN_CALL) and clinic is not None:
-            state = await clinic_availability(self.redis, clinic, now())
-            if state.absent:
-                raise m.ProtocolError("clinic_absent", "the clinic is away today", msg.ref)
+        if clinic is not None and await absence_stops_queueing(self.redis, clinic, c):
+            raise m.ProtocolError("clinic_absent", "the clinic is away today", msg.ref)
         joined_at: float | None = None
         if c.status not in (ENDED, IN_CALL):
             await queue.heartbeat(self.redis, p.id, PRESENCE_TTL)

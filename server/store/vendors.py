@@ -55,10 +55,6 @@ async def issue_api_key(redis: Redis, vendor_id: str, label: str = "") -> str:
     return key
 
 
-async def revoke_api_key(redis: Redis, key: str) -> bool:
-    return bool(await redis.delete(keys.api_key(token_hash(key))))
-
-
 async def vendor_for_key(redis: Redis, key: str) -> Vendor | None:
     vendor_id = await redis.hget(keys.api_key(token_hash(key)), "vendor_id")
     return await get_vendor(redis, vendor_id) if vendor_id else None

@@ -124,11 +124,6 @@ class Stack:
             sizes.append(int(line.split()[1]))
         return sizes
 
-    def logs(self) -> str:
-        return "\n".join(
-            path.read_text(errors="replace") for path in sorted(self.directory.glob("server-*.log"))
-        )
-
 
 def _wait_healthy(url: str, seconds: float = 20) -> None:
     deadline = time.monotonic() + seconds
