@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from tests.support.browser import own_camera_shows
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -57,9 +58,7 @@ async def test_join_page_waiting_room_and_error_page_meet_wcag_aa_on_a_phone(
 ) -> None:
     page = await phone_page(browser, stack)
     await page.goto(await stack.new_patient_url(stack.urls[0], demo["clinic_id"]))
-    await page.wait_for_function(
-        "() => document.querySelector('[data-testid=self-preview]').videoWidth > 0"
-    )
+    await own_camera_shows(page)
     assert await axe_violations(page) == []
     await assert_fits_the_phone(page)
 

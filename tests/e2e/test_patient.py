@@ -7,7 +7,13 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.support.browser import gp_login, media_context, patient_join, remote_media
+from tests.support.browser import (
+    gp_login,
+    media_context,
+    own_camera_shows,
+    patient_join,
+    remote_media,
+)
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -60,9 +66,7 @@ async def test_device_check_shows_camera_devices_and_a_live_microphone_level(
     await page.goto(await stack.new_patient_url(stack.urls[0], demo["clinic_id"]))
     await expect(page.get_by_test_id("clinic-intro")).to_contain_text("Lægehuset Demo")
     await expect(page.get_by_test_id("appointment-time")).to_contain_text("kl.")
-    await page.wait_for_function(
-        "() => document.querySelector('[data-testid=self-preview]').videoWidth > 0"
-    )
+    await own_camera_shows(page)
     assert await page.get_by_test_id("camera-select").locator("option").count() >= 1
     assert await page.get_by_test_id("mic-select").locator("option").count() >= 1
     await page.get_by_test_id("name").type("Lyd")  # a key press lets the page start audio

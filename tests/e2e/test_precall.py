@@ -12,7 +12,7 @@ from playwright.async_api import Browser, Page, expect
 from server.media.verdict import VERDICTS
 from server.store.consultations import Consultation
 from server.store.links import resolve_link
-from tests.support.browser import media_context
+from tests.support.browser import media_context, own_camera_shows
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -54,9 +54,7 @@ async def test_line_test_echoes_media_and_stores_the_verdict(
     page.on("pageerror", lambda error: errors.append(str(error)))
     url = await stack.new_patient_url(stack.urls[0], demo["clinic_id"])
     await page.goto(url)
-    await page.wait_for_function(
-        "() => document.querySelector('[data-testid=self-preview]').videoWidth > 0"
-    )
+    await own_camera_shows(page)
 
     verdict = await run_line_test(page)
 
@@ -112,9 +110,7 @@ async def test_speaker_test_plays_a_tone_and_the_test_runs_again_in_english(
     page.on("pageerror", lambda error: errors.append(str(error)))
     url = await stack.new_patient_url(stack.urls[0], demo["clinic_id"])
     await page.goto(f"{url}?lang=en")
-    await page.wait_for_function(
-        "() => document.querySelector('[data-testid=self-preview]').videoWidth > 0"
-    )
+    await own_camera_shows(page)
     tone = page.get_by_test_id("precall-tone")
     await tone.click()
     await expect(tone).to_be_disabled()  # while the tone plays

@@ -61,6 +61,13 @@ async def patient_join(page: Page, url: str, name: str) -> None:
     await page.get_by_test_id("join").click()
 
 
+async def own_camera_shows(page: Page) -> None:
+    """The patient page's own preview has a picture (device check done)."""
+    await page.wait_for_function(
+        "() => document.querySelector('[data-testid=self-preview]').videoWidth > 0"
+    )
+
+
 REMOTE_MEDIA_JS = """
 async (seconds) => {
   const video = document.querySelector('[data-testid="remote-video"]');
