@@ -7,6 +7,8 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from server.api.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
+from server.api.problems import problem_response
 from server.jsonerror import json_error
 from server.pages.render import error_page
 
@@ -50,7 +52,7 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
     try:
         response = await handler(request)
     except web.HTTPException as exc:
-        if exc.status < 400:
+        if exc.status < 400 or exc.content_type == PROBLEM_CONTENT_TYPE:  # already explained
             _apply_headers(exc)
             raise
         response = _error_response(request, exc.status, exc.reason)
@@ -64,8 +66,12 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
 def _error_response(request: web.Request, status: int, reason: str) -> web.Response:
     if _wants_json(request):
         code = {404: "not_found", 405: "method_not_allowed", 403: "forbidden"}.get(status, "error")
-        return json_error(status, code if status < 500 else "internal", reason)
-    return error_page(request, status, "not_found" if status == 404 else "server")
+        code = code if status < 500 else "internal"
+        if request.path.startswith("/api/"):
+            return problem_response(status, code, reason)
+        return json_error(status, code, reason)
+    page = {404: "not_found", 403: "forbidden"}.get(status, "server")
+    return error_page(request, status, page)
 
 
 def _apply_headers(response: web.StreamResponse) -> None:

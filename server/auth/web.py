@@ -41,3 +41,17 @@ def same_origin(request: web.Request) -> bool:
         return True
     allowed = {f"{request.scheme}://{request.host}", request.app[SETTINGS].public_base_url}
     return origin in allowed
+
+
+async def require_user(request: web.Request, *roles: str) -> User:
+    """The logged-in user if they have one of `roles`. Nobody logged in is sent to log in
+    (and back here after); a user with another role gets a 403 page. Cross-site posts are
+    refused."""
+    user = await current_user(request)
+    if user is None:
+        raise web.HTTPSeeOther(f"/login?next={request.rel_url.path}")
+    if user.role not in roles:
+        raise web.HTTPForbidden(reason="wrong role")
+    if request.method == "POST" and not same_origin(request):
+        raise web.HTTPForbidden(reason="cross-site request refused")
+    return user

@@ -16,15 +16,14 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from server.appkeys import REDIS
-from server.auth.web import current_user, same_origin
+from server.auth.web import require_user
 from server.clock import local, now
 from server.i18n import request_language
-from server.pages.console import PROFESSIONAL_ROLES
 from server.pages.render import format_time, render
 from server.store.absences import KINDS, Substitute, add_absence, list_absences, remove_absence
 from server.store.clinics import Clinic, Hours, get_clinic, save_clinic
 from server.store.events import append_event
-from server.store.users import User
+from server.store.users import GP, User
 from server.waitingroom.availability import availability, local_instant
 from server.waitingroom.hours import WEEKDAYS, HoursProblem, format_spans, parse_spans
 
@@ -123,12 +122,10 @@ def parse_absence(form: Form, at: float) -> tuple[dict[str, Any], Errors]:
 
 async def _gp_and_clinic(request: web.Request) -> tuple[User, Clinic]:
     """The logged-in GP and their clinic; anyone else is sent to log in."""
-    user = await current_user(request)
-    clinic = await get_clinic(request.app[REDIS], user.clinic_id) if user else None
-    if user is None or user.role not in PROFESSIONAL_ROLES or clinic is None:
-        raise web.HTTPSeeOther(f"/login?next={SETTINGS_PATH}")
-    if request.method == "POST" and not same_origin(request):
-        raise web.HTTPForbidden(text="cross-site request refused")
+    user = await require_user(request, GP)
+    clinic = await get_clinic(request.app[REDIS], user.clinic_id)
+    if clinic is None:
+        raise web.HTTPNotFound()
     return user, clinic
 
 

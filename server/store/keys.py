@@ -121,6 +121,27 @@ def api_key(token_hash: str) -> str:
     return f"{PREFIX}:apikey:{token_hash}"
 
 
+ORGANISATIONS = f"{PREFIX}:organisations"  # set of organisation ids
+AUDIT = f"{PREFIX}:audit"  # stream: who looked at what (directory look-ups), kept apart from events
+
+
+def organisation(organisation_id: str) -> str:
+    return f"{PREFIX}:organisation:{organisation_id}"
+
+
+def organisation_by_code(municipality_code: str) -> str:
+    return f"{PREFIX}:organisation_by_code:{municipality_code}"
+
+
+def organisation_users(organisation_id: str) -> str:
+    """Set of the organisation's staff user ids."""
+    return f"{PREFIX}:organisation:{organisation_id}:users"
+
+
+def organisation_api_key(token_hash: str) -> str:
+    return f"{PREFIX}:orgkey:{token_hash}"
+
+
 def demo() -> str:
     """Ids of the objects `almenvideo demo-setup` made, so it can run again idempotently."""
     return f"{PREFIX}:demo"

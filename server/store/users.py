@@ -1,4 +1,12 @@
-"""Professional user accounts (GPs, clinic staff) with local passwords."""
+"""Professional user accounts with local passwords.
+
+Roles:
+- `gp`: a clinic's doctor (`clinic_id` set);
+- `admin`: runs the platform; creates organisations and their first admins;
+- `org_admin`: an organisation's administrator (`organisation_id` set); creates its staff;
+- `staff`: an organisation's staff member, e.g. a home-care nurse (`organisation_id` set),
+  with a job `title` shown to the GP in a call.
+"""
 
 from __future__ import annotations
 
@@ -9,25 +17,53 @@ from server.auth.tokens import new_id
 from server.store import keys
 from server.store.connection import Redis
 
+GP = "gp"
+ADMIN = "admin"
+ORG_ADMIN = "org_admin"
+STAFF = "staff"
+ROLES = (GP, ADMIN, ORG_ADMIN, STAFF)
+ORGANISATION_ROLES = (ORG_ADMIN, STAFF)
+
 
 @dataclass(frozen=True)
 class User:
     id: str
     username: str
     display_name: str
-    role: str  # gp | clinic_staff | admin
+    role: str
     clinic_id: str
     password_hash: str
+    organisation_id: str = ""
+    title: str = ""  # job title of organisation staff, e.g. "Hjemmesygeplejerske"
 
 
 async def create_user(
-    redis: Redis, username: str, password: str, display_name: str, role: str, clinic_id: str
+    redis: Redis,
+    username: str,
+    password: str,
+    display_name: str,
+    role: str,
+    clinic_id: str = "",
+    organisation_id: str = "",
+    title: str = "",
 ) -> User:
-    user = User(new_id(), username, display_name, role, clinic_id, hash_password(password))
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    if (role in ORGANISATION_ROLES) != bool(organisation_id):
+        raise ValueError("organisation staff, and only they, belong to an organisation")
+    user = User(
+        new_id(), username, display_name, role, clinic_id, hash_password(password),
+        organisation_id, title,
+    )  # fmt: skip
     if not await redis.set(keys.username(username), user.id, nx=True):
         raise ValueError(f"username {username} is taken")
-    await redis.hset(keys.user(user.id), mapping=asdict(user))
-    await redis.sadd(keys.clinic_users(clinic_id), user.id)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hset(keys.user(user.id), mapping=asdict(user))
+        if clinic_id:
+            pipe.sadd(keys.clinic_users(clinic_id), user.id)
+        if organisation_id:
+            pipe.sadd(keys.organisation_users(organisation_id), user.id)
+        await pipe.execute()
     return user
 
 
@@ -45,9 +81,16 @@ async def set_password(redis: Redis, user_id: str, password: str) -> None:
     await redis.hset(keys.user(user_id), "password_hash", hash_password(password))
 
 
+async def _users(redis: Redis, set_key: str) -> list[User]:
+    found = [await get_user(redis, uid) for uid in await redis.smembers(set_key)]
+    return sorted((u for u in found if u is not None), key=lambda u: u.display_name)
+
+
 async def clinic_users(redis: Redis, clinic_id: str) -> list[User]:
     """The clinic's professionals, by display name."""
-    found = [
-        await get_user(redis, uid) for uid in await redis.smembers(keys.clinic_users(clinic_id))
-    ]
-    return sorted((u for u in found if u is not None), key=lambda u: u.display_name)
+    return await _users(redis, keys.clinic_users(clinic_id))
+
+
+async def organisation_users(redis: Redis, organisation_id: str) -> list[User]:
+    """The organisation's admins and staff, by display name."""
+    return await _users(redis, keys.organisation_users(organisation_id))

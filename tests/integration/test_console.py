@@ -25,7 +25,7 @@ async def test_login_page(client: Client, redis: Redis) -> None:
     assert response.status == 200
     body = await response.text()
     assert 'action="/login"' in body
-    assert 'name="next" value="/console"' in body
+    assert 'name="next" value=""' in body  # each role lands on its own home page
 
 
 async def test_wrong_password_is_401(client: Client, redis: Redis) -> None:
@@ -76,11 +76,19 @@ async def test_console_with_a_forged_cookie_goes_to_login(client: Client, redis:
     assert response.status == 303
 
 
-async def test_non_gp_roles_cannot_log_in(client: Client, redis: Redis) -> None:
-    clinic = await make_clinic(redis)
-    await create_user(redis, "admin-1", GP_PASSWORD, "Admin", "admin", clinic.id)
+async def test_each_role_lands_on_its_own_page_and_not_on_the_console(
+    client: Client, redis: Redis
+) -> None:
+    await create_user(redis, "admin-1", GP_PASSWORD, "Admin", "admin")
     response = await post_login(client, "admin-1", GP_PASSWORD)
-    assert response.status == 401
+    assert response.status == 303
+    assert response.headers["Location"] == "/admin"
+    cookie = response.cookies[SESSION_COOKIE].value
+    console = await client.get(
+        "/console", allow_redirects=False, headers={"Cookie": f"{SESSION_COOKIE}={cookie}"}
+    )
+    assert console.status == 403
+    assert "ikke adgang" in await console.text()
 
 
 async def test_ten_failures_lock_the_account(client: Client, redis: Redis) -> None:
@@ -120,7 +128,7 @@ async def test_next_is_followed_for_local_paths_only(client: Client, redis: Redi
 async def test_login_page_does_not_carry_a_foreign_next(client: Client, redis: Redis) -> None:
     response = await client.get("/login", params={"next": "//evil.example"})
     body = await response.text()
-    assert 'name="next" value="/console"' in body
+    assert 'name="next" value=""' in body  # each role lands on its own home page
     assert 'value="//evil.example"' not in body
 
 

@@ -477,7 +477,7 @@ async def test_transfer_to_a_colleague(client: Client, redis: Redis) -> None:
 async def test_transfer_only_to_a_gp_of_the_same_clinic(client: Client, redis: Redis) -> None:
     b = await book(redis)
     outsider = await stranger(redis)
-    staff = await colleague(redis, b, role="clinic_staff")
+    staff = await colleague(redis, b, role="admin")
     async with waiting_patient(client, b), console(client, b.gp) as gp:
         for to_user in (outsider.id, "no-such-user", staff.id):
             await send(

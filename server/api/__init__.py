@@ -1,0 +1,1 @@
+"""The HTTP API under /api/v1: for LPS vendors and for organisations' own systems."""
