@@ -1,0 +1,105 @@
+"""A vendor's own webhook: where its events go, the secret they are signed with, and the
+deliveries given up on.
+
+    PUT /api/v1/webhook                 {url} -> {url, secret}   (a new secret every time)
+    GET /api/v1/webhook                 -> {url, secret}
+    GET /api/v1/webhook/dead-letters    -> {dead_letters: [...]}, newest first
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+
+from server.api.auth import require_vendor
+from server.api.events import EventOut
+from server.api.problems import invalid_body, problem
+from server.api.spec import ApiRoutes
+from server.appkeys import REDIS
+from server.store.audit import audit
+from server.store.webhooks import (
+    MAX_URL_LENGTH,
+    get_webhook,
+    register_webhook,
+    webhook_url_problem,
+)
+from server.webhooks.outbox import dead_letters
+
+routes = ApiRoutes(tag="webhooks")
+
+
+class WebhookIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(max_length=MAX_URL_LENGTH, description="https:// (http:// only to localhost)")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, url: str) -> str:
+        found = webhook_url_problem(url)
+        if found:
+            raise PydanticCustomError("webhook_url", found)
+        return url
+
+
+class WebhookOut(BaseModel):
+    url: str
+    secret: str = Field(description="whsec_<base64>: the HMAC key is the decoded part")
+
+
+class DeadLetter(BaseModel):
+    id: str = Field(description="the webhook-id it was sent with")
+    payload: EventOut
+    attempts: int
+    first_attempt_at: str
+    dead_at: str
+    last_error: str
+
+
+class DeadLetters(BaseModel):
+    dead_letters: list[DeadLetter]
+
+
+@routes.put(
+    "/api/v1/webhook",
+    summary="Register the webhook URL; answers a new signing secret",
+    body=WebhookIn,
+    responses={200: WebhookOut},
+    errors=(422,),
+)
+async def put_webhook(request: web.Request) -> web.Response:
+    vendor = await require_vendor(request)
+    try:
+        body = WebhookIn.model_validate_json(await request.read())
+    except ValidationError as error:
+        raise invalid_body(error, "the webhook is not valid") from None
+    redis = request.app[REDIS]
+    webhook = await register_webhook(redis, vendor.id, body.url)
+    await audit(redis, "webhook.registered", f"vendor:{vendor.id}", url=webhook.url, channel="api")
+    return web.json_response({"url": webhook.url, "secret": webhook.secret})
+
+
+@routes.get(
+    "/api/v1/webhook",
+    summary="The registered webhook URL and its signing secret",
+    responses={200: WebhookOut},
+    errors=(404,),
+)
+async def get_own_webhook(request: web.Request) -> web.Response:
+    vendor = await require_vendor(request)
+    webhook = await get_webhook(request.app[REDIS], vendor.id)
+    if webhook is None:
+        raise problem(404, "no_webhook", "no webhook is registered; PUT one")
+    return web.json_response({"url": webhook.url, "secret": webhook.secret})
+
+
+@routes.get(
+    "/api/v1/webhook/dead-letters",
+    summary="Deliveries given up on after a day of failures, newest first",
+    responses={200: DeadLetters},
+)
+async def list_dead_letters(request: web.Request) -> web.Response:
+    vendor = await require_vendor(request)
+    found = await dead_letters(request.app[REDIS], vendor.id)
+    return web.json_response({"dead_letters": found})

@@ -1,0 +1,162 @@
+"""Delivering webhooks: at least once, retried with back-off, one vendor never delaying another.
+
+Every instance runs a `Delivery`: the fan-out (events -> outboxes, see `fanout`) and one
+`VendorSender` task per vendor with a webhook. A sender leases up to `concurrency` due
+messages from its vendor's outbox, posts them at the same time, each with its own timeout,
+and settles each. A slow or dead endpoint ties up only that vendor's task.
+
+Order is not guaranteed: messages go oldest first, but several at a time, and a retried one
+arrives after later ones. Receivers order by the payload's `timestamp` and de-duplicate on
+`webhook-id` (the same on every try of a message).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+
+from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector
+from redis.exceptions import RedisError
+
+from server.store.connection import Redis
+from server.store.webhooks import Webhook, get_webhook, webhook_vendor_ids
+from server.webhooks import outbox
+from server.webhooks.fanout import FanOut
+from server.webhooks.outbox import Message
+from server.webhooks.policy import DeliveryPolicy
+from server.webhooks.resilience import pause_after_error, stop_if_cancelled
+from server.webhooks.signing import sign
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "almenvideo-webhooks/1"
+PREPARE_SECONDS = 2
+
+
+async def post(
+    http: ClientSession, webhook: Webhook, message: Message, within: float
+) -> str | None:
+    """One signed attempt; None on a 2xx answer, else what went wrong. Redirects are not
+    followed (the registered URL is the one that receives)."""
+    body = message.body.encode()
+    headers = {
+        **sign(webhook.secret, message.id, int(time.time()), body),
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+    }
+    try:
+        async with http.post(
+            webhook.url,
+            data=body,
+            headers=headers,
+            allow_redirects=False,
+            timeout=ClientTimeout(total=within),
+        ) as response:
+            return None if 200 <= response.status < 300 else f"HTTP {response.status}"
+    except TimeoutError:
+        return f"no answer within {within:g} s"
+    except ClientError as error:
+        return f"{type(error).__name__}: {error}"[:300]
+
+
+class VendorSender:
+    def __init__(
+        self,
+        redis: Redis,
+        http: ClientSession,
+        vendor_id: str,
+        policy: DeliveryPolicy,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.redis = redis
+        self.http = http
+        self.vendor_id = vendor_id
+        self.policy = policy
+        self.rng = rng
+
+    async def run(self) -> None:
+        while True:
+            stop_if_cancelled()
+            try:
+                if not await self.send_due():
+                    await asyncio.sleep(self.policy.poll_interval)
+            except Exception:
+                await pause_after_error(f"webhook sender for vendor {self.vendor_id}")
+
+    async def send_due(self) -> int:
+        """Send what is due now (up to `concurrency`); returns how many were tried."""
+        now = time.time()
+        messages = await outbox.lease_due(
+            self.redis, self.vendor_id, now, now + self.policy.lease, self.policy.concurrency
+        )
+        webhook = await get_webhook(self.redis, self.vendor_id) if messages else None
+        if webhook is None:
+            return 0
+        await asyncio.gather(*(self._attempt(webhook, m) for m in messages))
+        return len(messages)
+
+    async def _attempt(self, webhook: Webhook, message: Message) -> None:
+        error = await post(self.http, webhook, message, self.policy.request_timeout)
+        if error is None:
+            await outbox.delivered(self.redis, self.vendor_id, message.id)
+            return
+        gave_up = await outbox.failed(
+            self.redis, self.vendor_id, message, error, time.time(), self.policy, self.rng
+        )
+        if gave_up:
+            log.warning(
+                "webhook %s to vendor %s dead-lettered: %s", message.id, self.vendor_id, error
+            )
+
+
+class Delivery:
+    """All of webhook delivery on one instance."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        consumer: str,
+        policy: DeliveryPolicy,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.redis = redis
+        self.policy = policy
+        self.rng = rng
+        self.fanout = FanOut(redis, consumer, policy)
+
+    async def prepare(self) -> None:
+        """Make the consumer group before the app serves, so the events of its first moments
+        are delivered too. An instance may start before its Redis: then `run` makes it."""
+        try:
+            async with asyncio.timeout(PREPARE_SECONDS):
+                await self.fanout.ensure_group()
+        except (RedisError, OSError, TimeoutError) as error:
+            log.warning("webhook consumer group not made yet (%s); will retry", error)
+
+    async def run(self) -> None:
+        # No pool limit: each vendor's concurrency bounds its own connections, and a shared
+        # cap would let slow vendors use up the connections of the others.
+        async with ClientSession(connector=TCPConnector(limit=0)) as http:
+            senders: dict[str, asyncio.Task[None]] = {}
+            fanout = asyncio.create_task(self.fanout.run())
+            try:
+                while True:
+                    stop_if_cancelled()
+                    try:
+                        vendor_ids = await webhook_vendor_ids(self.redis)
+                    except Exception:
+                        await pause_after_error("listing the vendors with webhooks")
+                        continue
+                    for vendor_id in vendor_ids - senders.keys():
+                        sender = VendorSender(self.redis, http, vendor_id, self.policy, self.rng)
+                        senders[vendor_id] = asyncio.create_task(sender.run())
+                    await asyncio.sleep(self.policy.poll_interval)
+            finally:
+                tasks = [fanout, *senders.values()]
+                for task in tasks:
+                    task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.gather(*tasks, return_exceptions=True)
