@@ -1,0 +1,1 @@
+"""Integrations at the edge of the platform: LPS vendors and note-taker engines."""
