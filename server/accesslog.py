@@ -1,4 +1,5 @@
-"""Access log lines without secrets: join and drop-in tokens in paths are masked."""
+"""Access log lines without secrets: join, drop-in, invitation and embed tokens in paths are
+masked."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
 
-_TOKEN_PATH = re.compile(r"^/(j|d)/[^/]+")
+_TOKEN_PATH = re.compile(r"^/(j|d|i|embed)/[^/]+")
 
 
 def redact_path(path: str) -> str:

@@ -11,12 +11,24 @@ from typing import Any
 
 from aiohttp import web
 
+from server.api.routes import add_api_routes
 from server.appkeys import LOCALES, PRESENCE, REDIS, ROUTER, SETTINGS, SOCKETS, TEMPLATES
+from server.fhir.routes import add_fhir_routes
 from server.gcpolicy import keep_collections_short
 from server.health import healthz
 from server.i18n import Locales
 from server.media.echo import echo_peers_ctx
-from server.pages import clinic, console, patient, precall
+from server.pages import (
+    admin,
+    clinic,
+    console,
+    embed,
+    invitation,
+    organisation,
+    patient,
+    precall,
+)
+from server.pages import directory as directory_pages
 from server.pages.render import Templates
 from server.security import security_middleware
 from server.settings import Settings
@@ -26,6 +38,7 @@ from server.signalling.presencekeeper import PresenceKeeper
 from server.signalling.redisrouter import RedisRouter
 from server.store.connection import open_redis
 from server.waitingroom.queue import sweep
+from server.webhooks.delivery import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +53,16 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def in_background(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
-    """Run `work` while the app runs; cancel it at shutdown."""
+    """Run `work` while the app runs; cancel it at shutdown.
+
+    The cancel is repeated until the task ends: on Python 3.11 a cancel that lands while a
+    Redis call is in flight can be swallowed (redis-py's use of asyncio.wait_for), and a
+    loop that carried on would hold the shutdown forever."""
     task = asyncio.create_task(work)
     yield
-    task.cancel()
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.5)
     with contextlib.suppress(asyncio.CancelledError):
         await task
 
@@ -79,6 +98,14 @@ async def sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def webhooks_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    delivery = Delivery(app[REDIS], settings.instance_id, settings.webhook_policy)
+    await delivery.prepare()
+    async with in_background(delivery.run()):
+        yield
+
+
 async def gc_ctx(app: web.Application) -> AsyncIterator[None]:
     async with in_background(keep_collections_short()):
         yield
@@ -96,7 +123,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SOCKETS] = set()
     app.on_shutdown.append(close_sockets)
     app.cleanup_ctx.extend(
-        [redis_ctx, router_ctx, presence_ctx, sweeper_ctx, echo_peers_ctx, gc_ctx]
+        [redis_ctx, router_ctx, presence_ctx, sweeper_ctx, echo_peers_ctx, gc_ctx, webhooks_ctx]
     )
     app.router.add_get("/", console.index_page)
     app.router.add_get("/healthz", healthz)
@@ -105,16 +132,35 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_post("/login", console.login)
     app.router.add_post("/logout", console.logout)
     app.router.add_get("/console", console.console_page)
+    app.router.add_get("/embed/{token}", embed.embed_page)  # the LPS's iframe
     app.router.add_get("/clinic/settings", clinic.settings_page)
     app.router.add_post("/clinic/settings", clinic.save_settings)
     app.router.add_post("/clinic/absences", clinic.add_absence_post)
     app.router.add_post("/clinic/absences/{absence_id}/remove", clinic.remove_absence_post)
+    app.router.add_get("/admin", admin.admin_page)
+    app.router.add_post("/admin/organisations", admin.create_organisation_post)
+    app.router.add_get("/org", organisation.organisation_page)
+    app.router.add_post("/org/staff", organisation.create_staff_post)
+    app.router.add_post("/org/staff/{user_id}/password", organisation.reset_password_post)
+    app.router.add_post("/org/staff/{user_id}/remove", organisation.remove_staff_post)
+    app.router.add_post("/org/keys", organisation.issue_key_post)
+    app.router.add_post("/org/keys/{key_id}/revoke", organisation.revoke_key_post)
     app.router.add_get("/j/{token}", patient.join_page)
     app.router.add_post("/j/{token}/join", patient.join)
     app.router.add_post("/j/{token}/echo", precall.echo)
     app.router.add_post("/j/{token}/precall", precall.precall)
+    app.router.add_get("/i/{token}", invitation.invitation_page)
+    app.router.add_post(
+        "/console/consultations/{consultation_id}/invitations", invitation.invite_post
+    )
     app.router.add_get("/d/{token}", patient.dropin_page)
     app.router.add_post("/d/{token}/join", patient.dropin_join)
+    # The clinic directory for professionals (its export is in the API).
+    app.router.add_get("/directory", directory_pages.directory_page)
+    app.router.add_get("/directory/clinics/{ydernummer}", directory_pages.clinic_page)
+    add_api_routes(app.router)
+    # The FHIR R4 facade for LPS vendors (read-only; server/fhir).
+    add_fhir_routes(app.router)
     app.router.add_get("/favicon.ico", favicon)
     app.router.add_static("/static", settings.web_dir / "static", append_version=False)
     return app

@@ -23,3 +23,8 @@ def local_day(ts: float) -> str:
 
 def iso_utc(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def iso_local(ts: float) -> str:
+    """ISO 8601 in Copenhagen time with its offset: "2026-07-01T08:00:00+02:00"."""
+    return local(ts).isoformat(timespec="seconds")

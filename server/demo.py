@@ -4,13 +4,16 @@ Secrets are stored only as hashes, so each run issues fresh ones for the same ob
 GP password, a new LPS API key (the previous demo key is revoked) and a new patient link
 (the previous link is revoked). The clinic, GP, vendor and consultation are made only once;
 the consultation is replaced when it has ended or its link window has closed.
+
+Beside the clinic: a platform admin, a municipality (Københavns Kommune, 101) with its
+organisation admin and a home-care nurse, each with a fresh password on every run.
 """
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
+from server.accounts import CLI, add_organisation, ensure_account, new_password
 from server.auth.tokens import token_hash
 from server.clock import now
 from server.consultations.linkrules import LinkState, link_state
@@ -20,8 +23,15 @@ from server.store.clinics import create_clinic, get_clinic, issue_dropin_link
 from server.store.connection import Redis
 from server.store.consultations import SCHEDULED, create_consultation, get_consultation
 from server.store.links import issue_link
-from server.store.users import create_user, set_password
-from server.store.vendors import create_vendor, issue_api_key
+from server.store.organisations import Organisation, get_organisation, organisation_by_code
+from server.store.users import ADMIN, ORG_ADMIN, STAFF, create_user, set_password
+from server.store.vendors import (
+    create_vendor,
+    issue_api_key,
+    list_api_keys,
+    revoke_api_key,
+    set_vendor_origins,
+)
 
 CLINIC_NAME = "Lægehuset Demo"
 CLINIC_YDERNUMMER = "099999"
@@ -29,6 +39,13 @@ CLINIC_PHONE = "+45 70 20 30 40"
 GP_USERNAME = "demo-gp"
 WAIT_LIMIT_MINUTES = 15
 WAIT_ALERT_MINUTES = 10
+ADMIN_USERNAME = "demo-admin"
+ORGANISATION_NAME = "Københavns Kommune"
+ORGANISATION_CODE = "101"
+ORG_ADMIN_USERNAME = "demo-kommune-admin"
+STAFF_USERNAME = "demo-sygeplejerske"
+# The LPS simulator that scripts/run-demo starts: the demo vendor's page that frames the GP.
+SIMULATOR_ORIGIN = "http://127.0.0.1:8090"
 ALL_DAY = {day: [("00:00", "24:00")] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
@@ -47,7 +64,7 @@ async def ensure_demo(redis: Redis, settings: Settings) -> dict[str, Any]:
         )
         state["clinic_id"] = clinic.id
 
-    password = secrets.token_urlsafe(12)
+    password = new_password()
     if "gp_user_id" in state:
         await set_password(redis, state["gp_user_id"], password)
     else:
@@ -56,10 +73,10 @@ async def ensure_demo(redis: Redis, settings: Settings) -> dict[str, Any]:
 
     if "vendor_id" not in state:
         state["vendor_id"] = (await create_vendor(redis, "Demo LPS", [clinic.id])).id
-    if "api_key_hash" in state:
-        await redis.delete(keys.api_key(state["api_key_hash"]))
+    await set_vendor_origins(redis, state["vendor_id"], [SIMULATOR_ORIGIN])
+    for old in await list_api_keys(redis, state["vendor_id"]):
+        await revoke_api_key(redis, state["vendor_id"], old.id)
     api_key = await issue_api_key(redis, state["vendor_id"], label="demo")
-    state["api_key_hash"] = token_hash(api_key)
 
     c = (
         await get_consultation(redis, state["consultation_id"])
@@ -79,15 +96,52 @@ async def ensure_demo(redis: Redis, settings: Settings) -> dict[str, Any]:
         await redis.delete(keys.dropin_link(state["dropin_hash"]))
     state["dropin_hash"] = token_hash(dropin)
 
+    org = await _ensure_organisation(redis, state)
     await redis.hset(keys.demo(), mapping=state)
     base = settings.public_base_url
     return {
         "base_url": base,
         "clinic_id": clinic.id,
+        "ydernummer": clinic.ydernummer,
         "gp": {"username": GP_USERNAME, "password": password},
         "api_key": api_key,
+        "vendor_id": state["vendor_id"],
         "consultation_id": c.id,
         "patient_url": f"{base}/j/{link}",
         "dropin_url": f"{base}/d/{dropin}",
         "clinician_url": f"{base}/console",
+        "organisation_id": org.id,
+        **await _ensure_organisation_people(redis, org),
+    }
+
+
+async def _ensure_organisation(redis: Redis, state: dict[str, str]) -> Organisation:
+    """The demo municipality, or the one already known by its code."""
+    org = (
+        await get_organisation(redis, state["organisation_id"])
+        if "organisation_id" in state
+        else None
+    )
+    org = org or await organisation_by_code(redis, ORGANISATION_CODE)
+    if org is None:
+        org = await add_organisation(redis, CLI, ORGANISATION_NAME, ORGANISATION_CODE)
+    state["organisation_id"] = org.id
+    return org
+
+
+async def _ensure_organisation_people(redis: Redis, org: Organisation) -> dict[str, Any]:
+    """The platform admin, the municipality's admin and a nurse: made once, and given fresh
+    passwords on every run (which also ends their open sessions)."""
+    people = {
+        "admin": await ensure_account(redis, CLI, ADMIN_USERNAME, "Demo Administrator", ADMIN),
+        "org_admin": await ensure_account(
+            redis, CLI, ORG_ADMIN_USERNAME, "Kim Kommune", ORG_ADMIN, org.id
+        ),
+        "staff": await ensure_account(
+            redis, CLI, STAFF_USERNAME, "Sara Sygeplejerske", STAFF, org.id, "Hjemmesygeplejerske"
+        ),
+    }
+    return {
+        name: {"username": account.user.username, "password": account.password}
+        for name, account in people.items()
     }

@@ -14,21 +14,27 @@ from server.pages.render import error_page
 
 log = logging.getLogger(__name__)
 
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "media-src 'self' blob: mediastream:",
-        "connect-src 'self'",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+_POLICY = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "media-src 'self' blob: mediastream:",
+    "connect-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+]
+
+
+def csp(frame_ancestors: tuple[str, ...] = ()) -> str:
+    """The pages' policy; only the given origins may frame the page (nobody by default)."""
+    ancestors = " ".join(frame_ancestors) or "'none'"
+    return "; ".join([*_POLICY, f"frame-ancestors {ancestors}"])
+
+
+CSP = csp()
 
 HEADERS = {
     "Content-Security-Policy": CSP,

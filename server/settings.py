@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from server.webhooks.policy import DeliveryPolicy
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -35,6 +37,10 @@ class Settings:
     # tab is seen at once, a dead network within about 22 s (WebSocket ping); with the sweep
     # every 5 s, a patient who really left disappears from the GP's list within a minute.
     presence_grace_seconds: int = 30
+    # Webhook retries, timeouts and concurrency (tests shrink them).
+    webhook_policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+    # API requests per vendor key per minute; above it, 429 with Retry-After.
+    api_rate_per_minute: int = 600
 
     @property
     def public_base_url(self) -> str:
@@ -64,6 +70,8 @@ class Settings:
             values["turn_ttl_seconds"] = int(env["ALMENVIDEO_TURN_TTL"])
         if env.get("ALMENVIDEO_PRESENCE_GRACE"):
             values["presence_grace_seconds"] = int(env["ALMENVIDEO_PRESENCE_GRACE"])
+        if env.get("ALMENVIDEO_API_RATE"):
+            values["api_rate_per_minute"] = int(env["ALMENVIDEO_API_RATE"])
         if "ALMENVIDEO_SECURE_COOKIES" in env:
             values["secure_cookies"] = env["ALMENVIDEO_SECURE_COOKIES"].lower() not in (
                 "0",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 from aiohttp import web
+from pydantic import BaseModel, ValidationError
 
 PROBLEM_TYPE_BASE = "https://almenvideo.dk/problems/"
 CONTENT_TYPE = "application/problem+json"
@@ -57,3 +58,27 @@ def problem(
     exc = web.HTTPException(text=body, content_type=CONTENT_TYPE, headers=headers or None)
     exc.set_status(status)
     return exc
+
+
+def invalid_body(
+    error: ValidationError,
+    detail: str = "the request body is not valid",
+    code: str = "invalid_body",
+) -> web.HTTPException:
+    """422 with each field's problem and a stable code (`invalid_body`, `invalid_query`)."""
+    errors = [
+        {"field": ".".join(str(part) for part in e["loc"]), "code": e["type"], "message": e["msg"]}
+        for e in error.errors(include_url=False)
+    ]
+    return problem(422, code, detail, errors=errors)
+
+
+class Problem(BaseModel):
+    """The body of every API error (RFC 9457), for the OpenAPI document."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[dict[str, str]] | None = None

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 
 TOKEN_BYTES = 32  # 256 bits: well above the 128-bit floor for join links
+ID_BYTES = 8
 
 
 def new_token() -> str:
@@ -14,7 +15,12 @@ def new_token() -> str:
 
 def new_id() -> str:
     """A short public identifier (not a secret)."""
-    return secrets.token_hex(8)
+    return secrets.token_hex(ID_BYTES)
+
+
+def looks_like_id(value: str) -> bool:
+    """What `new_id` makes: checked before an id from a URL becomes part of a key."""
+    return len(value) == 2 * ID_BYTES and all(c in "0123456789abcdef" for c in value)
 
 
 def token_hash(token: str) -> str:

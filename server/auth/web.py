@@ -1,6 +1,17 @@
-"""Professional sessions on the web: the cookie, and finding the user behind a request."""
+"""Professional sessions on the web: the cookies, and finding the user behind a request.
+
+Two cookies carry a session. `av_session` is the ordinary login (SameSite=Lax). `av_embed`
+is a session an LPS opened inside its own page (`/embed/{token}`): a third-party iframe, so
+it must be `SameSite=None; Secure`, and it is `Partitioned` (CHIPS), because browsers that
+block third-party cookies (Chromium's private contexts already do) still keep partitioned
+ones. Partitioned by the LPS's site, it exists only inside that LPS's frames and never
+replaces the GP's own login. When both arrive (an LPS on the same site), the embed session
+wins: it is the one the page in the frame was opened with.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -9,15 +20,28 @@ from server.store.sessions import session_user_id
 from server.store.users import User, get_user
 
 SESSION_COOKIE = "av_session"
+EMBED_COOKIE = "av_embed"
+
+
+@dataclass(frozen=True)
+class WebSession:
+    token: str
+    user_id: str
+    embedded: bool  # opened by an LPS's embed token
+
+
+async def web_session(request: web.Request) -> WebSession | None:
+    redis = request.app[REDIS]
+    for name in (EMBED_COOKIE, SESSION_COOKIE):
+        token = request.cookies.get(name)
+        if token and len(token) <= 100 and (user_id := await session_user_id(redis, token)):
+            return WebSession(token, user_id, name == EMBED_COOKIE)
+    return None
 
 
 async def current_user(request: web.Request) -> User | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token or len(token) > 100:
-        return None
-    redis = request.app[REDIS]
-    user_id = await session_user_id(redis, token)
-    return await get_user(redis, user_id) if user_id else None
+    session = await web_session(request)
+    return await get_user(request.app[REDIS], session.user_id) if session else None
 
 
 def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
@@ -30,6 +54,27 @@ def set_session_cookie(request: web.Request, response: web.StreamResponse, token
         secure=settings.secure_cookies,
         samesite="Lax",
         path="/",
+    )
+
+
+def set_embed_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
+    """`SameSite=None; Secure; Partitioned`, so it works in the LPS's (third-party) iframe.
+    Browsers treat http://localhost and http://127.0.0.1 as secure, so this works there over
+    plain http too. With `ALMENVIDEO_SECURE_COOKIES=false` (plain http on another host, where
+    a Secure cookie would be dropped) it falls back to `SameSite=Lax`: then only an LPS on
+    the same site can embed."""
+    settings = request.app[SETTINGS]
+    if not settings.secure_cookies:
+        response.set_cookie(
+            EMBED_COOKIE, token, max_age=settings.session_ttl_seconds, httponly=True,
+            samesite="Lax", path="/",
+        )  # fmt: skip
+        return
+    # Python's http.cookies (before 3.14) knows no Partitioned attribute: write the header.
+    response.headers.add(
+        "Set-Cookie",
+        f"{EMBED_COOKIE}={token}; Max-Age={settings.session_ttl_seconds}; Path=/; HttpOnly; "
+        "Secure; SameSite=None; Partitioned",
     )
 
 

@@ -1,8 +1,14 @@
-"""The live call of a consultation: who is connected in it, and ending it."""
+"""The live call of a consultation: who is connected in it, opening it, and ending it.
+
+The call is open while anyone is connected in it. It usually opens when the GP admits the
+patient (the queue's admit), but a GP may open it with an invited professional first and
+let the patient in later; the consultation's status then stays `booked`/`waiting` (it
+describes the patient) while the GP and the professional talk.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from server.clock import now
 from server.consultations.billing import billing_code
@@ -47,25 +53,66 @@ async def members(redis: Redis, consultation_id: str) -> set[str]:
     return set(await redis.smembers(keys.call_members(consultation_id)))
 
 
-# Closes the call and returns the peak number of parties (-1 if it was not in a call),
-# read in the same step, so a late joiner cannot slip past the count.
-_END = """
-if redis.call('HGET', KEYS[1], 'status') ~= 'in_call' then return -1 end
-redis.call('HSET', KEYS[1], 'status', 'ended', 'ended_at', ARGV[1])
-redis.call('DEL', KEYS[2])
-return tonumber(redis.call('HGET', KEYS[1], 'peak_parties') or '0') or 0
+# Open the call with the GP's seat unless the consultation is over. 1: newly started.
+_OPEN = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status or status == 'ended' or status == 'cancelled' then return -1 end
+redis.call('HSET', KEYS[1], 'practitioner_id', ARGV[2], 'gp_participant', ARGV[3])
+if redis.call('HGET', KEYS[1], 'started_at') == '' then
+  redis.call('HSET', KEYS[1], 'started_at', ARGV[1])
+  return 1
+end
+return 0
 """
 
 
-async def end(
-    redis: Redis, c: Consultation, continued_by_phone: bool = False
-) -> Consultation | None:
-    """End the call and settle its billing code, once. None if it was not in a call."""
-    ended_at = now()
-    parties = await redis.register_script(_END)(
-        keys=[keys.consultation(c.id), keys.call_members(c.id)],
-        args=[ended_at],
+async def open_call(redis: Redis, c: Consultation, gp_user_id: str, gp_participant: str) -> bool:
+    """The GP takes the consultation's call (to let a professional in before the patient).
+    False if the consultation is over."""
+    started = await redis.register_script(_OPEN)(
+        keys=[keys.consultation(c.id)], args=[now(), gp_user_id, gp_participant]
     )
+    if started == 1:
+        await append_event(
+            redis, "call.started", consultation_id=c.id, clinic_id=c.clinic_id,
+            practitioner_id=gp_user_id,
+        )  # fmt: skip
+    return started >= 0
+
+
+@dataclass(frozen=True)
+class Ended:
+    consultation: Consultation
+    members: list[str]  # who was connected when it ended
+    queue_score: float | None  # the patient's place, if they were still waiting
+
+
+# Closes the call (in a call, or open without the patient yet) and returns the peak number
+# of parties read in the same step, so a late joiner cannot slip past the count; then the
+# waiting patient's queue score ('' if none) and who was connected. {-1} if not in a call.
+_END = """
+local status = redis.call('HGET', KEYS[1], 'status')
+local members = redis.call('SMEMBERS', KEYS[2])
+if status ~= 'in_call' and (#members == 0 or status == 'ended' or status == 'cancelled') then
+  return {-1}
+end
+local score = redis.call('ZSCORE', KEYS[3], ARGV[2]) or ''
+redis.call('ZREM', KEYS[3], ARGV[2])
+redis.call('HSET', KEYS[1], 'status', 'ended', 'ended_at', ARGV[1], 'waiting_since', '')
+redis.call('DEL', KEYS[2])
+local peak = tonumber(redis.call('HGET', KEYS[1], 'peak_parties') or '0') or 0
+return {peak, score, unpack(members)}
+"""
+
+
+async def end(redis: Redis, c: Consultation, continued_by_phone: bool = False) -> Ended | None:
+    """End the call and settle its billing code, once. None if no call was open."""
+    ended_at = now()
+    result = await redis.register_script(_END)(
+        keys=[keys.consultation(c.id), keys.call_members(c.id), keys.clinic_queue(c.clinic_id)],
+        args=[ended_at, c.id],
+    )
+    parties = int(result[0])
     if parties < 0:
         return None
     code = billing_code(parties, continued_by_phone)
@@ -80,4 +127,9 @@ async def end(
         duration_seconds=duration,
         parties=parties,
     )
-    return replace(c, status=ENDED, ended_at=ended_at, billing_code=code)
+    score = str(result[1])
+    return Ended(
+        replace(c, status=ENDED, ended_at=ended_at, billing_code=code),
+        sorted(str(m) for m in result[2:]),
+        float(score) if score else None,
+    )

@@ -39,6 +39,11 @@ def link_state(c: Consultation | None, link_hash: str, revoked: bool, at: float)
         return LinkState.UNKNOWN
     if revoked or c.link_hash != link_hash:
         return LinkState.REVOKED
+    return window_state(c, at)
+
+
+def window_state(c: Consultation, at: float) -> LinkState:
+    """Whether any link to the consultation (the patient's, an invitation) works at `at`."""
     if c.status == CANCELLED:
         return LinkState.CANCELLED
     if c.status == ENDED:

@@ -1,4 +1,5 @@
-"""The clinic's settings page: phone, video hours, waiting-room limits and absences.
+"""The clinic's settings page: phones, address, opening and video hours, waiting-room limits
+and absences.
 
 A GP edits only their own clinic: the clinic comes from the session, never from the URL.
 Each form posts to its own address and, when valid, redirects back (post/redirect/get);
@@ -7,7 +8,6 @@ when not, the page is shown again with the typed values and a message per field.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -20,7 +20,16 @@ from server.auth.web import require_user
 from server.clock import local, now
 from server.i18n import request_language
 from server.pages.render import format_time, render
-from server.store.absences import KINDS, Substitute, add_absence, list_absences, remove_absence
+from server.phone import phone_ok
+from server.store.absences import (
+    KINDS,
+    Substitute,
+    add_absence,
+    list_absences,
+    period_problem,
+    remove_absence,
+    substitute_name_ok,
+)
 from server.store.clinics import Clinic, Hours, get_clinic, save_clinic
 from server.store.events import append_event
 from server.store.users import GP, User
@@ -29,21 +38,12 @@ from server.waitingroom.hours import WEEKDAYS, HoursProblem, format_spans, parse
 
 SETTINGS_PATH = "/clinic/settings"
 MAX_MINUTES = 240
-MAX_ABSENCE_DAYS = 366
 MAX_TEXT = 100
 NOTICES = ("saved", "added", "removed", "gone")
 ABSENCE_FIELDS = ("kind", "start", "end", "substitute_name", "substitute_phone")
 
-_PHONE = re.compile(r"^\+?[0-9][0-9 ()-]*$")
-
 Form = MultiDictProxy[str | bytes | Any]
 Errors = dict[str, str]
-
-
-def phone_ok(text: str) -> bool:
-    """A Danish number has 8 digits; with a country code up to 15 (E.164)."""
-    digits = sum(ch.isdigit() for ch in text)
-    return bool(_PHONE.match(text)) and 8 <= digits <= 15
 
 
 def parse_minutes(text: str, least: int) -> int | None:
@@ -66,21 +66,35 @@ def _field(form: Form, name: str) -> str:
     return str(form.get(name, "")).strip()[:MAX_TEXT]
 
 
+def _parse_hours(form: Form, prefix: str, errors: Errors) -> Hours:
+    """A week of hours from the fields `<prefix>_mon` .. `<prefix>_sun`."""
+    hours: Hours = {}
+    for day in WEEKDAYS:
+        try:
+            spans = parse_spans(_field(form, f"{prefix}_{day}"))
+        except HoursProblem as problem:
+            errors[f"{prefix}_{day}"] = f"clinic.error.hours_{problem.code}"
+            continue
+        if spans:
+            hours[day] = spans
+    return hours
+
+
 def parse_settings(form: Form, clinic: Clinic) -> tuple[Clinic, Errors]:
-    """The clinic with the form's values, and the form's problems (field -> message key)."""
+    """The clinic with the form's values, and the form's problems (field -> message key).
+    The back-door number and the address may be left empty."""
     errors: Errors = {}
     phone = _field(form, "phone")
     if not phone_ok(phone):
         errors["phone"] = "clinic.error.phone"
-    hours: Hours = {}
-    for day in WEEKDAYS:
-        try:
-            spans = parse_spans(_field(form, f"hours_{day}"))
-        except HoursProblem as problem:
-            errors[f"hours_{day}"] = f"clinic.error.hours_{problem.code}"
-            continue
-        if spans:
-            hours[day] = spans
+    back_door_phone = _field(form, "back_door_phone")
+    if back_door_phone and not phone_ok(back_door_phone):
+        errors["back_door_phone"] = "clinic.error.phone"
+    address = _field(form, "address")
+    if not address.isprintable():
+        errors["address"] = "clinic.error.address"
+    hours = _parse_hours(form, "hours", errors)
+    opening_hours = _parse_hours(form, "opening", errors)
     # A wait limit of 0 means none; the alert always has a threshold.
     limits = {}
     for name, least in (("wait_limit_minutes", 0), ("wait_alert_minutes", 1)):
@@ -89,7 +103,15 @@ def parse_settings(form: Form, clinic: Clinic) -> tuple[Clinic, Errors]:
             errors[name] = f"clinic.error.minutes_from_{least}"
         else:
             limits[name] = minutes
-    updated = replace(clinic, phone=phone, dropin_hours=hours, **limits)
+    updated = replace(
+        clinic,
+        phone=phone,
+        back_door_phone=back_door_phone,
+        address=address,
+        dropin_hours=hours,
+        opening_hours=opening_hours,
+        **limits,
+    )
     return updated, errors
 
 
@@ -104,14 +126,10 @@ def parse_absence(form: Form, at: float) -> tuple[dict[str, Any], Errors]:
         errors["start"] = "clinic.error.datetime"
     if end is None:
         errors["end"] = "clinic.error.datetime"
-    elif end <= at:
-        errors["end"] = "clinic.error.absence_past"
-    elif start is not None and end <= start:
-        errors["end"] = "clinic.error.absence_order"
-    elif start is not None and end - start > MAX_ABSENCE_DAYS * 86400:
-        errors["end"] = "clinic.error.absence_long"
+    elif problem := period_problem(start, end, at):
+        errors["end"] = f"clinic.error.absence_{problem}"
     name = _field(form, "substitute_name")
-    if not name or not name.isprintable():
+    if not substitute_name_ok(name):
         errors["substitute_name"] = "clinic.error.substitute_name"
     phone = _field(form, "substitute_phone")
     if not phone_ok(phone):
@@ -130,10 +148,16 @@ async def _gp_and_clinic(request: web.Request) -> tuple[User, Clinic]:
 
 
 def _settings_values(clinic: Clinic) -> dict[str, str]:
-    values = {f"hours_{day}": format_spans(clinic.dropin_hours.get(day, [])) for day in WEEKDAYS}
+    values = {
+        f"{prefix}_{day}": format_spans(hours.get(day, []))
+        for prefix, hours in (("hours", clinic.dropin_hours), ("opening", clinic.opening_hours))
+        for day in WEEKDAYS
+    }
     return {
         **values,
         "phone": clinic.phone,
+        "back_door_phone": clinic.back_door_phone,
+        "address": clinic.address,
         "wait_limit_minutes": str(clinic.wait_limit_minutes),
         "wait_alert_minutes": str(clinic.wait_alert_minutes),
     }

@@ -6,12 +6,30 @@ from aiohttp import web
 
 from server.appkeys import REDIS, SETTINGS
 from server.auth.identity import authenticate
-from server.auth.web import SESSION_COOKIE, require_user, same_origin, set_session_cookie
+from server.auth.web import (
+    EMBED_COOKIE,
+    SESSION_COOKIE,
+    require_user,
+    same_origin,
+    set_session_cookie,
+)
+from server.pages.embed import embedding, framed_for
 from server.pages.render import render
 from server.store import keys
 from server.store.clinics import get_clinic
+from server.store.connection import Redis
+from server.store.consultations import get_consultation
+from server.store.organisations import list_organisations
 from server.store.sessions import close_session, open_session
-from server.store.users import ADMIN, GP, ORG_ADMIN, STAFF, clinic_users
+from server.store.users import (
+    ADMIN,
+    GP,
+    ORG_ADMIN,
+    STAFF,
+    User,
+    clinic_users,
+    organisation_users,
+)
 
 MAX_FAILURES = 10
 FAILURE_WINDOW_SECONDS = 15 * 60
@@ -64,19 +82,24 @@ async def login(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     if not same_origin(request):
         raise web.HTTPForbidden(text="cross-site logout refused")
-    token = request.cookies.get(SESSION_COOKIE)
-    if token:
-        await close_session(request.app[REDIS], token)
+    for cookie in (SESSION_COOKIE, EMBED_COOKIE):  # an LPS on this same site shares them
+        if token := request.cookies.get(cookie):
+            await close_session(request.app[REDIS], token)
     response = web.HTTPSeeOther("/login")
     response.del_cookie(SESSION_COOKIE, path="/")
     raise response
 
 
 async def console_page(request: web.Request) -> web.Response:
+    """`?consultation=<id>` focuses the page on one consultation; `&embed=1` is the view an
+    LPS frames (`server.pages.embed`): no navigation, and events for the host window."""
     user = await require_user(request, GP)
     redis = request.app[REDIS]
     clinic = await get_clinic(redis, user.clinic_id)
     assert clinic is not None
+    embedded = await embedding(request)
+    host = embedded if embedded and request.query.get("embed") == "1" else None
+    focus = await _focus(request, user, host.consultation_id if host else None)
     colleagues = [
         {"id": u.id, "display_name": u.display_name}
         for u in await clinic_users(redis, user.clinic_id)
@@ -86,8 +109,44 @@ async def console_page(request: web.Request) -> web.Response:
         "me": user.id,
         "colleagues": colleagues,
         "wait_alert_minutes": clinic.wait_alert_minutes,
+        "organisations": await _invitable(redis),
+        "focus": focus,
+        "embed": {"consultation_id": focus, "origins": list(host.origins)} if host else None,
     }
-    return render(request, "console.html", user=user, clinic=clinic, console_data=data)
+    response = render(
+        request, "console.html", user=user, clinic=clinic, console_data=data,
+        focus=focus, embedded=host is not None,
+    )  # fmt: skip
+    if embedded:
+        framed_for(response, embedded.origins)
+    return response
+
+
+async def _focus(request: web.Request, user: User, default: str | None) -> str | None:
+    """The consultation the page is about, if any: one of the GP's own clinic, else 404."""
+    wanted = request.query.get("consultation") or default
+    if wanted is None:
+        return None
+    c = await get_consultation(request.app[REDIS], wanted) if len(wanted) <= 64 else None
+    if c is None or c.clinic_id != user.clinic_id:
+        raise web.HTTPNotFound()
+    return c.id
+
+
+async def _invitable(redis: Redis) -> list[dict[str, object]]:
+    """Organisations a GP can invite from, each with its staff (names and job titles)."""
+    return [
+        {
+            "id": org.id,
+            "name": org.name,
+            "staff": [
+                {"id": u.id, "display_name": u.display_name, "title": u.title}
+                for u in await organisation_users(redis, org.id)
+                if u.role == STAFF
+            ],
+        }
+        for org in await list_organisations(redis)
+    ]
 
 
 async def index_page(request: web.Request) -> web.Response:

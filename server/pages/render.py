@@ -7,6 +7,7 @@ from typing import Any
 
 import jinja2
 from aiohttp import web
+from yarl import URL
 
 from server.appkeys import LOCALES, SETTINGS, TEMPLATES
 from server.clock import local
@@ -31,7 +32,15 @@ def format_time(ts: float | None, lang: str) -> str:
     return at.strftime("%d %b %Y, %H:%M")
 
 
-def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
+def render(
+    request: web.Request,
+    template: str,
+    status: int = 200,
+    here: str | None = None,
+    **context: Any,
+) -> web.Response:
+    """`here` is the page's own address when the request's is not one to come back to (a
+    form post answered with a page): the language switch leads there."""
     app = request.app
     lang = request_language(request)
     locales = app[LOCALES]
@@ -47,7 +56,7 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
             t=t,
             lang=lang,
             other_lang=other,
-            other_lang_url=request.rel_url.update_query(lang=other),
+            other_lang_url=(URL(here) if here else request.rel_url).update_query(lang=other),
             strings=locales.strings[lang],
             **context,
         )

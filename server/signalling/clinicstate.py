@@ -12,10 +12,14 @@ A GP's console gets the whole picture once, when it connects.
 from __future__ import annotations
 
 from server.clock import local_day, now
+from server.consultations import lobby
 from server.signalling.messages import (
     ClinicState,
     DayEntry,
     DayEntryChanged,
+    LobbyEntry,
+    LobbyEntryChanged,
+    LobbyEntryRemoved,
     QueueEntry,
     QueueEntryChanged,
     QueueEntryRemoved,
@@ -25,6 +29,7 @@ from server.signalling.router import Router
 from server.store import keys
 from server.store.connection import Redis
 from server.store.consultations import WAITING, Consultation, consultations_on_day, get_consultation
+from server.store.participants import Participant, get_participant
 from server.waitingroom.eta import clinic_pace
 from server.waitingroom.queue import waiting_ids
 
@@ -56,15 +61,53 @@ def day_entry(c: Consultation) -> DayEntry:
     )
 
 
+def lobby_entry(p: Participant, c: Consultation, since: float) -> LobbyEntry:
+    return LobbyEntry(
+        participant_id=p.id,
+        consultation_id=c.id,
+        display_name=p.display_name,
+        title=p.title,
+        organisation=p.organisation_name,
+        since=since,
+        patient_name=c.patient_name,
+        scheduled_start=c.scheduled_start,
+    )
+
+
+async def lobby_entries(redis: Redis, clinic_id: str) -> list[LobbyEntry]:
+    entries = []
+    for participant_id, since in await lobby.waiting(redis, clinic_id):
+        p = await get_participant(redis, participant_id)
+        c = await get_consultation(redis, p.consultation_id) if p else None
+        if p is not None and c is not None:
+            entries.append(lobby_entry(p, c, since))
+    return entries
+
+
 async def clinic_state(redis: Redis, clinic_id: str) -> ClinicState:
     """The whole picture, for a GP's console when it connects."""
     waiting = [await get_consultation(redis, cid) for cid in await waiting_ids(redis, clinic_id)]
     today = await consultations_on_day(redis, clinic_id, local_day(now()))
     return ClinicState(
         waiting=[await queue_entry(redis, c) for c in waiting if c is not None],
+        lobby=await lobby_entries(redis, clinic_id),
         today=[day_entry(c) for c in today],
         server_time=now(),
     )
+
+
+async def announce_lobby_joined(
+    router: Router, p: Participant, c: Consultation, since: float
+) -> None:
+    entry = LobbyEntryChanged(entry=lobby_entry(p, c, since))
+    await router.publish(keys.clinic_channel(c.clinic_id), dump(entry))
+
+
+async def announce_lobby_left(
+    router: Router, clinic_id: str, participant_id: str, reason: str
+) -> None:
+    removed = LobbyEntryRemoved(participant_id=participant_id, reason=reason)
+    await router.publish(keys.clinic_channel(clinic_id), dump(removed))
 
 
 async def announce_joined(redis: Redis, router: Router, c: Consultation, score: float) -> None:

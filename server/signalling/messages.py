@@ -27,19 +27,24 @@ class _Message(BaseModel):
 
 
 class Hello(_Message):
-    """First message on every socket. Patients present their link and resume token;
-    professionals are known by their session cookie and send neither."""
+    """First message on every socket. Patients present their link and resume token; an
+    invited professional presents the invitation's token; GPs send neither. Professionals
+    are known by their session cookie."""
 
     type: Literal["hello"]
     link: Token | None = None
     resume: Token | None = None
+    invitation: Token | None = None
 
 
 class Admit(_Message):
-    """GP: admit one waiting patient into a call with this socket."""
+    """GP: admit one waiting patient into a call with this socket; or, with
+    `participant_id`, an invited professional waiting for that consultation (the call
+    starts with them if the patient is not in it yet)."""
 
     type: Literal["admit"]
     consultation_id: Id
+    participant_id: Id | None = None
 
 
 class Rejoin(_Message):
@@ -128,6 +133,15 @@ class Remove(_Message):
     text: Annotated[str, Field(max_length=500)] = ""
 
 
+class RemoveParticipant(_Message):
+    """GP: take one participant (an invited professional, or the patient) out of the
+    consultation without ending the call. Their link stops working."""
+
+    type: Literal["remove.participant"]
+    consultation_id: Id
+    participant_id: Id
+
+
 class Chat(_Message):
     """A text message to everyone in the call. Relayed, never stored."""
 
@@ -147,6 +161,7 @@ ClientMessage = Annotated[
     | Transfer
     | Hold
     | Remove
+    | RemoveParticipant
     | Chat,
     Field(discriminator="type"),
 ]
@@ -163,6 +178,7 @@ CLIENT_TYPES = frozenset(
         "transfer",
         "hold",
         "remove",
+        "remove.participant",
         "chat",
     }
 )
@@ -187,7 +203,7 @@ class ClinicNote(BaseModel):
 
 class Welcome(_Message):
     type: Literal["welcome"] = "welcome"
-    role: Literal["patient", "gp"]
+    role: Literal["patient", "gp", "staff"]
     connection_id: str
     participant_id: str | None = None
     state: Literal["waiting", "in_call", "ended", "idle"]
@@ -220,13 +236,42 @@ class DayEntry(BaseModel):
     billing_code: str
 
 
+class LobbyEntry(BaseModel):
+    """An invited professional waiting to be let into a consultation."""
+
+    participant_id: str
+    consultation_id: str
+    display_name: str
+    title: str
+    organisation: str
+    since: float
+    patient_name: str
+    scheduled_start: float | None
+
+
 class ClinicState(_Message):
-    """GP: the clinic's waiting queue and today's consultations, sent on every change."""
+    """GP: the clinic's waiting queue, waiting professionals and today's consultations."""
 
     type: Literal["clinic.state"] = "clinic.state"
     waiting: list[QueueEntry]
+    lobby: list[LobbyEntry]
     today: list[DayEntry]
     server_time: float
+
+
+class LobbyEntryChanged(_Message):
+    """GP: an invited professional is waiting for a consultation."""
+
+    type: Literal["lobby.entry"] = "lobby.entry"
+    entry: LobbyEntry
+
+
+class LobbyEntryRemoved(_Message):
+    """GP: a professional stopped waiting (admitted, left, removed)."""
+
+    type: Literal["lobby.removed"] = "lobby.removed"
+    participant_id: str
+    reason: str
 
 
 class QueueEntryChanged(_Message):
@@ -279,7 +324,7 @@ class Held(_Message):
 
 
 class Removed(_Message):
-    """Patient: the clinic took you out of the queue."""
+    """Patient or invited professional: the clinic took you out of the queue or the call."""
 
     type: Literal["removed"] = "removed"
     text: str
@@ -297,6 +342,8 @@ class Peer(BaseModel):
     participant_id: str
     role: str
     display_name: str
+    title: str | None = None  # an invited professional's job title and organisation
+    organisation: str | None = None
 
 
 class CallJoined(_Message):
@@ -358,6 +405,8 @@ ServerMessage = (
     Error
     | Welcome
     | ClinicState
+    | LobbyEntryChanged
+    | LobbyEntryRemoved
     | QueueEntryChanged
     | QueueEntryRemoved
     | DayEntryChanged

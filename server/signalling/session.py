@@ -17,19 +17,23 @@ from server.appkeys import PRESENCE, REDIS, ROUTER, SETTINGS
 from server.auth.tokens import new_id, token_hash
 from server.auth.turn import ice_servers
 from server.clock import local_day, now
-from server.consultations import call
+from server.consultations import call, lobby
+from server.consultations.invitationrules import InvitationState, invitation_state
 from server.consultations.linkrules import LinkState
 from server.signalling import messages as m
 from server.signalling.clinicstate import (
     announce_changed,
     announce_joined,
     announce_left,
+    announce_lobby_joined,
+    announce_lobby_left,
     clinic_state,
 )
 from server.signalling.ratelimit import TokenBucket
 from server.store import keys
 from server.store.clinics import get_clinic
 from server.store.consultations import (
+    CANCELLED,
     ENDED,
     IN_CALL,
     WAITING,
@@ -39,7 +43,13 @@ from server.store.consultations import (
     update_consultation,
 )
 from server.store.events import append_event
-from server.store.links import resolve_link
+from server.store.invitations import (
+    consultation_invitations,
+    invitation_for_participant,
+    invitation_for_token,
+    revoke_invitation,
+)
+from server.store.links import resolve_link, revoke_link
 from server.store.messages import add_clinic_message, clinic_messages
 from server.store.participants import (
     Participant,
@@ -47,6 +57,8 @@ from server.store.participants import (
     create_participant,
     get_participant,
     release_seat,
+    seat_professional,
+    set_admitted,
 )
 from server.store.users import User, get_user
 from server.waitingroom import queue
@@ -79,6 +91,7 @@ class SignallingSession:
         self._queue_key: queue.QueueKey | None = None
         self._position = 0
         self._pace = 0.0
+        self._in_lobby = False  # an invited professional waiting to be let in
 
     # ---- plumbing ---------------------------------------------------------------------------
 
@@ -223,6 +236,7 @@ class SignallingSession:
             m.Transfer: self._transfer,
             m.Hold: self._hold,
             m.Remove: self._remove,
+            m.RemoveParticipant: self._remove_participant,
             m.Chat: self._chat,
         }
         await handlers[type(msg)](msg)
@@ -232,6 +246,8 @@ class SignallingSession:
             raise m.ProtocolError("already_hello", "hello was already received", msg.ref)
         if msg.link is not None:
             await self._hello_patient(msg)
+        elif msg.invitation is not None:
+            await self._hello_professional(msg.invitation, msg.ref)
         elif self.user is not None and self.user.role == "gp":
             await self._hello_gp()
         else:
@@ -285,6 +301,47 @@ class SignallingSession:
         else:
             await self._start_waiting(c, p, joined_at)
 
+    async def _hello_professional(self, token: str, ref: str | None) -> None:
+        """An invited professional: into the lobby, or straight back into the call if the
+        GP had let them in before (a reload)."""
+        invitation = await invitation_for_token(self.redis, token)
+        c = await get_consultation(self.redis, invitation.consultation_id) if invitation else None
+        state = invitation_state(invitation, c, self.user, now())
+        if state is not InvitationState.OK:
+            raise m.ProtocolError(f"invitation_{state.value}", "this invitation does not work", ref)
+        assert invitation is not None and c is not None and self.user is not None
+        seat = await get_participant(self.redis, invitation.participant_id)
+        if seat is None:
+            raise m.ProtocolError("invitation_unknown", "this invitation does not work", ref)
+        p = await seat_professional(
+            self.redis, seat, self.user.id, self.user.display_name, self.user.title
+        )
+        self.role = "staff"
+        self.consultation = c
+        await self._take_seat(p)
+        rejoining = p.admitted and c.gp_participant in await call.members(self.redis, c.id)
+        self.send(
+            m.Welcome(
+                role="staff",
+                connection_id=self.id,
+                participant_id=p.id,
+                state="in_call" if rejoining else "waiting",
+            )
+        )
+        if rejoining:
+            await self._enter_call(c, p)
+        else:
+            self._in_lobby = True
+            since = await lobby.enter(self.redis, c.clinic_id, p.id)
+            await announce_lobby_joined(self.router, p, c, since)
+
+    async def _leave_lobby(self, reason: str) -> None:
+        if self._in_lobby and self.participant is not None and self.consultation is not None:
+            self._in_lobby = False
+            clinic_id = self.consultation.clinic_id
+            if await lobby.leave(self.redis, clinic_id, self.participant.id):
+                await announce_lobby_left(self.router, clinic_id, self.participant.id, reason)
+
     async def _hello_gp(self) -> None:
         assert self.user is not None
         self.role = "gp"
@@ -303,9 +360,15 @@ class SignallingSession:
         """A call this GP holds in today's list, to offer rejoining after a reload."""
         assert self.user is not None
         for c in await consultations_on_day(self.redis, self.user.clinic_id, local_day(now())):
-            if c.status == IN_CALL and c.practitioner_id == self.user.id:
+            if c.practitioner_id == self.user.id and await self._call_open(c):
                 return c.id
         return None
+
+    async def _call_open(self, c: Consultation) -> bool:
+        """In a call with the patient, or open with only an invited professional left."""
+        if c.status == IN_CALL:
+            return True
+        return c.status not in (ENDED, CANCELLED) and bool(await call.members(self.redis, c.id))
 
     async def _own_consultation(self, consultation_id: str, ref: str | None) -> Consultation:
         """The consultation, if it belongs to this GP's clinic; otherwise refuse."""
@@ -324,31 +387,65 @@ class SignallingSession:
 
     async def _admit(self, msg: m.Admit) -> None:
         c = await self._own_consultation(msg.consultation_id, msg.ref)
-        assert self.user is not None
-        if self.participant is not None:
+        in_this_call = self.participant is not None and self.consultation_id == c.id
+        if self.participant is not None and not in_this_call:
             raise m.ProtocolError("busy", "end your current call first", msg.ref)
-        # The same GP admitting again after a hold keeps their seat; anyone else gets one.
-        earlier = await get_participant(self.redis, c.gp_participant) if c.gp_participant else None
-        mine = earlier if earlier is not None and earlier.user_id == self.user.id else None
-        seat = mine.id if mine else new_id()
+        if msg.participant_id is not None:
+            await self._admit_professional(c, msg.participant_id, msg.ref)
+            return
+        assert self.user is not None
+        seat = self.participant.id if self.participant else await self._gp_seat_id(c)
         score = await queue.admit(self.redis, c, self.user.id, seat)
         if score is None:
             raise m.ProtocolError("not_waiting", "this patient is not waiting", msg.ref)
-        p = mine or await create_participant(
+        c = await get_consultation(self.redis, c.id) or c
+        if not in_this_call:
+            await self._join_as_gp(c, seat)
+        self.consultation = c
+        await self._publish(keys.participant_channel(c.patient_participant), {"_ctl": "admitted"})
+        await announce_left(self.redis, self.router, c, score, reason="admitted")
+
+    async def _gp_seat_id(self, c: Consultation) -> str:
+        """The same GP coming back (after a hold, or a talk with a professional) keeps their
+        seat; anyone else gets a new one."""
+        assert self.user is not None
+        earlier = await get_participant(self.redis, c.gp_participant) if c.gp_participant else None
+        return earlier.id if earlier and earlier.user_id == self.user.id else new_id()
+
+    async def _join_as_gp(self, c: Consultation, seat: str) -> None:
+        assert self.user is not None
+        p = await get_participant(self.redis, seat) or await create_participant(
             self.redis, c.id, "gp", self.user.display_name, self.user.id, participant_id=seat
         )
-        c = await get_consultation(self.redis, c.id) or c
         self.consultation = c
         await self._take_seat(p)
         await self._enter_call(c, p)
-        await self._publish(keys.participant_channel(c.patient_participant), {"_ctl": "admitted"})
-        await announce_left(self.redis, self.router, c, score, reason="admitted")
+
+    async def _admit_professional(
+        self, c: Consultation, participant_id: str, ref: str | None
+    ) -> None:
+        """Let an invited professional in; the GP opens the call for it if need be."""
+        assert self.user is not None
+        guest = await get_participant(self.redis, participant_id)
+        if guest is None or guest.consultation_id != c.id or guest.role != "staff":
+            raise m.ProtocolError("unknown_participant", "no such professional here", ref)
+        if not await lobby.leave(self.redis, c.clinic_id, guest.id):
+            raise m.ProtocolError("not_waiting", "this professional is not waiting", ref)
+        if self.participant is None:
+            seat = await self._gp_seat_id(c)
+            if not await call.open_call(self.redis, c, self.user.id, seat):
+                raise m.ProtocolError("not_open", "this consultation is over", ref)
+            await self._join_as_gp(await get_consultation(self.redis, c.id) or c, seat)
+            await announce_changed(self.redis, self.router, c)
+        await set_admitted(self.redis, guest.id, True)
+        await self._publish(keys.participant_channel(guest.id), {"_ctl": "admitted"})
+        await announce_lobby_left(self.router, c.clinic_id, guest.id, reason="admitted")
 
     async def _rejoin(self, msg: m.Rejoin) -> None:
         c = await self._own_consultation(msg.consultation_id, msg.ref)
         p = await get_participant(self.redis, c.gp_participant) if c.gp_participant else None
         assert self.user is not None
-        if c.status != IN_CALL or p is None or p.user_id != self.user.id:
+        if p is None or p.user_id != self.user.id or not await self._call_open(c):
             raise m.ProtocolError("not_your_call", "you are not holding this call", msg.ref)
         if self.participant is not None and self.participant.id != p.id:
             raise m.ProtocolError("busy", "end your current call first", msg.ref)
@@ -412,12 +509,23 @@ class SignallingSession:
         ended = await call.end(self.redis, c, continued_by_phone=msg.continued_by_phone)
         if ended is None:
             raise m.ProtocolError("not_in_call", "this consultation is not in a call", msg.ref)
-        if ended.started_at is not None and ended.ended_at is not None:
-            await record_duration(self.redis, c.clinic_id, ended.ended_at - ended.started_at)
-        control = {"_ctl": "ended", "billing_code": ended.billing_code, "consultation_id": c.id}
-        for pid in {ended.patient_participant, ended.gp_participant} - {""}:
+        done = ended.consultation
+        if done.started_at is not None and done.ended_at is not None:
+            await record_duration(self.redis, c.clinic_id, done.ended_at - done.started_at)
+        # Everyone with a seat hears it: those in the call, a patient still waiting, and
+        # invited professionals still in the lobby (who leave it).
+        guests = [i.participant_id for i in await consultation_invitations(self.redis, c.id)]
+        for guest in guests:
+            if await lobby.leave(self.redis, c.clinic_id, guest):
+                await announce_lobby_left(self.router, c.clinic_id, guest, reason="ended")
+        control = {"_ctl": "ended", "billing_code": done.billing_code, "consultation_id": c.id}
+        seats = {*ended.members, *guests, done.patient_participant, done.gp_participant}
+        for pid in seats - {""}:
             await self._publish(keys.participant_channel(pid), control)
-        await announce_changed(self.redis, self.router, c)
+        if ended.queue_score is not None:
+            await announce_left(self.redis, self.router, c, ended.queue_score, reason="ended")
+        else:
+            await announce_changed(self.redis, self.router, c)
 
     async def _message(self, msg: m.SendMessage) -> None:
         c = await self._own_waiting(msg.consultation_id, msg.ref)
@@ -446,7 +554,16 @@ class SignallingSession:
         score = await queue.hold(self.redis, c)
         if score is None:
             raise m.ProtocolError("not_in_call", "this consultation is not in a call", msg.ref)
-        await self._give_up_seat(reason="held")
+        # Anyone else in the call (an invited professional) stays with the GP; alone, the
+        # GP goes back to the list.
+        others = await call.members(self.redis, c.id) - {self.participant.id}
+        if others:
+            left = m.PeerLeft(participant_id=c.patient_participant, reason="held")
+            self.send(left)
+            for other in others:
+                await self._publish(keys.participant_channel(other), left)
+        else:
+            await self._give_up_seat(reason="held")
         await self._publish(keys.participant_channel(c.patient_participant), {"_ctl": "held"})
         await announce_joined(self.redis, self.router, c, score)
 
@@ -458,6 +575,31 @@ class SignallingSession:
         control = {"_ctl": "removed", "text": msg.text}
         await self._publish(keys.participant_channel(c.patient_participant), control)
         await announce_left(self.redis, self.router, c, score, reason="removed")
+
+    async def _remove_participant(self, msg: m.RemoveParticipant) -> None:
+        """Take an invited professional or the patient out without ending the call; the
+        link they came by stops working. Their own session leaves the call and tells the
+        others (or, if they are not connected, there is nobody to tell)."""
+        c = await self._own_consultation(msg.consultation_id, msg.ref)
+        p = await get_participant(self.redis, msg.participant_id)
+        if p is None or p.consultation_id != c.id or p.role == "gp":
+            raise m.ProtocolError("unknown_participant", "no such participant here", msg.ref)
+        if p.role == "staff":
+            invitation = await invitation_for_participant(self.redis, c.id, p.id)
+            if invitation is not None:
+                await revoke_invitation(self.redis, invitation)
+            await set_admitted(self.redis, p.id, False)
+            if await lobby.leave(self.redis, c.clinic_id, p.id):
+                await announce_lobby_left(self.router, c.clinic_id, p.id, reason="removed")
+        else:
+            await revoke_link(self.redis, c)
+            if (score := await queue.leave(self.redis, c, reason="removed")) is not None:
+                await announce_left(self.redis, self.router, c, score, reason="removed")
+        await append_event(
+            self.redis, "participant.removed", consultation_id=c.id, clinic_id=c.clinic_id,
+            participant_id=p.id, role=p.role,
+        )  # fmt: skip
+        await self._publish(keys.participant_channel(p.id), {"_ctl": "removed", "text": ""})
 
     # ---- instructions from other sessions ---------------------------------------------------
 
@@ -471,9 +613,10 @@ class SignallingSession:
             self._outbox.put_nowait({"_close": 4001})
         elif kind == "admitted" and self.participant and self.consultation:
             await self._stop_waiting()
+            self._in_lobby = False
             await queue.forget_presence(self.redis, self.participant.id)
             c = await get_consultation(self.redis, self.consultation.id)
-            if c is not None and c.status == IN_CALL:
+            if c is not None and (c.status == IN_CALL or self.role == "staff"):
                 self.consultation = c
                 await self._enter_call(c, self.participant)
         elif kind == "held" and self.participant and self.consultation:
@@ -484,9 +627,12 @@ class SignallingSession:
                 await self._start_waiting(c, self.participant, None)
         elif kind == "removed" and self.participant:
             await self._stop_waiting()
+            await self._leave_lobby(reason="removed")
             self.send(m.Removed(text=control.get("text", "")))
             await self._give_up_seat(reason="removed")
         elif kind == "ended" and self.participant:
+            await self._stop_waiting()
+            self._in_lobby = False  # the GP's end took everyone out of the lobby
             self.send(
                 m.CallEnded(
                     consultation_id=control["consultation_id"],
@@ -540,17 +686,13 @@ class SignallingSession:
                 ice_servers=ice_servers(self.settings, p.id),
             )
         )
-        me = m.PeerJoined(
-            peer=m.Peer(participant_id=p.id, role=p.role, display_name=p.display_name)
-        )
+        me = m.PeerJoined(peer=_peer(p))
         for other in others:
             await self._publish(keys.participant_channel(other), me)
 
     async def _peer(self, participant_id: str) -> m.Peer | None:
         p = await get_participant(self.redis, participant_id)
-        if p is None:
-            return None
-        return m.Peer(participant_id=p.id, role=p.role, display_name=p.display_name)
+        return _peer(p) if p else None
 
     async def _give_up_seat(self, reason: str) -> None:
         """Leave the call (if in one) and free the seat, telling the others."""
@@ -576,9 +718,20 @@ class SignallingSession:
             was_waiting = self._queue_key is not None
             consultation = self.consultation
             await self._stop_waiting()
+            await self._leave_lobby(reason="disconnected")
             self.presence.discard_gp(self.id)
             await self._give_up_seat(reason="disconnected")
             await self._drop_channels()
             if was_waiting and consultation is not None:
                 # The patient keeps their place for the grace period; GPs see them offline.
                 await announce_changed(self.redis, self.router, consultation)
+
+
+def _peer(p: Participant) -> m.Peer:
+    return m.Peer(
+        participant_id=p.id,
+        role=p.role,
+        display_name=p.display_name,
+        title=p.title or None,
+        organisation=p.organisation_name or None,
+    )

@@ -1,4 +1,9 @@
-"""Clinic aggregate: name, ydernummer, phone, video hours and waiting-room limits."""
+"""Clinic aggregate: name, ydernummer, phones, address, hours and waiting-room limits.
+
+`phone` is the number patients call. `back_door_phone` (bagdørsnummeret) is the number
+professionals call to get past the patients' queue: it is shown only to the clinic's own GPs
+and in the directory for professionals, never on a patient's page.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,10 @@ class Clinic:
     wait_limit_minutes: int = 0
     # After this long the patient's card in the GP's waiting room changes colour (at least 1).
     wait_alert_minutes: int = 10
+    back_door_phone: str = ""
+    address: str = ""  # one line: "Nørregade 1, 1165 København K"
+    # The clinic's general opening hours (the directory's "open now"), not its video hours.
+    opening_hours: Hours = field(default_factory=dict)
 
     def to_hash(self) -> dict[str, str]:
         return {
@@ -34,22 +43,33 @@ class Clinic:
             "dropin_hours": json.dumps(self.dropin_hours),
             "wait_limit_minutes": str(self.wait_limit_minutes),
             "wait_alert_minutes": str(self.wait_alert_minutes),
+            "back_door_phone": self.back_door_phone,
+            "address": self.address,
+            "opening_hours": json.dumps(self.opening_hours),
         }
 
     @classmethod
     def from_hash(cls, h: dict[str, str]) -> Clinic:
-        hours = {
-            day: [(a, b) for a, b in spans] for day, spans in json.loads(h["dropin_hours"]).items()
-        }
+        """Fields added later fall back to their defaults, so older records still load."""
         return cls(
-            h["id"],
-            h["name"],
-            h["ydernummer"],
-            h.get("phone", ""),
-            hours,
-            int(h.get("wait_limit_minutes", cls.wait_limit_minutes)),
-            int(h.get("wait_alert_minutes", cls.wait_alert_minutes)),
+            id=h["id"],
+            name=h["name"],
+            ydernummer=h["ydernummer"],
+            phone=h.get("phone", ""),
+            dropin_hours=_hours(h.get("dropin_hours")),
+            wait_limit_minutes=int(h.get("wait_limit_minutes", cls.wait_limit_minutes)),
+            wait_alert_minutes=int(h.get("wait_alert_minutes", cls.wait_alert_minutes)),
+            back_door_phone=h.get("back_door_phone", ""),
+            address=h.get("address", ""),
+            opening_hours=_hours(h.get("opening_hours")),
         )
+
+
+def _hours(raw: str | None) -> Hours:
+    """Hours from their JSON form (lists) back to (start, end) tuples."""
+    if not raw:
+        return {}
+    return {day: [(a, b) for a, b in spans] for day, spans in json.loads(raw).items()}
 
 
 async def create_clinic(
@@ -60,6 +80,9 @@ async def create_clinic(
     dropin_hours: Hours | None = None,
     wait_limit_minutes: int = 0,
     wait_alert_minutes: int = 10,
+    back_door_phone: str = "",
+    address: str = "",
+    opening_hours: Hours | None = None,
 ) -> Clinic:
     clinic = Clinic(
         new_id(),
@@ -69,20 +92,43 @@ async def create_clinic(
         dropin_hours or {},
         wait_limit_minutes,
         wait_alert_minutes,
+        back_door_phone,
+        address,
+        opening_hours or {},
     )
     if not await redis.set(keys.clinic_by_ydernummer(ydernummer), clinic.id, nx=True):
         raise ValueError(f"ydernummer {ydernummer} is taken")
-    await redis.hset(keys.clinic(clinic.id), mapping=clinic.to_hash())
+    await save_clinic(redis, clinic)
     return clinic
 
 
 async def save_clinic(redis: Redis, clinic: Clinic) -> None:
-    await redis.hset(keys.clinic(clinic.id), mapping=clinic.to_hash())
+    """Saving also (re)lists the clinic in the set the directory searches."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hset(keys.clinic(clinic.id), mapping=clinic.to_hash())
+        pipe.sadd(keys.CLINICS, clinic.id)
+        await pipe.execute()
 
 
 async def get_clinic(redis: Redis, clinic_id: str) -> Clinic | None:
     h = await redis.hgetall(keys.clinic(clinic_id))
     return Clinic.from_hash(h) if h else None
+
+
+async def find_clinic(redis: Redis, ydernummer: str) -> Clinic | None:
+    """The clinic with this ydernummer, if any."""
+    clinic_id = await redis.get(keys.clinic_by_ydernummer(ydernummer))
+    return await get_clinic(redis, clinic_id) if clinic_id else None
+
+
+async def list_clinics(redis: Redis) -> list[Clinic]:
+    """Every clinic (the directory searches them all; Denmark has about 1,700)."""
+    ids = sorted(await redis.smembers(keys.CLINICS))
+    async with redis.pipeline(transaction=False) as pipe:
+        for clinic_id in ids:
+            pipe.hgetall(keys.clinic(clinic_id))
+        rows = await pipe.execute()
+    return [Clinic.from_hash(h) for h in rows if h]
 
 
 async def issue_dropin_link(redis: Redis, clinic_id: str) -> str:

@@ -44,6 +44,12 @@ class Consultation:
     peak_parties: int = 0  # most parties connected in the call at the same time
     precall_verdict: str = ""  # the patient's last line test: good | may_struggle | will_not_work
     precall_at: float | None = None
+    # Booked through the LPS API: by which vendor, its booking id, and what for.
+    vendor_id: str = ""
+    external_id: str = ""
+    purpose: str = "video"  # video | cross_sector
+    patient_phone: str = ""
+    cpr_hash: str = ""  # keyed hash of a CPR number the LPS sent; the number itself is never kept
 
     @property
     def queue_score(self) -> float:
@@ -86,7 +92,9 @@ async def create_consultation(
     practitioner_id: str = "",
     patient_ref: str = "",
     patient_name: str = "",
+    **booking: str,
 ) -> Consultation:
+    """A new consultation; `booking` carries the LPS fields (vendor_id, external_id, ...)."""
     c = Consultation(
         id=new_id(),
         clinic_id=clinic_id,
@@ -98,6 +106,7 @@ async def create_consultation(
         practitioner_id=practitioner_id,
         patient_ref=patient_ref,
         patient_name=patient_name,
+        **booking,
     )
     key = keys.consultation(c.id)
     async with redis.pipeline(transaction=True) as pipe:
@@ -119,6 +128,26 @@ async def update_consultation(redis: Redis, c: Consultation, **changes: object) 
     mapping = {k: v for k, v in updated.to_hash().items() if k in changes}
     await redis.hset(keys.consultation(c.id), mapping=mapping)
     return updated
+
+
+async def reschedule(
+    redis: Redis, c: Consultation, scheduled_start: float, duration_minutes: int
+) -> Consultation:
+    """Move a booked consultation; it moves between the clinic's day lists too."""
+    moved = replace(c, scheduled_start=scheduled_start, duration_minutes=duration_minutes)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.zrem(keys.clinic_day(c.clinic_id, c.day), c.id)
+        pipe.hset(
+            keys.consultation(c.id),
+            mapping={
+                "scheduled_start": str(scheduled_start),
+                "duration_minutes": str(duration_minutes),
+            },
+        )
+        pipe.zadd(keys.clinic_day(c.clinic_id, moved.day), {c.id: moved.queue_score})
+        pipe.expire(keys.clinic_day(c.clinic_id, moved.day), RETENTION_SECONDS)
+        await pipe.execute()
+    return moved
 
 
 async def consultations_on_day(redis: Redis, clinic_id: str, day: str) -> list[Consultation]:

@@ -63,6 +63,12 @@ def consultation_messages(consultation_id: str) -> str:
     return f"{PREFIX}:consultation:{consultation_id}:messages"
 
 
+def consultation_note(consultation_id: str) -> str:
+    """JSON of the consultation's note (draft or approved), or, once the LPS acknowledged
+    it, only when that was. Expires with the note's retention."""
+    return f"{PREFIX}:consultation:{consultation_id}:note"
+
+
 def dropin_link(token_hash: str) -> str:
     return f"{PREFIX}:dropin:{token_hash}"
 
@@ -117,10 +123,16 @@ def vendor(vendor_id: str) -> str:
     return f"{PREFIX}:vendor:{vendor_id}"
 
 
+def vendor_keys(vendor_id: str) -> str:
+    """Hash of the vendor's API keys: key id -> JSON {hash, label, created_at}."""
+    return f"{PREFIX}:vendor:{vendor_id}:keys"
+
+
 def api_key(token_hash: str) -> str:
     return f"{PREFIX}:apikey:{token_hash}"
 
 
+CLINICS = f"{PREFIX}:clinics"  # set of every clinic id, for the directory's search
 ORGANISATIONS = f"{PREFIX}:organisations"  # set of organisation ids
 AUDIT = f"{PREFIX}:audit"  # stream: who looked at what (directory look-ups), kept apart from events
 
@@ -142,6 +154,89 @@ def organisation_api_key(token_hash: str) -> str:
     return f"{PREFIX}:orgkey:{token_hash}"
 
 
+def organisation_api_keys(organisation_id: str) -> str:
+    """Sorted set of the hashes of the organisation's API keys, by creation time."""
+    return f"{PREFIX}:organisation:{organisation_id}:keys"
+
+
+def user_sessions(user_id: str) -> str:
+    """Set of the hashes of the user's sessions, so they can all be ended at once."""
+    return f"{PREFIX}:user:{user_id}:sessions"
+
+
+def invitation(invitation_id: str) -> str:
+    return f"{PREFIX}:invitation:{invitation_id}"
+
+
+def invitation_by_token(token_hash: str) -> str:
+    return f"{PREFIX}:invitation_by_token:{token_hash}"
+
+
+def consultation_invitations(consultation_id: str) -> str:
+    """Set of the consultation's invitation ids."""
+    return f"{PREFIX}:consultation:{consultation_id}:invitations"
+
+
+def clinic_lobby(clinic_id: str) -> str:
+    """Sorted set of invited professionals' participant ids waiting to be let in, by arrival."""
+    return f"{PREFIX}:clinic:{clinic_id}:lobby"
+
+
+def idempotency(vendor_id: str, key_hash: str) -> str:
+    """A vendor's Idempotency-Key (hashed): the request's fingerprint and the stored answer."""
+    return f"{PREFIX}:idempotency:{vendor_id}:{key_hash}"
+
+
+def api_rate(key_owner: str, minute: int) -> str:
+    """Requests counted in one minute for one API key owner."""
+    return f"{PREFIX}:ratelimit:{key_owner}:{minute}"
+
+
+CPR_PEPPER = f"{PREFIX}:secret:cpr_pepper"  # the key of the CPR hash, made once per deployment
+
+
 def demo() -> str:
     """Ids of the objects `almenvideo demo-setup` made, so it can run again idempotently."""
     return f"{PREFIX}:demo"
+
+
+WEBHOOK_VENDORS = f"{PREFIX}:webhook_vendors"  # set of vendor ids that registered a webhook
+
+
+def webhook(vendor_id: str) -> str:
+    """Hash: url, secret, updated_at. The secret is stored as is, not hashed, because the
+    platform itself must sign every delivery with it."""
+    return f"{PREFIX}:vendor:{vendor_id}:webhook"
+
+
+def webhook_due(vendor_id: str) -> str:
+    """Sorted set: the vendor's pending deliveries (event id) -> when next to try (unix s)."""
+    return f"{PREFIX}:vendor:{vendor_id}:webhook:due"
+
+
+def webhook_messages(vendor_id: str) -> str:
+    """Hash: event id -> JSON of a pending delivery (the exact body, attempts, first try)."""
+    return f"{PREFIX}:vendor:{vendor_id}:webhook:messages"
+
+
+def webhook_dead_letters(vendor_id: str) -> str:
+    """List: deliveries given up on, newest first (JSON), capped."""
+    return f"{PREFIX}:vendor:{vendor_id}:webhook:dead"
+
+
+def embed_token(token_hash: str) -> str:
+    """JSON of an unused embed-session token (vendor, consultation, GP); 60 s TTL, and taken
+    with GETDEL on first use, so it works once."""
+    return f"{PREFIX}:embed:{token_hash}"
+
+
+def embed_issued(token_hash: str) -> str:
+    """The vendor id an embed token was issued to, kept a day after it is spent or expired,
+    so its 410 page can still be shown inside that vendor's frame."""
+    return f"{PREFIX}:embed:{token_hash}:issued"
+
+
+def embed_session(session_hash: str) -> str:
+    """JSON {vendor_id, consultation_id} of a GP session opened by an embed token; lives as
+    long as the session. It names the vendor whose origins may frame that session's pages."""
+    return f"{PREFIX}:session:{session_hash}:embed"

@@ -3,6 +3,9 @@
 A municipality is known by its name and its three-digit municipality code (kommunekode,
 e.g. 101 for København). Its staff are `User`s with `organisation_id` set. An API key lets
 the organisation's own systems read the clinic directory; it is shown once, stored hashed.
+A key is named on screen by a short prefix of its hash (`key_id`), which says nothing about
+the key itself, and each organisation keeps the hashes of its own keys, so it can list and
+revoke them and never another organisation's.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from server.store.connection import Redis
 
 ORG_KEY_PREFIX = "avo_"
 MUNICIPALITY_CODE = re.compile(r"^[0-9]{3}$")
+KEY_ID_LENGTH = 12
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,13 @@ class Organisation:
     id: str
     name: str
     municipality_code: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class OrganisationKey:
+    id: str
+    label: str
     created_at: float
 
 
@@ -56,17 +67,66 @@ async def list_organisations(redis: Redis) -> list[Organisation]:
     return sorted((o for o in found if o is not None), key=lambda o: o.name)
 
 
+async def delete_organisation(redis: Redis, org: Organisation) -> None:
+    """Undo `create_organisation` when its first admin cannot be made. Only for an
+    organisation that has no staff or keys yet."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.delete(keys.organisation(org.id))
+        pipe.delete(keys.organisation_by_code(org.municipality_code))
+        pipe.srem(keys.ORGANISATIONS, org.id)
+        await pipe.execute()
+
+
+async def organisation_by_code(redis: Redis, municipality_code: str) -> Organisation | None:
+    oid = await redis.get(keys.organisation_by_code(municipality_code))
+    return await get_organisation(redis, oid) if oid else None
+
+
+async def staff_count(redis: Redis, organisation_id: str) -> int:
+    return int(await redis.scard(keys.organisation_users(organisation_id)))
+
+
+def key_id(hashed: str) -> str:
+    return hashed[:KEY_ID_LENGTH]
+
+
 async def issue_organisation_key(redis: Redis, organisation_id: str, label: str = "") -> str:
     key = ORG_KEY_PREFIX + new_token()
-    await redis.hset(
-        keys.organisation_api_key(token_hash(key)),
-        mapping={
-            "organisation_id": organisation_id,
-            "label": label,
-            "created_at": str(int(time.time())),
-        },
-    )
+    hashed, created_at = token_hash(key), time.time()
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hset(
+            keys.organisation_api_key(hashed),
+            mapping={
+                "organisation_id": organisation_id,
+                "label": label,
+                "created_at": str(created_at),
+            },
+        )
+        pipe.zadd(keys.organisation_api_keys(organisation_id), {hashed: created_at})
+        await pipe.execute()
     return key
+
+
+async def organisation_keys(redis: Redis, organisation_id: str) -> list[OrganisationKey]:
+    """The organisation's API keys, oldest first."""
+    found = []
+    for hashed in await redis.zrange(keys.organisation_api_keys(organisation_id), 0, -1):
+        h = await redis.hgetall(keys.organisation_api_key(hashed))
+        if h:
+            found.append(OrganisationKey(key_id(hashed), h["label"], float(h["created_at"])))
+    return found
+
+
+async def revoke_organisation_key(redis: Redis, organisation_id: str, wanted: str) -> bool:
+    """Revoke the organisation's own key with this id; False if it has none such."""
+    for hashed in await redis.zrange(keys.organisation_api_keys(organisation_id), 0, -1):
+        if key_id(hashed) == wanted:
+            async with redis.pipeline(transaction=True) as pipe:
+                pipe.delete(keys.organisation_api_key(hashed))
+                pipe.zrem(keys.organisation_api_keys(organisation_id), hashed)
+                await pipe.execute()
+            return True
+    return False
 
 
 async def organisation_for_key(redis: Redis, key: str) -> Organisation | None:

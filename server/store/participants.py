@@ -1,4 +1,4 @@
-"""Participants: a person's seat in one consultation (patient, GP, later others).
+"""Participants: a person's seat in one consultation (patient, GP, invited professionals).
 
 A participant outlives browser tabs: each new socket for it takes the seat over, and the
 seat's `connection` field names the socket that holds it now.
@@ -7,7 +7,7 @@ seat's `connection` field names the socket that holds it now.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from server.auth.tokens import new_id, new_token, token_hash
 from server.store import keys
@@ -19,13 +19,17 @@ from server.store.consultations import RETENTION_SECONDS
 class Participant:
     id: str
     consultation_id: str
-    role: str  # patient | gp
+    role: str  # patient | gp | staff (an invited professional from another organisation)
     display_name: str
     user_id: str = ""
     resume_hash: str = ""
     connection: str = ""
     terms_version: str = ""  # the video terms the patient accepted, and when (unix s)
     terms_accepted_at: str = ""
+    # An invited professional: their job title and organisation, shown to the others.
+    title: str = ""
+    organisation_name: str = ""
+    admitted: str = ""  # "1" once the GP let an invited professional into the call
 
 
 async def create_participant(
@@ -102,3 +106,16 @@ async def release_seat(redis: Redis, participant_id: str, connection_id: str) ->
     """Release the seat if this connection still holds it (a newer tab may have taken it)."""
     script = redis.register_script(_RELEASE)
     return bool(await script(keys=[keys.participant(participant_id)], args=[connection_id]))
+
+
+async def seat_professional(
+    redis: Redis, p: Participant, user_id: str, name: str, title: str
+) -> Participant:
+    """The invited professional now using this seat: shown with their own name and title."""
+    changes = {"user_id": user_id, "display_name": name, "title": title}
+    await redis.hset(keys.participant(p.id), mapping=changes)
+    return replace(p, **changes)
+
+
+async def set_admitted(redis: Redis, participant_id: str, admitted: bool) -> None:
+    await redis.hset(keys.participant(participant_id), "admitted", "1" if admitted else "")

@@ -1,4 +1,8 @@
-"""Logged-in professional sessions: an opaque cookie token, stored hashed with a TTL."""
+"""Logged-in professional sessions: an opaque cookie token, stored hashed with a TTL.
+
+Each user's session hashes are also kept in a set, so removing an account or resetting its
+password ends every session it has open.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,12 @@ from server.store.connection import Redis
 
 async def open_session(redis: Redis, user_id: str, ttl_seconds: int) -> str:
     token = new_token()
-    await redis.set(keys.session(token_hash(token)), user_id, ex=ttl_seconds)
+    hashed = token_hash(token)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.set(keys.session(hashed), user_id, ex=ttl_seconds)
+        pipe.sadd(keys.user_sessions(user_id), hashed)
+        pipe.expire(keys.user_sessions(user_id), ttl_seconds)
+        await pipe.execute()
     return token
 
 
@@ -18,4 +27,12 @@ async def session_user_id(redis: Redis, token: str) -> str | None:
 
 
 async def close_session(redis: Redis, token: str) -> None:
-    await redis.delete(keys.session(token_hash(token)))
+    hashed = token_hash(token)
+    user_id = await redis.getdel(keys.session(hashed))
+    if user_id:
+        await redis.srem(keys.user_sessions(user_id), hashed)
+
+
+async def close_user_sessions(redis: Redis, user_id: str) -> None:
+    hashes = await redis.smembers(keys.user_sessions(user_id))
+    await redis.delete(keys.user_sessions(user_id), *(keys.session(h) for h in hashes))

@@ -25,6 +25,10 @@ ROLES = (GP, ADMIN, ORG_ADMIN, STAFF)
 ORGANISATION_ROLES = (ORG_ADMIN, STAFF)
 
 
+class UsernameTaken(ValueError):
+    pass
+
+
 @dataclass(frozen=True)
 class User:
     id: str
@@ -56,7 +60,7 @@ async def create_user(
         organisation_id, title,
     )  # fmt: skip
     if not await redis.set(keys.username(username), user.id, nx=True):
-        raise ValueError(f"username {username} is taken")
+        raise UsernameTaken(f"username {username} is taken")
     async with redis.pipeline(transaction=True) as pipe:
         pipe.hset(keys.user(user.id), mapping=asdict(user))
         if clinic_id:
@@ -79,6 +83,19 @@ async def find_user(redis: Redis, username: str) -> User | None:
 
 async def set_password(redis: Redis, user_id: str, password: str) -> None:
     await redis.hset(keys.user(user_id), "password_hash", hash_password(password))
+
+
+async def delete_user(redis: Redis, user: User) -> None:
+    """The account is gone: its name no longer logs in and its sessions find no one. Its id
+    may still appear in the audit stream and in past consultations."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.delete(keys.user(user.id))
+        pipe.delete(keys.username(user.username))
+        if user.clinic_id:
+            pipe.srem(keys.clinic_users(user.clinic_id), user.id)
+        if user.organisation_id:
+            pipe.srem(keys.organisation_users(user.organisation_id), user.id)
+        await pipe.execute()
 
 
 async def _users(redis: Redis, set_key: str) -> list[User]:

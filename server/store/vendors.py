@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
+from typing import Any
+
+from yarl import URL
 
 from server.auth.tokens import new_id, new_token, token_hash
 from server.store import keys
 from server.store.connection import Redis
 
 API_KEY_PREFIX = "avk_"
+_ORIGIN_CHARS = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$")
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,31 @@ async def create_vendor(
     return vendor
 
 
+def origin_problem(origin: str) -> str | None:
+    """Why `origin` cannot be a vendor's web origin (it goes into `frame-ancestors`), or
+    None. `scheme://host[:port]` exactly; https, or plain http only to this machine."""
+    if not _ORIGIN_CHARS.match(origin):
+        return "scheme://host[:port] only: no path, query, user or trailing slash"
+    try:
+        url = URL(origin)
+    except ValueError:
+        return "not an origin"
+    if not url.absolute or not url.host or url.scheme not in ("https", "http"):
+        return "https://host[:port]"
+    if str(url.origin()) != origin:
+        return "scheme://host[:port] only: no path, query, user or trailing slash"
+    if url.scheme == "http" and url.host not in ("localhost", "127.0.0.1"):
+        return "https:// (plain http:// only to localhost)"
+    return None
+
+
+async def set_vendor_origins(redis: Redis, vendor_id: str, origins: list[str]) -> None:
+    """The web origins allowed to frame the vendor's embedded GP view (replacing any)."""
+    if found := next((problem for o in origins if (problem := origin_problem(o))), None):
+        raise ValueError(found)
+    await redis.hset(keys.vendor(vendor_id), "origins", json.dumps(origins))
+
+
 async def get_vendor(redis: Redis, vendor_id: str) -> Vendor | None:
     h = await redis.hgetall(keys.vendor(vendor_id))
     if not h:
@@ -46,13 +76,51 @@ async def get_vendor(redis: Redis, vendor_id: str) -> Vendor | None:
     )
 
 
+@dataclass(frozen=True)
+class ApiKeyInfo:
+    """What is kept of a key: never the key itself."""
+
+    id: str
+    label: str
+    created_at: float
+
+
 async def issue_api_key(redis: Redis, vendor_id: str, label: str = "") -> str:
+    """A new key for the vendor, shown once; only its hash is stored."""
     key = API_KEY_PREFIX + new_token()
-    await redis.hset(
-        keys.api_key(token_hash(key)),
-        mapping={"vendor_id": vendor_id, "label": label, "created_at": str(int(time.time()))},
-    )
+    info = ApiKeyInfo(new_id(), label, time.time())
+    digest = token_hash(key)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hset(keys.api_key(digest), mapping={"vendor_id": vendor_id, "key_id": info.id})
+        pipe.hset(
+            keys.vendor_keys(vendor_id),
+            info.id,
+            json.dumps({"hash": digest, "label": label, "created_at": info.created_at}),
+        )
+        await pipe.execute()
     return key
+
+
+async def list_api_keys(redis: Redis, vendor_id: str) -> list[ApiKeyInfo]:
+    rows = await redis.hgetall(keys.vendor_keys(vendor_id))
+    found = [ApiKeyInfo(kid, d["label"], d["created_at"]) for kid, d in _decoded(rows)]
+    return sorted(found, key=lambda k: k.created_at)
+
+
+async def revoke_api_key(redis: Redis, vendor_id: str, key_id: str) -> bool:
+    """The key stops working at once; False if the vendor has no such key."""
+    raw = await redis.hget(keys.vendor_keys(vendor_id), key_id)
+    if raw is None:
+        return False
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.delete(keys.api_key(json.loads(raw)["hash"]))
+        pipe.hdel(keys.vendor_keys(vendor_id), key_id)
+        await pipe.execute()
+    return True
+
+
+def _decoded(rows: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    return [(kid, json.loads(raw)) for kid, raw in rows.items()]
 
 
 async def vendor_for_key(redis: Redis, key: str) -> Vendor | None:

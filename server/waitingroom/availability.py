@@ -12,6 +12,7 @@ daylight-saving change needs no special care; video hours are Copenhagen wall-cl
 
 from __future__ import annotations
 
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
@@ -46,12 +47,16 @@ class Availability:
         return self.absence.substitute if self.absence else None
 
 
-def availability(hours: Hours, absences: list[Absence], at: float) -> Availability:
+def absence_in_force(absences: list[Absence], at: float) -> Absence | None:
+    """The absence that applies at `at`. A shorter arrangement inside a longer one (a course
+    during a holiday) is the more specific, so the one that started last names the substitute."""
     covering = [a for a in absences if a.covers(at)]
-    if covering:
-        # A shorter arrangement inside a longer one (a course during a holiday) is the more
-        # specific, so the one that started last names the substitute.
-        current = max(covering, key=lambda a: (a.start, -a.end, a.id))
+    return max(covering, key=lambda a: (a.start, -a.end, a.id)) if covering else None
+
+
+def availability(hours: Hours, absences: list[Absence], at: float) -> Availability:
+    current = absence_in_force(absences, at)
+    if current is not None:
         return Availability(
             open=False,
             reason="absent",
@@ -77,16 +82,41 @@ def clear_of_absences(absences: list[Absence], at: float) -> float:
 def next_open(hours: Hours, absences: list[Absence], at: float) -> float | None:
     """The first moment at or after `at` when the drop-in hour is open and the clinic is not
     absent; None when there is none within the horizon (or no hours at all)."""
+    return next((max(start, at) for start, _ in open_periods(hours, absences, at)), None)
+
+
+def open_periods(
+    hours: Hours, absences: list[Absence], at: float, closed_days: Container[date] = ()
+) -> Iterator[tuple[float, float]]:
+    """The periods, as (start, end) instants in time order, when `hours` are open, no absence
+    applies and the Copenhagen day is not one of `closed_days`, from the one that includes `at`
+    (or the next) up to HORIZON_DAYS ahead. Neighbouring periods may touch end to start."""
     if not any(hours.values()):
-        return None
+        return
     first_day = local(at).date()
     for offset in range(HORIZON_DAYS):
         day = first_day + timedelta(days=offset)
+        if day in closed_days:
+            continue
         for start, end in sorted(hours.get(WEEKDAYS[day.weekday()], [])):
-            opens = clear_of_absences(absences, max(wall_clock(day, start), at))
-            if opens < wall_clock(day, end):
-                return opens
-    return None
+            for period in _without_absences(wall_clock(day, start), wall_clock(day, end), absences):
+                if period[1] > at:
+                    yield period
+
+
+def _without_absences(
+    start: float, end: float, absences: list[Absence]
+) -> Iterator[tuple[float, float]]:
+    """What is left of [start, end) once every absence is taken out."""
+    for a in sorted(absences, key=lambda a: a.start):
+        if a.end <= start or a.start >= end:
+            continue
+        if a.start > start:
+            yield start, a.start
+        start = max(start, a.end)
+        if start >= end:
+            return
+    yield start, end
 
 
 def wall_clock(day: date, hhmm: str) -> float:

@@ -2,6 +2,7 @@
 
 booked --enter--> waiting --admit--> in_call --hold--> waiting (at the front)
 waiting --leave / removed / vanished--> booked
+(the call's end, in server.consultations.call, takes any status but cancelled to ended)
 
 A queue entry's key is (score, consultation id): scheduled patients score their appointment
 time, drop-ins their arrival, a patient put back on hold scores just ahead of everyone.
@@ -54,7 +55,8 @@ return score
 """
 
 # Back from a call to the head of the queue: one second ahead of whoever is first now. The
-# patient is watched for presence again, so one whose browser is gone is swept as usual.
+# patient leaves the call (anyone else in it stays) and is watched for presence again, so
+# one whose browser is gone is swept as usual.
 _HOLD = """
 if redis.call('HGET', KEYS[1], 'status') ~= 'in_call' then return nil end
 local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
@@ -64,9 +66,11 @@ if first[2] and tonumber(first[2]) <= tonumber(score) then
 end
 redis.call('HSET', KEYS[1], 'status', 'waiting', 'waiting_since', ARGV[2])
 redis.call('ZADD', KEYS[2], score, ARGV[1])
-redis.call('DEL', KEYS[3])
 local patient = redis.call('HGET', KEYS[1], 'patient_participant')
-if patient and patient ~= '' then redis.call('ZADD', KEYS[4], ARGV[2], patient) end
+if patient and patient ~= '' then
+  redis.call('SREM', KEYS[3], patient)
+  redis.call('ZADD', KEYS[4], ARGV[2], patient)
+end
 return score
 """
 

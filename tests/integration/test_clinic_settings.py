@@ -410,3 +410,80 @@ async def test_dropin_outside_hours_says_when_it_opens(client: Client, redis: Re
     assert refused.status == 409
     assert (await refused.json())["code"] == "clinic_closed"
     assert (await refused.json())["phone"] == "+45 70 00 00 02"
+
+
+# ---- what professionals see: back-door number, address, opening hours --------------------
+
+
+async def test_back_door_address_and_opening_hours_are_saved(client: Client, redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    gp = await make_gp(redis, clinic)
+    form = settings_form(
+        back_door_phone="+45 86 15 00 11",
+        address="Åbyhøjgade 12, 8230 Åbyhøj",
+        opening_mon="08:00-16:00",
+        opening_tue="8.00-12.00, 13:00-16:00",
+    )
+    async with browser(client) as session:
+        await login(session, gp.username)
+        assert (await post(session, "/clinic/settings", form)).status == 303
+        body = await html(await session.get("/clinic/settings"))
+    saved = await get_clinic(redis, clinic.id)
+    assert saved is not None
+    assert saved.back_door_phone == "+45 86 15 00 11"
+    assert saved.address == "Åbyhøjgade 12, 8230 Åbyhøj"
+    assert saved.opening_hours == {
+        "mon": [("08:00", "16:00")],
+        "tue": [("08:00", "12:00"), ("13:00", "16:00")],
+    }
+    assert saved.dropin_hours == {  # the video hours are their own
+        "mon": [("08:00", "09:00"), ("13:00", "14:00")],
+        "fri": [("08:00", "09:30")],
+    }
+    assert 'name="back_door_phone" type="tel" maxlength="100" value="+45 86 15 00 11"' in body
+    assert 'value="Åbyhøjgade 12, 8230 Åbyhøj"' in body
+    assert 'name="opening_tue" maxlength="100" value="08:00-12:00, 13:00-16:00"' in body
+    assert "Det vises aldrig for patienter" in body
+
+
+async def test_back_door_and_address_may_be_left_empty(client: Client, redis: Redis) -> None:
+    clinic = await create_clinic(
+        redis, "Lægehuset Vest", "300006", "+45 11 11 11 11",
+        back_door_phone="+45 11 11 11 12", address="Vestergade 1, 8000 Aarhus C",
+    )  # fmt: skip
+    gp = await make_gp(redis, clinic)
+    async with browser(client) as session:
+        await login(session, gp.username)
+        form = settings_form(back_door_phone="", address="")
+        assert (await post(session, "/clinic/settings", form)).status == 303
+    saved = await get_clinic(redis, clinic.id)
+    assert saved is not None
+    assert (saved.back_door_phone, saved.address, saved.opening_hours) == ("", "", {})
+
+
+async def test_invalid_back_door_address_or_opening_hours_are_refused(
+    client: Client, redis: Redis
+) -> None:
+    clinic = await make_clinic(redis)
+    gp = await make_gp(redis, clinic)
+    bad = settings_form(
+        back_door_phone="bagdøren",
+        address="Nørregade 1\n1165 København K",
+        opening_wed="16:00-08:00",
+        opening_thu="morgen",
+    )
+    async with browser(client) as session:
+        await login(session, gp.username)
+        response = await post(session, "/clinic/settings", bad)
+        assert response.status == 400
+        body = await html(response)
+        assert 'data-testid="back_door_phone-error"' in body
+        assert 'data-testid="address-error"' in body and "Skriv adressen på én linje." in body
+        assert 'data-testid="opening_wed-error"' in body
+        assert 'data-testid="opening_thu-error"' in body
+        assert 'value="bagdøren"' in body and 'value="morgen"' in body  # what was typed is kept
+        session.cookie_jar.update_cookies({"av_lang": "en"})
+        english = await html(await post(session, "/clinic/settings", bad))
+        assert "Write the address on one line." in english
+    assert await get_clinic(redis, clinic.id) == clinic
+    assert await read_events(redis) == []

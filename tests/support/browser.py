@@ -6,7 +6,7 @@ import os
 import shutil
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, Page, Playwright
+from playwright.async_api import Browser, BrowserContext, Frame, Page, Playwright
 
 # Flags from DESIGN.md; without the background-networking ones Chromium tries to reach the
 # internet and stalls. Permission prompts are not auto-accepted: each context grants them,
@@ -69,8 +69,8 @@ async def own_camera_shows(page: Page) -> None:
 
 
 REMOTE_MEDIA_JS = """
-async (seconds) => {
-  const video = document.querySelector('[data-testid="remote-video"]');
+async ([index, seconds]) => {
+  const video = document.querySelectorAll('[data-testid="remote-video"]')[index];
   if (!video || !video.srcObject) return null;
   const framesBefore = video.getVideoPlaybackQuality().totalVideoFrames;
   const context = new AudioContext();
@@ -98,15 +98,26 @@ async (seconds) => {
 }
 """
 
+# At least (or, with `exact`, exactly) `count` remote videos, the first `count` playing.
+REMOTE_VIDEOS_PLAYING_JS = """
+([count, exact]) => {
+  const videos = [...document.querySelectorAll('[data-testid="remote-video"]')];
+  if (exact ? videos.length !== count : videos.length < count) return false;
+  return videos.slice(0, count).every((v) => v.videoWidth > 0);
+}
+"""
 
-async def remote_media(page: Page, seconds: float = 1.5) -> dict[str, Any]:
-    """What actually arrived from the other side: video size, frames decoded over a window,
-    and the loudest inbound audio sample in it."""
-    await page.wait_for_function(
-        """() => { const v = document.querySelector('[data-testid="remote-video"]');
-                   return v && v.videoWidth > 0; }""",
-        timeout=20_000,
-    )
-    result = await page.evaluate(REMOTE_MEDIA_JS, seconds)
+
+async def remote_media(page: Page | Frame, seconds: float = 1.5, index: int = 0) -> dict[str, Any]:
+    """What actually arrived from one other participant: video size, frames decoded over a
+    window, and the loudest inbound audio sample in it. (A frame: the GP's view in an LPS.)"""
+    await page.wait_for_function(REMOTE_VIDEOS_PLAYING_JS, arg=[index + 1, False], timeout=20_000)
+    result = await page.evaluate(REMOTE_MEDIA_JS, [index, seconds])
     assert result is not None
     return dict(result)
+
+
+async def all_remote_media(page: Page, count: int, seconds: float = 1.5) -> list[dict[str, Any]]:
+    """`remote_media` for each of exactly `count` remote participants."""
+    await page.wait_for_function(REMOTE_VIDEOS_PLAYING_JS, arg=[count, True], timeout=20_000)
+    return [await remote_media(page, seconds, index) for index in range(count)]

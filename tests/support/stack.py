@@ -21,6 +21,7 @@ import redis.asyncio as aioredis
 
 from server.store.consultations import SCHEDULED, create_consultation
 from server.store.links import issue_link, resolve_link
+from server.store.organisations import create_organisation
 from server.store.users import create_user
 from tests.support.redisserver import RedisServer, free_port
 
@@ -103,6 +104,28 @@ class Stack:
         async with self.client() as client:
             await create_user(client, username, password, name, "gp", clinic_id)
         return username, password
+
+    async def add_staff(self, name: str, title: str) -> tuple[str, str, str]:
+        """A municipality with one staff member; returns (username, password, organisation)."""
+        username, password = f"staff-{secrets.token_hex(4)}", secrets.token_urlsafe(16)
+        async with self.client() as client:
+            for _ in range(100):  # a free three-digit municipality code in this stack
+                code = f"{secrets.randbelow(900) + 100}"
+                try:
+                    org = await create_organisation(client, f"Testkommune {code}", code)
+                    break
+                except ValueError:
+                    continue
+            await create_user(
+                client, username, password, name, "staff", organisation_id=org.id, title=title
+            )
+        return username, password, org.name
+
+    async def consultation_id(self, patient_url: str) -> str:
+        async with self.client() as client:
+            resolved = await resolve_link(client, patient_url.rsplit("/", 1)[1])
+        assert resolved.consultation is not None
+        return resolved.consultation.id
 
     @asynccontextmanager
     async def client(self) -> AsyncIterator[aioredis.Redis]:

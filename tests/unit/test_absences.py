@@ -9,9 +9,12 @@ from server.store import keys
 from server.store.absences import (
     COURSE,
     HOLIDAY,
+    MAX_DAYS,
+    AbsenceProblem,
     Substitute,
     add_absence,
     list_absences,
+    period_problem,
     remove_absence,
 )
 from server.store.connection import Redis
@@ -82,3 +85,30 @@ async def test_clinic_availability_reads_absences_from_redis(redis: Redis) -> No
     assert state.substitute == NORD
     assert state.absent_until == absence.end
     assert (await clinic_availability(redis, clinic, absence.end)).reason == "closed"
+
+
+def test_the_period_rule_shared_by_the_settings_page_and_the_api() -> None:
+    t = now()
+    assert period_problem(t, t + DAY, at=t) is None
+    assert period_problem(t - DAY, t + DAY, at=t) is None  # may have started already
+    assert period_problem(t - 2 * DAY, t - DAY, at=t) == "past"
+    assert period_problem(t + 2 * DAY, t + DAY, at=t) == "order"
+    assert period_problem(t, t + (MAX_DAYS + 1) * DAY, at=t) == "long"
+    assert period_problem(None, t + DAY, at=t) is None  # no start: only the end is judged
+    assert period_problem(None, t - 1, at=t) == "past"
+
+
+async def test_the_store_insists_on_the_rules(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    t = now()
+    cases = [
+        ((HOLIDAY, t, t + 400 * DAY, NORD), "long"),
+        ((HOLIDAY, t - 2 * DAY, t - DAY, NORD), "past"),
+        ((HOLIDAY, t, t + DAY, Substitute("", NORD.phone)), "substitute"),
+        ((HOLIDAY, t, t + DAY, Substitute(NORD.name, "ring")), "substitute"),
+    ]
+    for (kind, start, end, substitute), code in cases:
+        with pytest.raises(AbsenceProblem) as problem:
+            await add_absence(redis, clinic.id, kind, start, end, substitute, at=t)
+        assert problem.value.code == code
+    assert await list_absences(redis, clinic.id) == []

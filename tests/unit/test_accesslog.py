@@ -18,6 +18,7 @@ SECRET = "Zq3v8Yc1m0pWn4rTx7bLk2dHs9gFj6aE"
         (f"/j/{SECRET}/join", "/j/…/join"),
         (f"/d/{SECRET}", "/d/…"),
         (f"/d/{SECRET}/join", "/d/…/join"),
+        (f"/embed/{SECRET}", "/embed/…"),
         ("/console", "/console"),
         ("/healthz", "/healthz"),
         (f"/jx/{SECRET}", f"/jx/{SECRET}"),

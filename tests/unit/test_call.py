@@ -54,7 +54,9 @@ async def test_end_settles_0125_for_two_parties(redis: Redis) -> None:
     await call.connect(redis, c.id, patient)  # a reconnect is not a third party
     ended = await call.end(redis, c)
     assert ended is not None
-    assert (ended.status, ended.billing_code) == (ENDED, "0125")
+    assert (ended.consultation.status, ended.consultation.billing_code) == (ENDED, "0125")
+    assert ended.members == sorted(["gp-part", patient])
+    assert ended.queue_score is None
     stored = await get_consultation(redis, c.id)
     assert stored is not None
     assert (stored.status, stored.billing_code) == (ENDED, "0125")
@@ -69,7 +71,7 @@ async def test_end_settles_0126_when_three_were_ever_connected(redis: Redis) -> 
     await call.disconnect(redis, c.id, "interpreter")  # left before the end: still counts
     ended = await call.end(redis, c)
     assert ended is not None
-    assert ended.billing_code == "0126"
+    assert ended.consultation.billing_code == "0126"
     stored = await get_consultation(redis, c.id)
     assert stored is not None
     assert stored.billing_code == "0126"
@@ -80,7 +82,7 @@ async def test_end_continued_by_phone_is_0201(redis: Redis) -> None:
     await call.connect(redis, c.id, "gp-part")
     ended = await call.end(redis, c, continued_by_phone=True)
     assert ended is not None
-    assert ended.billing_code == "0201"
+    assert ended.consultation.billing_code == "0201"
 
 
 async def test_end_only_once(redis: Redis) -> None:
@@ -113,6 +115,56 @@ async def test_a_consultation_that_is_not_in_a_call_cannot_end(redis: Redis) -> 
     assert stored is not None
     assert stored.status == BOOKED
     assert stored.billing_code == ""
+
+
+async def test_a_call_open_without_the_patient_can_end_and_takes_the_waiting_patient_out(
+    redis: Redis,
+) -> None:
+    """The GP talked with a professional first while the patient waited, then ended."""
+    clinic = await make_clinic(redis)
+    c = await make_scheduled(redis, clinic)
+    may_wait, score = await queue.enter(redis, c)
+    assert may_wait and score is not None
+    assert await call.open_call(redis, c, "gp-user", "gp-part")
+    for pid in ("gp-part", "nurse"):
+        await call.connect(redis, c.id, pid)
+    ended = await call.end(redis, c)
+    assert ended is not None
+    assert ended.queue_score == score
+    assert ended.members == ["gp-part", "nurse"]
+    assert ended.consultation.billing_code == "0125"  # two parties at most
+    assert await queue.waiting_ids(redis, clinic.id) == []
+    stored = await get_consultation(redis, c.id)
+    assert stored is not None
+    assert (stored.status, stored.gp_participant, stored.practitioner_id) == (
+        ENDED, "gp-part", "gp-user",
+    )  # fmt: skip
+    assert stored.started_at is not None
+
+
+async def test_an_open_call_with_three_parties_is_0126(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    c = await make_scheduled(redis, clinic)
+    assert await call.open_call(redis, c, "gp-user", "gp-part")
+    for pid in ("gp-part", "nurse", "patient"):
+        await call.connect(redis, c.id, pid)
+    ended = await call.end(redis, c)
+    assert ended is not None
+    assert ended.consultation.billing_code == "0126"
+
+
+async def test_a_booked_consultation_with_nobody_connected_cannot_end(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    c = await make_scheduled(redis, clinic)
+    assert await call.open_call(redis, c, "gp-user", "gp-part")
+    assert await call.end(redis, c) is None  # opened, but nobody ever connected
+
+
+async def test_an_ended_consultation_cannot_open_a_call_again(redis: Redis) -> None:
+    c, patient = await in_call(redis)
+    await call.connect(redis, c.id, patient)
+    assert await call.end(redis, c) is not None
+    assert not await call.open_call(redis, c, "gp-user", "gp-part")
 
 
 async def test_call_ended_event(redis: Redis) -> None:

@@ -5,7 +5,7 @@ import hashlib
 
 import pytest
 
-from server.auth.tokens import looks_like_token, new_id, new_token, token_hash
+from server.auth.tokens import looks_like_id, looks_like_token, new_id, new_token, token_hash
 
 
 def test_tokens_carry_at_least_128_bits() -> None:
@@ -34,6 +34,12 @@ def test_ids_are_short_and_distinct() -> None:
     ids = {new_id() for _ in range(200)}
     assert len(ids) == 200
     assert all(len(i) == 16 for i in ids)
+
+
+@pytest.mark.parametrize("value", ["", "0123456789abcde", "0123456789ABCDEF", "x:sessions" * 2])
+def test_only_what_new_id_makes_looks_like_an_id(value: str) -> None:
+    assert looks_like_id(new_id())
+    assert not looks_like_id(value)
 
 
 def test_new_tokens_look_like_tokens() -> None:

@@ -2,12 +2,14 @@
 // a desktop notification when allowed, and the waiting count in the tab title.
 // Each can be switched off; the choice is remembered in this browser.
 
+import { recall, remember } from "./storage.js";
+
 const KEY = "almenvideo.alerts";
 
 export class ArrivalAlerts {
   constructor({ sound, desktop, title }) {
     this.boxes = { sound, desktop, title };
-    const saved = JSON.parse(localStorage.getItem(KEY) || "{}");
+    const saved = JSON.parse(recall(KEY) || "{}");
     for (const [name, box] of Object.entries(this.boxes)) {
       if (name in saved) box.checked = saved[name];
       box.addEventListener("change", () => this.changed(name));
@@ -23,7 +25,7 @@ export class ArrivalAlerts {
     }
     if (name === "sound" && box.checked) this.context(); // a click is a gesture: unlock audio
     const saved = Object.fromEntries(Object.entries(this.boxes).map(([k, b]) => [k, b.checked]));
-    localStorage.setItem(KEY, JSON.stringify(saved));
+    remember(KEY, JSON.stringify(saved));
   }
 
   context() {

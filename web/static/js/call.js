@@ -9,10 +9,11 @@ const $ = (id) => document.getElementById(id);
 const QUALITY_SECONDS = 2;
 
 export class CallStage {
-  constructor({ signalling, getLocalStream, onHangup, sinkId = "" }) {
+  constructor({ signalling, getLocalStream, onHangup, onRemove = null, sinkId = "" }) {
     this.signalling = signalling;
     this.getLocalStream = getLocalStream;
     this.onHangup = onHangup;
+    this.onRemove = onRemove; // GP: take a participant out of the call
     this.sinkId = sinkId;
     this.section = $("call");
     this.grid = $("remote-grid");
@@ -90,6 +91,10 @@ export class CallStage {
     if (peer) this.showBanner(t("call.peer_left", { name: peer.display_name }));
   }
 
+  hasPeerOtherThan(role) {
+    return [...this.peers.values()].some((peer) => peer.role !== role && this.links.has(peer.participant_id));
+  }
+
   signal(message) {
     this.links.get(message.from)?.receive(message);
   }
@@ -114,12 +119,24 @@ export class CallStage {
     quality.setAttribute("data-testid", "quality");
     quality.hidden = true;
     const name = document.createElement("span");
+    name.className = "peer-name";
     name.textContent = peer.display_name;
+    const about = [peer.title, peer.organisation].filter(Boolean).join(", ");
+    if (about) name.textContent += ` · ${about}`;
     const flag = document.createElement("span");
     flag.className = "muted-flag";
     flag.hidden = true;
     flag.textContent = ` · ${t("call.peer_muted")}`;
     caption.append(quality, name, flag);
+    if (this.onRemove && peer.role !== "gp") {
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "button small";
+      remove.textContent = t("call.remove_participant");
+      remove.setAttribute("data-testid", "remove-participant");
+      remove.addEventListener("click", () => this.onRemove(peer));
+      caption.append(remove);
+    }
     figure.append(video, caption);
     this.grid.append(figure);
     return figure;

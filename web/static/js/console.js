@@ -5,7 +5,9 @@
 import { ArrivalAlerts } from "./alerts.js";
 import { CallStage } from "./call.js";
 import { openMedia } from "./devices.js";
+import { HostWindow } from "./embed.js";
 import { Signalling } from "./signalling.js";
+import { recall, remember } from "./storage.js";
 import { t } from "./strings.js";
 
 const $ = (id) => document.getElementById(id);
@@ -21,12 +23,14 @@ const PRESETS = ["console.preset_late", "console.preset_call", "console.preset_s
 
 const state = {
   waiting: new Map(), // consultation id -> queue entry
+  lobby: new Map(), // participant id -> invited professional waiting to be let in
+  inviteLinks: new Map(), // consultation id -> the invitation link just made
   today: new Map(), // consultation id -> day entry
   clockSkew: 0,
   stream: null,
   consultationId: null,
   activeCall: null,
-  view: localStorage.getItem("almenvideo.view") || "all",
+  view: recall("almenvideo.view") || "all",
 };
 
 const alerts = new ArrivalAlerts({
@@ -72,6 +76,7 @@ function when(entry) {
 }
 
 function inView(entry) {
+  if (data.focus) return entry.consultation_id === data.focus;
   if (state.view === "mine") return entry.practitioner_id === data.me;
   if (state.view === "unassigned") return !entry.practitioner_id;
   return true;
@@ -210,6 +215,101 @@ function renderWaiting() {
   alerts.count(state.waiting.size);
 }
 
+// Invited professionals waiting to be let in; during a call also this consultation's own
+// patient, if waiting (e.g. the GP talked with the home-care nurse first).
+function renderLobby() {
+  const items = [...state.lobby.values()]
+    .filter((entry) => !data.focus || entry.consultation_id === data.focus)
+    .sort((a, b) => a.since - b.since)
+    .map((entry) => {
+      const item = document.createElement("li");
+      item.className = "queue-entry";
+      item.dataset.participant = entry.participant_id;
+      const name = document.createElement("strong");
+      name.textContent = entry.display_name;
+      const details = document.createElement("span");
+      details.className = "details";
+      details.textContent = [
+        [entry.title, entry.organisation].filter(Boolean).join(", "),
+        t("console.lobby_for", { name: entry.patient_name || "–", when: when(entry) }),
+      ].join(" · ");
+      const actions = document.createElement("div");
+      actions.className = "actions";
+      const admit = button(t("console.admit"), "admit-professional", () => admitProfessional(entry), "primary");
+      admit.disabled = Boolean(state.consultationId) && state.consultationId !== entry.consultation_id;
+      actions.append(
+        admit,
+        button(t("console.decline"), "decline-professional", () =>
+          send({ type: "remove.participant", consultation_id: entry.consultation_id, participant_id: entry.participant_id }),
+        ),
+      );
+      item.append(name, details, actions);
+      return item;
+    });
+  const own = state.consultationId && state.waiting.get(state.consultationId);
+  if (own) {
+    const item = document.createElement("li");
+    item.className = "queue-entry";
+    const name = document.createElement("strong");
+    name.textContent = t("console.patient_waiting", { name: own.patient_name });
+    const actions = document.createElement("div");
+    actions.className = "actions";
+    actions.append(button(t("console.admit"), "admit-own-patient", () => admitPatient(own.consultation_id), "primary"));
+    item.append(name, actions);
+    items.push(item);
+  }
+  $("lobby-list").replaceChildren(...items);
+  $("lobby").hidden = items.length === 0;
+}
+
+async function admitProfessional(entry) {
+  await localStream();
+  send({ type: "admit", consultation_id: entry.consultation_id, participant_id: entry.participant_id });
+}
+
+// ---- inviting a municipality's professional --------------------------------------------------
+
+function inviteTool(entry) {
+  const org = document.createElement("select");
+  org.setAttribute("aria-label", t("console.invite_organisation"));
+  org.setAttribute("data-testid", "invite-organisation");
+  org.append(...data.organisations.map((o) => new Option(o.name, o.id)));
+  const person = document.createElement("select");
+  person.setAttribute("aria-label", t("console.invite_person"));
+  person.setAttribute("data-testid", "invite-person");
+  const fillPeople = () => {
+    const chosen = data.organisations.find((o) => o.id === org.value);
+    person.replaceChildren(
+      new Option(t("console.invite_anyone"), ""),
+      ...(chosen?.staff ?? []).map((s) => new Option([s.display_name, s.title].filter(Boolean).join(", "), s.id)),
+    );
+  };
+  org.addEventListener("change", fillPeople);
+  fillPeople();
+  return tool("invite", t("console.invite"), [org, person], t("console.invite_send"), async () => {
+    const response = await fetch(`/console/consultations/${entry.consultation_id}/invitations`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ organisation_id: org.value, invitee_user_id: person.value }),
+    });
+    const body = await response.json();
+    if (!response.ok) return alertText(t("console.error", { message: `${body.detail} (${body.code})` }));
+    state.inviteLinks.set(entry.consultation_id, body.url);
+    renderToday();
+  });
+}
+
+// The new invitation's link, shown until the page is left: it is not stored in clear.
+function inviteLink(url) {
+  const link = document.createElement("input");
+  link.readOnly = true;
+  link.value = url;
+  link.setAttribute("aria-label", t("console.invite_link"));
+  link.setAttribute("data-testid", "invite-link");
+  link.addEventListener("focus", () => link.select());
+  return link;
+}
+
 function renderToday() {
   const today = [...state.today.values()].sort(
     (a, b) => (a.scheduled_start ?? 0) - (b.scheduled_start ?? 0),
@@ -217,10 +317,22 @@ function renderToday() {
   const items = today.map((entry) => {
     const item = document.createElement("li");
     item.dataset.status = entry.status;
+    item.dataset.consultation = entry.consultation_id;
     const code = entry.billing_code ? ` · ${entry.billing_code}` : "";
-    item.textContent = `${when(entry)} · ${entry.patient_name || "–"} · ${t(`console.status.${entry.status}`)}${code}`;
+    const line = document.createElement("span");
+    line.textContent = `${when(entry)} · ${entry.patient_name || "–"} · ${t(`console.status.${entry.status}`)}${code}`;
+    item.append(line);
+    if (data.organisations.length && !["ended", "cancelled"].includes(entry.status)) {
+      const form = inviteTool(entry);
+      form.hidden = true;
+      item.append(" ", button(t("console.invite"), "invite", () => { form.hidden = !form.hidden; }), form);
+    }
+    const url = state.inviteLinks.get(entry.consultation_id);
+    if (url) item.append(inviteLink(url));
     return item;
   });
+  const open = document.activeElement?.closest?.("#today-list .tool");
+  if (open) return; // the GP is filling in an invitation
   $("today-list").replaceChildren(...items);
   $("none-today").hidden = today.length > 0;
 }
@@ -229,7 +341,7 @@ for (const radio of document.querySelectorAll('input[name="view"]')) {
   radio.checked = radio.value === state.view;
   radio.addEventListener("change", () => {
     state.view = radio.value;
-    localStorage.setItem("almenvideo.view", state.view);
+    remember("almenvideo.view", state.view);
     renderWaiting();
   });
 }
@@ -246,18 +358,29 @@ async function admitPatient(consultationId) {
   send({ type: "admit", consultation_id: consultationId });
 }
 
+function hangUp() {
+  if (state.consultationId) send({ type: "end", consultation_id: state.consultationId });
+}
+
+// Inside an LPS's page (GET /embed/{token}): events for the host window, and its end-call.
+const host = data.embed ? HostWindow.connect(data.embed, { onEndCall: hangUp }) : null;
 const signalling = new Signalling(() => ({}));
 const stage = new CallStage({
   signalling,
   getLocalStream: localStream,
-  onHangup: () => send({ type: "end", consultation_id: state.consultationId }),
+  onHangup: hangUp,
+  onRemove: (peer) =>
+    send({ type: "remove.participant", consultation_id: state.consultationId, participant_id: peer.participant_id }),
 });
-// A hold answers with nothing but queue changes: the GP goes back to the list at once.
+// A hold sends the patient back to the queue. With an invited professional still in the
+// call the GP stays with them (the server says so with peer.left); alone, back to the list.
 $("hold").addEventListener("click", () => {
   send({ type: "hold", consultation_id: state.consultationId });
+  if (stage.hasPeerOtherThan("patient")) return;
   state.consultationId = null;
   showView("lists");
   renderWaiting();
+  renderLobby();
 });
 $("end-by-phone").addEventListener("click", () =>
   send({ type: "end", consultation_id: state.consultationId, continued_by_phone: true }),
@@ -274,23 +397,45 @@ signalling
   .on("clinic.state", (message) => {
     state.clockSkew = Date.now() / 1000 - message.server_time;
     state.waiting = new Map(message.waiting.map((entry) => [entry.consultation_id, entry]));
+    state.lobby = new Map(message.lobby.map((entry) => [entry.participant_id, entry]));
+    renderLobby();
     state.today = new Map(message.today.map((entry) => [entry.consultation_id, entry]));
     renderWaiting();
     renderToday();
+    host?.ready();
+    host?.queue(state.waiting);
   })
   .on("queue.entry", ({ entry }) => {
     const arrived = !state.waiting.has(entry.consultation_id);
     state.waiting.set(entry.consultation_id, entry);
     renderWaiting();
+    renderLobby();
+    host?.queue(state.waiting);
     if (arrived && inView(entry)) {
       const text = t("console.arrived", { name: entry.patient_name });
       $("arrival-live").textContent = text;
       alerts.arrived(text);
     }
   })
-  .on("queue.removed", ({ consultation_id }) => {
+  .on("queue.removed", ({ consultation_id, reason }) => {
     state.waiting.delete(consultation_id);
+    host?.left(consultation_id, reason);
     renderWaiting();
+    renderLobby();
+  })
+  .on("lobby.entry", ({ entry }) => {
+    const arrived = !state.lobby.has(entry.participant_id);
+    state.lobby.set(entry.participant_id, entry);
+    renderLobby();
+    if (arrived) {
+      const text = t("console.arrived", { name: entry.display_name });
+      $("arrival-live").textContent = text;
+      alerts.arrived(text);
+    }
+  })
+  .on("lobby.removed", ({ participant_id }) => {
+    state.lobby.delete(participant_id);
+    renderLobby();
   })
   .on("day.entry", ({ entry }) => {
     state.today.set(entry.consultation_id, entry);
@@ -300,20 +445,24 @@ signalling
     state.consultationId = message.consultation_id;
     $("rejoin-bar").hidden = true;
     showView("call");
+    host?.callStarted(message.consultation_id);
     await stage.join(message);
     renderWaiting();
+    renderLobby();
   })
   .on("peer.joined", ({ peer }) => stage.addPeer(peer))
   .on("peer.left", (message) => stage.peerLeft(message))
   .on("signal", (message) => stage.signal(message))
   .on("media.state", (message) => stage.peerMediaState(message))
   .on("chat", (message) => stage.chat(message))
-  .on("call.ended", ({ billing_code }) => {
+  .on("call.ended", ({ consultation_id, billing_code }) => {
     state.consultationId = null;
+    host?.callEnded(consultation_id, billing_code);
     showView("ended");
     $("billing-code").textContent = t(`console.billing_${billing_code}`);
     $("billing-code").dataset.code = billing_code;
     renderWaiting();
+    renderLobby();
   })
   .on("error", ({ code, message }) => alertText(t("console.error", { message: `${message} (${code})` })));
 
