@@ -177,6 +177,15 @@ async def _served_clinic(redis: Any, vendor: Vendor, ydernummer: str) -> Clinic:
     return clinic
 
 
+async def _changed(request: web.Request, kind: str, c: Consultation, vendor: Vendor) -> None:
+    """Record the change for integrations, and show it on the clinic's consoles."""
+    redis = request.app[REDIS]
+    await append_event(
+        redis, kind, consultation_id=c.id, clinic_id=c.clinic_id, vendor_id=vendor.id
+    )
+    await announce_changed(redis, request.app[ROUTER], c)
+
+
 async def _json(request: web.Request) -> Any:
     try:
         return json.loads(await request.read() or b"null")
@@ -243,14 +252,7 @@ async def _book(request: web.Request, vendor: Vendor, raw: Any) -> tuple[int, di
     if not await redis.set(external, c.id, nx=True):  # a racing twin won
         raise problem(409, "duplicate_external_id", "a consultation with this external_id exists")
     link, c = await issue_link(redis, c)
-    await append_event(
-        redis,
-        "consultation.created",
-        consultation_id=c.id,
-        clinic_id=clinic.id,
-        vendor_id=vendor.id,
-    )
-    await announce_changed(redis, request.app[ROUTER], c)
+    await _changed(request, "consultation.created", c, vendor)
     return 201, await _out(request, c, clinic, link)
 
 
@@ -291,14 +293,7 @@ async def patch(request: web.Request) -> web.Response:
         await redis.expire(
             keys.join_link(c.link_hash), max(60, int(closes - now() + KEEP_AFTER_CLOSE))
         )
-    await append_event(
-        redis,
-        "consultation.updated",
-        consultation_id=c.id,
-        clinic_id=c.clinic_id,
-        vendor_id=vendor.id,
-    )
-    await announce_changed(redis, request.app[ROUTER], c)
+    await _changed(request, "consultation.updated", c, vendor)
     return web.json_response(await _out(request, c, clinic))
 
 
@@ -326,14 +321,7 @@ async def cancel(request: web.Request) -> web.Response:
             keys.participant_channel(c.patient_participant), {"_ctl": "removed", "text": ""}
         )
     c = await update_consultation(redis, c, status=CANCELLED)
-    await append_event(
-        redis,
-        "consultation.cancelled",
-        consultation_id=c.id,
-        clinic_id=c.clinic_id,
-        vendor_id=vendor.id,
-    )
-    await announce_changed(redis, request.app[ROUTER], c)
+    await _changed(request, "consultation.cancelled", c, vendor)
     return web.Response(status=204)
 
 
@@ -368,12 +356,6 @@ async def new_patient_link(request: web.Request) -> web.Response:
         raise problem(409, "consultation_closed", f"the consultation is {c.status}")
     redis = request.app[REDIS]
     link, c = await issue_link(redis, c)
-    await append_event(
-        redis,
-        "consultation.updated",
-        consultation_id=c.id,
-        clinic_id=c.clinic_id,
-        vendor_id=vendor.id,
-    )
+    await _changed(request, "consultation.updated", c, vendor)
     base = request.app[SETTINGS].public_base_url
     return web.json_response({"patient_url": f"{base}/j/{link}"}, status=201)
