@@ -18,15 +18,15 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
-    ValidationError,
     ValidationInfo,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from server.api.auth import require_vendor
-from server.api.problems import invalid_body, problem
+from server.api.problems import problem
 from server.api.spec import ApiRoutes
+from server.api.validation import valid_body
 from server.appkeys import REDIS
 from server.clock import iso_local, now
 from server.phone import phone_ok
@@ -163,10 +163,7 @@ async def list_clinic_absences(request: web.Request) -> web.Response:
 async def add_clinic_absence(request: web.Request) -> web.Response:
     vendor, clinic = await _served_clinic(request)
     at = now()
-    try:
-        body = AbsenceBody.model_validate_json(await request.read(), context={"at": at})
-    except ValidationError as error:
-        raise invalid_body(error, "the absence is not valid") from None
+    body = await valid_body(request, AbsenceBody, "the absence is not valid", {"at": at})
     redis = request.app[REDIS]
     substitute = Substitute(body.substitute.name, body.substitute.phone)
     start, end = body.start.timestamp(), body.end.timestamp()

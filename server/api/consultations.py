@@ -27,6 +27,7 @@ from server.api.idempotency import IdempotencyKey, fingerprint
 from server.api.problems import invalid_body, problem
 from server.api.spec import ApiRoutes
 from server.api.tenancy import vendor_consultation
+from server.api.validation import valid_query
 from server.appkeys import REDIS, ROUTER, SETTINGS
 from server.clock import iso_local, now
 from server.consultations.linkrules import link_window
@@ -335,10 +336,7 @@ async def cancel(request: web.Request) -> web.Response:
 async def list_day(request: web.Request) -> web.Response:
     vendor = await require_vendor(request)
     redis = request.app[REDIS]
-    try:
-        query = DayQuery.model_validate(dict(request.query))
-    except ValidationError as error:
-        raise invalid_body(error, "the query is not valid", code="invalid_query") from None
+    query = valid_query(request, DayQuery)
     clinic = await _served_clinic(redis, vendor, query.clinic)
     day = await consultations_on_day(redis, clinic.id, query.date.isoformat())
     return web.json_response({"consultations": [await _out(request, c, clinic) for c in day]})

@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from aiohttp import web
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from server.api.auth import require_vendor
-from server.api.problems import invalid_body
 from server.api.spec import ApiRoutes
+from server.api.validation import valid_query
 from server.appkeys import REDIS
 from server.webhooks.polling import START, cursor_ok, events_after
 
@@ -67,10 +67,7 @@ class EventsQuery(BaseModel):
 )
 async def list_events(request: web.Request) -> web.Response:
     vendor = await require_vendor(request)
-    try:
-        query = EventsQuery.model_validate(dict(request.query))
-    except ValidationError as error:
-        raise invalid_body(error, "the query is not valid", code="invalid_query") from None
+    query = valid_query(request, EventsQuery)
     events, cursor = await events_after(
         request.app[REDIS], vendor.clinic_ids, query.after, query.limit
     )

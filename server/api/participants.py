@@ -14,11 +14,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from server.api.problems import invalid_body, problem
+from server.api.problems import problem
 from server.api.spec import ApiRoutes
 from server.api.tenancy import vendor_consultation
+from server.api.validation import valid_body
 from server.appkeys import REDIS, SETTINGS
 from server.consultations.crosssector import InviteError, invitation_path, invite
 from server.store import keys
@@ -60,10 +61,7 @@ routes = ApiRoutes(tag="consultations")
 async def add_participant(request: web.Request) -> web.Response:
     vendor, c, _ = await vendor_consultation(request, request.match_info["consultation_id"])
     redis = request.app[REDIS]
-    try:
-        body = ParticipantBody.model_validate_json(await request.read())
-    except ValidationError as error:
-        raise invalid_body(error) from None
+    body = await valid_body(request, ParticipantBody)
     org_id = await redis.get(keys.organisation_by_code(body.organisation))
     organisation = await get_organisation(redis, org_id) if org_id else None
     invitee = await find_user(redis, body.invitee) if body.invitee else None

@@ -9,13 +9,14 @@ deliveries given up on.
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from server.api.auth import require_vendor
 from server.api.events import EventOut
-from server.api.problems import invalid_body, problem
+from server.api.problems import problem
 from server.api.spec import ApiRoutes
+from server.api.validation import valid_body
 from server.appkeys import REDIS
 from server.store.audit import audit
 from server.store.webhooks import (
@@ -70,10 +71,7 @@ class DeadLetters(BaseModel):
 )
 async def put_webhook(request: web.Request) -> web.Response:
     vendor = await require_vendor(request)
-    try:
-        body = WebhookIn.model_validate_json(await request.read())
-    except ValidationError as error:
-        raise invalid_body(error, "the webhook is not valid") from None
+    body = await valid_body(request, WebhookIn, "the webhook is not valid")
     redis = request.app[REDIS]
     webhook = await register_webhook(redis, vendor.id, body.url)
     await audit(redis, "webhook.registered", f"vendor:{vendor.id}", url=webhook.url, channel="api")

@@ -7,7 +7,7 @@ validate input and generate the protocol document (`almenvideo schema signalling
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -165,22 +165,10 @@ ClientMessage = Annotated[
     | Chat,
     Field(discriminator="type"),
 ]
+# The `type` of every client message, derived from the union above.
 CLIENT_TYPES = frozenset(
-    {
-        "hello",
-        "admit",
-        "rejoin",
-        "signal",
-        "media.state",
-        "leave",
-        "end",
-        "message",
-        "transfer",
-        "hold",
-        "remove",
-        "remove.participant",
-        "chat",
-    }
+    get_args(model.model_fields["type"].annotation)[0]
+    for model in get_args(get_args(ClientMessage)[0])
 )
 _client_adapter: TypeAdapter[Any] = TypeAdapter(ClientMessage)
 
