@@ -18,17 +18,20 @@ from server.gcpolicy import keep_collections_short
 from server.health import healthz
 from server.i18n import Locales
 from server.media.echo import echo_peers_ctx
+from server.notetaker.live import notetakers_ctx
 from server.pages import (
     admin,
     clinic,
     console,
     embed,
     invitation,
+    notetaker,
     organisation,
     patient,
     precall,
 )
 from server.pages import directory as directory_pages
+from server.pages import pilot as pilot_pages
 from server.pages.render import Templates
 from server.security import security_middleware
 from server.settings import Settings
@@ -123,7 +126,16 @@ def create_app(settings: Settings) -> web.Application:
     app[SOCKETS] = set()
     app.on_shutdown.append(close_sockets)
     app.cleanup_ctx.extend(
-        [redis_ctx, router_ctx, presence_ctx, sweeper_ctx, echo_peers_ctx, gc_ctx, webhooks_ctx]
+        [
+            redis_ctx,
+            router_ctx,
+            presence_ctx,
+            sweeper_ctx,
+            echo_peers_ctx,
+            notetakers_ctx,
+            gc_ctx,
+            webhooks_ctx,
+        ]
     )
     app.router.add_get("/", console.index_page)
     app.router.add_get("/healthz", healthz)
@@ -153,11 +165,17 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_post(
         "/console/consultations/{consultation_id}/invitations", invitation.invite_post
     )
+    # The AI note-taker: the GP's audio tap, and the draft's review.
+    app.router.add_post("/console/consultations/{consultation_id}/notetaker/tap", notetaker.tap)
+    app.router.add_get("/console/consultations/{consultation_id}/note", notetaker.note_page)
+    app.router.add_post("/console/consultations/{consultation_id}/note", notetaker.note_post)
     app.router.add_get("/d/{token}", patient.dropin_page)
     app.router.add_post("/d/{token}/join", patient.dropin_join)
     # The clinic directory for professionals (its export is in the API).
     app.router.add_get("/directory", directory_pages.directory_page)
     app.router.add_get("/directory/clinics/{ydernummer}", directory_pages.clinic_page)
+    app.router.add_get("/pilot/notetaker", pilot_pages.notetaker_page)
+    app.router.add_get("/pilot/notetaker.csv", pilot_pages.notetaker_csv)
     add_api_routes(app.router)
     # The FHIR R4 facade for LPS vendors (read-only; server/fhir).
     add_fhir_routes(app.router)

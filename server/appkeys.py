@@ -23,3 +23,5 @@ LOCALES = web.AppKey["Locales"]("locales")
 SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])
 # The line-test echo peers running on this instance (server.media.echo.EchoPeers).
 ECHO_PEERS = web.AppKey["EchoPeers"]("echo_peers")
+# The AI note-takers running on this instance (server.notetaker.live.LiveNoteTakers).
+NOTETAKERS = web.AppKey["LiveNoteTakers"]("notetakers")

@@ -1,5 +1,5 @@
 """Command line: `almenvideo serve | demo-setup | create-admin | create-organisation |
-create-vendor | vendor-key | vendor-webhook | schema`."""
+create-vendor | vendor-key | vendor-webhook | notetaker-pilot | schema`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import logging
 import resource
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,7 +31,7 @@ from server.i18n import Locales
 from server.settings import Settings
 from server.signalling.messages import json_schema
 from server.store.audit import audit
-from server.store.clinics import find_clinic
+from server.store.clinics import find_clinic, save_clinic
 from server.store.connection import Redis, open_redis
 from server.store.organisations import Organisation
 from server.store.users import ADMIN
@@ -217,6 +218,26 @@ def _refused(args: argparse.Namespace, refused: Refused) -> int:
     return 1
 
 
+def _notetaker_pilot(args: argparse.Namespace) -> int:
+    """Enrol a clinic in the note-taker pilot, or take it out (until pilots have their own
+    enrolment, the pilot is a clinic setting)."""
+    enrolled = args.state == "on"
+
+    async def work(redis: Redis, settings: Settings) -> bool:
+        clinic = await find_clinic(redis, args.ydernummer)
+        if clinic is None:
+            return False
+        await save_clinic(redis, replace(clinic, notetaker_pilot=enrolled))
+        await audit(redis, "notetaker.pilot", CLI, clinic_id=clinic.id, enrolled=enrolled)
+        return True
+
+    if not _with_redis(args, work):
+        print(f"no clinic with ydernummer {args.ydernummer}", file=sys.stderr)
+        return 1
+    print(f"clinic {args.ydernummer}: note-taker pilot {args.state}")
+    return 0
+
+
 def _schema(args: argparse.Namespace) -> int:
     print(json.dumps(json_schema(), indent=2))
     return 0
@@ -285,6 +306,13 @@ def main(argv: list[str] | None = None) -> int:
     keys.add_argument("--label", default="", help="issue: names the key")
     keys.add_argument("--key-id", help="revoke: the key's id, from list")
     keys.set_defaults(run=_vendor_keys)
+    pilot = commands.add_parser(
+        "notetaker-pilot", help="enrol a clinic in the AI note-taker pilot (on) or not (off)"
+    )
+    _add_common(pilot)
+    pilot.add_argument("ydernummer")
+    pilot.add_argument("state", choices=["on", "off"])
+    pilot.set_defaults(run=_notetaker_pilot)
     schema = commands.add_parser("schema", help="print the signalling protocol as JSON Schema")
     schema.set_defaults(run=_schema)
     args = parser.parse_args(argv)

@@ -11,6 +11,7 @@ organisation admin and a home-care nurse, each with a fresh password on every ru
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from server.accounts import CLI, add_organisation, ensure_account, new_password
@@ -19,7 +20,7 @@ from server.clock import now
 from server.consultations.linkrules import LinkState, link_state
 from server.settings import Settings
 from server.store import keys
-from server.store.clinics import create_clinic, get_clinic, issue_dropin_link
+from server.store.clinics import create_clinic, get_clinic, issue_dropin_link, save_clinic
 from server.store.connection import Redis
 from server.store.consultations import SCHEDULED, create_consultation, get_consultation
 from server.store.links import issue_link
@@ -63,6 +64,9 @@ async def ensure_demo(redis: Redis, settings: Settings) -> dict[str, Any]:
             wait_alert_minutes=WAIT_ALERT_MINUTES,
         )
         state["clinic_id"] = clinic.id
+    if not clinic.notetaker_pilot:  # the demo shows the note-taker (pocketsphinx, English)
+        clinic = replace(clinic, notetaker_pilot=True)
+        await save_clinic(redis, clinic)
 
     password = new_password()
     if "gp_user_id" in state:

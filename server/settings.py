@@ -41,6 +41,16 @@ class Settings:
     webhook_policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     # API requests per vendor key per minute; above it, 429 with Retry-After.
     api_rate_per_minute: int = 600
+    # The AI note-taker (integrations/notetaker): which engine, its options, the language
+    # asked for, and how long drafts and transcripts live at most (the LPS's ack deletes
+    # them sooner). Offered only to clinics in the note-taker pilot.
+    notetaker_engine: str = "pocketsphinx"
+    notetaker_language: str = "da"
+    notetaker_http_url: str = ""
+    notetaker_http_token: str = ""
+    notetaker_model_dir: str = ""
+    notetaker_max_taps: int = 40
+    note_retention_seconds: int = 7 * 24 * 3600
 
     @property
     def public_base_url(self) -> str:
@@ -72,6 +82,13 @@ class Settings:
             values["presence_grace_seconds"] = int(env["ALMENVIDEO_PRESENCE_GRACE"])
         if env.get("ALMENVIDEO_API_RATE"):
             values["api_rate_per_minute"] = int(env["ALMENVIDEO_API_RATE"])
+        for name in ("engine", "language", "http_url", "http_token", "model_dir"):
+            if env.get(f"ALMENVIDEO_NOTETAKER_{name.upper()}"):
+                values[f"notetaker_{name}"] = env[f"ALMENVIDEO_NOTETAKER_{name.upper()}"]
+        if env.get("ALMENVIDEO_NOTETAKER_MAX_TAPS"):
+            values["notetaker_max_taps"] = int(env["ALMENVIDEO_NOTETAKER_MAX_TAPS"])
+        if env.get("ALMENVIDEO_NOTE_RETENTION_DAYS"):
+            values["note_retention_seconds"] = int(env["ALMENVIDEO_NOTE_RETENTION_DAYS"]) * 86400
         if "ALMENVIDEO_SECURE_COOKIES" in env:
             values["secure_cookies"] = env["ALMENVIDEO_SECURE_COOKIES"].lower() not in (
                 "0",

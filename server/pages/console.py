@@ -13,6 +13,7 @@ from server.auth.web import (
     same_origin,
     set_session_cookie,
 )
+from server.notetaker.control import offered_engine
 from server.pages.embed import embedding, framed_for
 from server.pages.render import render
 from server.store import keys
@@ -105,8 +106,11 @@ async def console_page(request: web.Request) -> web.Response:
         for u in await clinic_users(redis, user.clinic_id)
         if u.role == "gp"
     ]
+    engine = await offered_engine(redis, request.app[SETTINGS], clinic.id)
+    notetaker = {"label": engine.label, "clinical_use": engine.clinical_use} if engine else None
     data = {
         "me": user.id,
+        "notetaker": notetaker,
         "colleagues": colleagues,
         "wait_alert_minutes": clinic.wait_alert_minutes,
         "organisations": await _invitable(redis),
@@ -115,7 +119,7 @@ async def console_page(request: web.Request) -> web.Response:
     }
     response = render(
         request, "console.html", user=user, clinic=clinic, console_data=data,
-        focus=focus, embedded=host is not None,
+        focus=focus, embedded=host is not None, notetaker=notetaker,
     )  # fmt: skip
     if embedded:
         framed_for(response, embedded.origins)

@@ -9,17 +9,17 @@ themselves.
 
 from __future__ import annotations
 
-from typing import Literal, TypeVar
+from typing import Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from server.appkeys import ECHO_PEERS, REDIS, ROUTER
 from server.auth.tokens import looks_like_token
 from server.auth.web import same_origin
 from server.clock import now
 from server.consultations.linkrules import LinkState
-from server.jsonerror import json_error
+from server.jsonerror import json_body, json_error
 from server.media.echo import MAX_SDP_CHARS, BadOffer, EchoBusy
 from server.media.verdict import judge_line
 from server.pages.patient import LINK_STATUS
@@ -27,8 +27,6 @@ from server.signalling.clinicstate import announce_changed
 from server.store.consultations import Consultation, update_consultation
 from server.store.events import append_event
 from server.store.links import resolve_link
-
-Model = TypeVar("Model", bound=BaseModel)
 
 
 class EchoOffer(BaseModel):
@@ -63,23 +61,12 @@ async def _consultation(request: web.Request) -> Consultation | web.Response:
     return resolved.consultation
 
 
-async def _body(request: web.Request, model: type[Model], code: str) -> Model | web.Response:
-    try:
-        return model.model_validate_json(await request.read())
-    except ValidationError as error:
-        problems = error.errors(include_url=False, include_input=False)
-        if any(p["type"] == "json_invalid" for p in problems):
-            return json_error(400, "malformed", "the body must be JSON")
-        fields = sorted({".".join(str(part) for part in p["loc"]) for p in problems})
-        return json_error(400, code, "the body does not have the expected fields", fields=fields)
-
-
 async def echo(request: web.Request) -> web.Response:
     """Answer the browser's complete offer with an echo peer's complete answer."""
     c = await _consultation(request)
     if isinstance(c, web.Response):
         return c
-    offer = await _body(request, EchoOffer, "invalid_offer")
+    offer = await json_body(request, EchoOffer, "invalid_offer")
     if isinstance(offer, web.Response):
         return offer
     try:
@@ -100,7 +87,7 @@ async def precall(request: web.Request) -> web.Response:
     c = await _consultation(request)
     if isinstance(c, web.Response):
         return c
-    figures = await _body(request, LineFigures, "invalid_figures")
+    figures = await json_body(request, LineFigures, "invalid_figures")
     if isinstance(figures, web.Response):
         return figures
     judged = judge_line(**figures.model_dump())

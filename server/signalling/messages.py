@@ -149,6 +149,30 @@ class Chat(_Message):
     text: Text
 
 
+class NoteTakerOffer(_Message):
+    """GP: offer the AI note-taker to the patient of this consultation (clinics in the
+    note-taker pilot only). The patient is asked on their own screen."""
+
+    type: Literal["notetaker.offer"]
+    consultation_id: Id
+
+
+class NoteTakerConsent(_Message):
+    """Patient: the answer to the note-taker's consent text, naming the version shown."""
+
+    type: Literal["notetaker.consent"]
+    answer: Literal["given", "declined"]
+    text_version: Annotated[str, Field(min_length=1, max_length=32)]
+    language: Literal["da", "en"]
+
+
+class NoteTakerStop(_Message):
+    """Anyone in the consultation: stop the note-taker. It is a withdrawal: the audio stops
+    at once and everything captured so far is deleted."""
+
+    type: Literal["notetaker.stop"]
+
+
 ClientMessage = Annotated[
     Hello
     | Admit
@@ -162,7 +186,10 @@ ClientMessage = Annotated[
     | Hold
     | Remove
     | RemoveParticipant
-    | Chat,
+    | Chat
+    | NoteTakerOffer
+    | NoteTakerConsent
+    | NoteTakerStop,
     Field(discriminator="type"),
 ]
 # The `type` of every client message, derived from the union above.
@@ -389,6 +416,36 @@ class Superseded(_Message):
     type: Literal["superseded"] = "superseded"
 
 
+class NoteTakerStatus(_Message):
+    """Everyone in the consultation: the note-taker's state. While it is `listening`, every
+    screen shows so. The consent text comes along for the patient's dialog."""
+
+    type: Literal["notetaker.state"] = "notetaker.state"
+    consultation_id: str
+    state: Literal[
+        "off", "offered", "declined", "consented", "listening", "drafting", "drafted",
+        "withdrawn", "failed",
+    ]  # fmt: skip
+    engine_label: str
+    clinical_use: bool
+    reason: str = ""  # why it failed, or who stopped it
+    consent_version: str
+    consent_text: dict[str, str]  # language -> text
+
+
+class NoteTakerTranscript(_Message):
+    """GP: the live transcript. A partial is replaced by the next event of its speaker."""
+
+    type: Literal["notetaker.transcript"] = "notetaker.transcript"
+    consultation_id: str
+    speaker: str
+    start: float
+    end: float
+    text: str
+    final: bool
+    segment_id: str | None = None
+
+
 ServerMessage = (
     Error
     | Welcome
@@ -411,6 +468,8 @@ ServerMessage = (
     | Left
     | CallEnded
     | Superseded
+    | NoteTakerStatus
+    | NoteTakerTranscript
 )
 
 

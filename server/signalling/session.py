@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -20,6 +21,7 @@ from server.clock import local_day, now
 from server.consultations import call, lobby
 from server.consultations.invitationrules import InvitationState, invitation_state
 from server.consultations.linkrules import LinkState
+from server.notetaker import control as notetaker
 from server.signalling import messages as m
 from server.signalling.clinicstate import (
     announce_changed,
@@ -238,6 +240,9 @@ class SignallingSession:
             m.Remove: self._remove,
             m.RemoveParticipant: self._remove_participant,
             m.Chat: self._chat,
+            m.NoteTakerOffer: self._notetaker_offer,
+            m.NoteTakerConsent: self._notetaker_consent,
+            m.NoteTakerStop: self._notetaker_stop,
         }
         await handlers[type(msg)](msg)
 
@@ -294,6 +299,7 @@ class SignallingSession:
                 messages=await clinic_messages(self.redis, c.id),
             )
         )
+        await self._send_notetaker_state(c)
         if c.status == ENDED:
             self.send(m.CallEnded(consultation_id=c.id, billing_code=c.billing_code))
         elif c.status == IN_CALL:
@@ -526,6 +532,7 @@ class SignallingSession:
             await announce_left(self.redis, self.router, c, ended.queue_score, reason="ended")
         else:
             await announce_changed(self.redis, self.router, c)
+        await notetaker.call_ended(self.redis, self.router, done)
 
     async def _message(self, msg: m.SendMessage) -> None:
         c = await self._own_waiting(msg.consultation_id, msg.ref)
@@ -600,6 +607,45 @@ class SignallingSession:
             participant_id=p.id, role=p.role,
         )  # fmt: skip
         await self._publish(keys.participant_channel(p.id), {"_ctl": "removed", "text": ""})
+
+    async def _notetaker_offer(self, msg: m.NoteTakerOffer) -> None:
+        c = await self._own_consultation(msg.consultation_id, msg.ref)
+        assert self.user is not None
+        await self._notetaker(
+            msg.ref, notetaker.offer(self.redis, self.router, self.settings, c, self.user)
+        )
+
+    async def _notetaker_consent(self, msg: m.NoteTakerConsent) -> None:
+        c = await self._seated_consultation(msg.ref)
+        assert self.participant is not None
+        given = msg.answer == "given"
+        await self._notetaker(
+            msg.ref,
+            notetaker.answer(
+                self.redis, self.router, self.settings, c, self.participant, given,
+                msg.text_version, msg.language,
+            ),
+        )  # fmt: skip
+
+    async def _notetaker_stop(self, msg: m.NoteTakerStop) -> None:
+        c = await self._seated_consultation(msg.ref)
+        assert self.participant is not None
+        await self._notetaker(
+            msg.ref, notetaker.withdraw(self.redis, self.router, self.settings, c, self.participant)
+        )
+
+    async def _seated_consultation(self, ref: str | None) -> Consultation:
+        """The current state of the consultation this socket holds a seat in."""
+        c = self.consultation and await get_consultation(self.redis, self.consultation.id)
+        if self.participant is None or c is None:
+            raise m.ProtocolError("not_in_consultation", "you have no seat here", ref)
+        return c
+
+    async def _notetaker(self, ref: str | None, action: Awaitable[None]) -> None:
+        try:
+            await action
+        except notetaker.Refused as exc:
+            raise m.ProtocolError(exc.code, exc.message, ref) from exc
 
     # ---- instructions from other sessions ---------------------------------------------------
 
@@ -689,6 +735,13 @@ class SignallingSession:
         me = m.PeerJoined(peer=_peer(p))
         for other in others:
             await self._publish(keys.participant_channel(other), me)
+        await self._send_notetaker_state(c)
+
+    async def _send_notetaker_state(self, c: Consultation) -> None:
+        """A (re)joining screen learns at once whether the note-taker is listening."""
+        status = await notetaker.status(self.redis, self.settings, c)
+        if status is not None:
+            self.send(status)
 
     async def _peer(self, participant_id: str) -> m.Peer | None:
         p = await get_participant(self.redis, participant_id)

@@ -33,6 +33,9 @@ class Clinic:
     address: str = ""  # one line: "Nørregade 1, 1165 København K"
     # The clinic's general opening hours (the directory's "open now"), not its video hours.
     opening_hours: Hours = field(default_factory=dict)
+    # In the AI note-taker pilot: its GPs may offer the note-taker to their patients. Set by
+    # the platform's operators (`almenvideo notetaker-pilot`), not by the clinic itself.
+    notetaker_pilot: bool = False
 
     def to_hash(self) -> dict[str, str]:
         return {
@@ -46,6 +49,7 @@ class Clinic:
             "back_door_phone": self.back_door_phone,
             "address": self.address,
             "opening_hours": json.dumps(self.opening_hours),
+            "notetaker_pilot": "1" if self.notetaker_pilot else "0",
         }
 
     @classmethod
@@ -62,6 +66,7 @@ class Clinic:
             back_door_phone=h.get("back_door_phone", ""),
             address=h.get("address", ""),
             opening_hours=_hours(h.get("opening_hours")),
+            notetaker_pilot=h.get("notetaker_pilot") == "1",
         )
 
 

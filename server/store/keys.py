@@ -63,6 +63,29 @@ def consultation_messages(consultation_id: str) -> str:
     return f"{PREFIX}:consultation:{consultation_id}:messages"
 
 
+def consultation_notetaker(consultation_id: str) -> str:
+    """Hash: the note-taker's state in this consultation (offered, consented, listening...),
+    its engine and why it stopped. No content."""
+    return f"{PREFIX}:consultation:{consultation_id}:notetaker"
+
+
+def consultation_consent(consultation_id: str) -> str:
+    """List of JSON consent records for the note-taker (who, when, which text, how): the
+    proof of consent and of its withdrawal, kept as long as the consultation record."""
+    return f"{PREFIX}:consultation:{consultation_id}:consent"
+
+
+def consultation_transcript(consultation_id: str) -> str:
+    """List of JSON transcript segments from the note-taker. Purged on withdrawal, deleted
+    with the note when the LPS acknowledges it, and expires with the note's retention."""
+    return f"{PREFIX}:consultation:{consultation_id}:transcript"
+
+
+def notetaker_channel(consultation_id: str) -> str:
+    """The instance running this consultation's note-taker listens here (end, withdraw)."""
+    return f"{PREFIX}:ch:notetaker:{consultation_id}"
+
+
 def consultation_note(consultation_id: str) -> str:
     """JSON of the consultation's note (draft or approved), or, once the LPS acknowledged
     it, only when that was. Expires with the note's retention."""
@@ -240,3 +263,14 @@ def embed_session(session_hash: str) -> str:
     """JSON {vendor_id, consultation_id} of a GP session opened by an embed token; lives as
     long as the session. It names the vendor whose origins may frame that session's pages."""
     return f"{PREFIX}:session:{session_hash}:embed"
+
+
+def pilot_notetaker(consultation_id: str) -> str:
+    """Hash: one consultation's evidence for the note-taker pilot (ids, times, counts, engine
+    names; never a patient's name or a word of the note). No TTL: it outlives the note."""
+    return f"{PREFIX}:pilot:notetaker:{consultation_id}"
+
+
+def pilot_notetaker_offered() -> str:
+    """Sorted set of the note-taker pilot's consultation ids, by when it was first offered."""
+    return f"{PREFIX}:pilot:notetaker_offered"

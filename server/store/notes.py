@@ -1,5 +1,6 @@
 """A consultation's note: the note-taker's draft, the GP's approved version, and what is
-left once the LPS has filed it.
+left once the LPS has filed it. The note-taker's transcript goes with the draft: deleted
+when the LPS acknowledges the note or the GP discards the draft.
 
 The platform hands notes to the LPS rather than keeping them: a note expires after its
 retention period (7 days unless told otherwise), and is deleted as soon as the LPS
@@ -36,6 +37,7 @@ class Section:
     key: str  # e.g. reason, history, findings, assessment, plan
     title: str
     text: str
+    spans: tuple[str, ...] = ()  # the transcript segments an AI draft's section is based on
 
 
 @dataclass(frozen=True)
@@ -157,8 +159,20 @@ async def discard(redis: Redis, c: Consultation) -> bool:
         await _change(redis, c.id, discarded)
     except NoteError:
         return False
+    await redis.delete(keys.consultation_transcript(c.id))  # nothing left to base a note on
     await append_event(redis, "note.discarded", consultation_id=c.id, clinic_id=c.clinic_id)
     return True
+
+
+async def purge_draft(redis: Redis, consultation_id: str) -> None:
+    """Consent was withdrawn: the draft and the transcript go, silently (no event names
+    what was captured). An approved note is the GP's own and stays."""
+
+    def purged(current: Stored | None) -> Stored | None:
+        return None if isinstance(current, Note) and current.status == DRAFT else current
+
+    await _change(redis, consultation_id, purged)
+    await redis.delete(keys.consultation_transcript(consultation_id))
 
 
 async def delete_note(
@@ -180,6 +194,7 @@ async def delete_note(
         return Acked(c.id, now())
 
     result = await _change(redis, c.id, acked, ttl_seconds)
+    await redis.delete(keys.consultation_transcript(c.id))
     if first:
         await append_event(redis, "note.acked", consultation_id=c.id, clinic_id=c.clinic_id)
     return result
@@ -226,5 +241,7 @@ def _load(raw: str | None) -> Stored | None:
     data = json.loads(raw)
     if "acked_at" in data:
         return Acked(**data)
-    data["sections"] = tuple(Section(**s) for s in data["sections"])
+    data["sections"] = tuple(
+        Section(**{**s, "spans": tuple(s.get("spans", ()))}) for s in data["sections"]
+    )
     return Note(**data)

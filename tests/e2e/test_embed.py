@@ -4,12 +4,10 @@ frame, media flows, and the host page hears the call; a foreign origin cannot fr
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +16,11 @@ import pytest
 from aiohttp import web
 from playwright.async_api import Browser, BrowserContext, Frame, Page, expect
 
-from server.store.vendors import create_vendor, issue_api_key
+from tests.e2e.conftest import Lps
 from tests.e2e.test_call import assert_media_flows
 from tests.support.browser import patient_join, remote_media
-from tests.support.lpssimulator import simulator_process
 from tests.support.redisserver import free_port
 from tests.support.stack import Stack
-
-
-@dataclass(frozen=True)
-class Lps:
-    url: str  # the simulator, on an origin of its own (another site than almenvideo's)
-    key: str
 
 
 @pytest.fixture(scope="module")
@@ -39,27 +30,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     deployment.start()
     yield deployment
     deployment.stop()
-
-
-async def _vendor(stack: Stack, clinic_id: str, origin: str) -> str:
-    async with stack.client() as redis:
-        vendor = await create_vendor(redis, "Simulated LPS", [clinic_id], [origin])
-        return await issue_api_key(redis, vendor.id)
-
-
-@pytest.fixture(scope="module")
-def lps(
-    stack: Stack, demo: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Lps]:
-    """`python -m integrations.lps.simulator` against the stack, as the demo runs it, but at
-    http://localhost:<port>: cross-site to almenvideo's http://127.0.0.1, as an LPS is."""
-    port = free_port()
-    key = asyncio.run(_vendor(stack, demo["clinic_id"], f"http://localhost:{port}"))
-    with simulator_process(
-        tmp_path_factory.mktemp("lps"), stack.urls[0], key, demo["ydernummer"],
-        demo["gp"]["username"], port,
-    ):  # fmt: skip
-        yield Lps(f"http://localhost:{port}", key)
 
 
 async def camera_context(browser: Browser, *origins: str) -> BrowserContext:

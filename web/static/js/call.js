@@ -9,11 +9,12 @@ const $ = (id) => document.getElementById(id);
 const QUALITY_SECONDS = 2;
 
 export class CallStage {
-  constructor({ signalling, getLocalStream, onHangup, onRemove = null, sinkId = "" }) {
+  constructor({ signalling, getLocalStream, onHangup, onRemove = null, onAudioChange = null, sinkId = "" }) {
     this.signalling = signalling;
     this.getLocalStream = getLocalStream;
     this.onHangup = onHangup;
     this.onRemove = onRemove; // GP: take a participant out of the call
+    this.onAudioChange = onAudioChange; // the set of remote audio tracks changed (note-taker)
     this.sinkId = sinkId;
     this.section = $("call");
     this.grid = $("remote-grid");
@@ -67,7 +68,10 @@ export class CallStage {
       iceServers: this.iceServers,
       localStream: this.localStream,
       send: (payload) => this.signalling.send({ type: "signal", to: peer.participant_id, ...payload }),
-      onStream: (stream) => this.play(video, stream),
+      onStream: (stream) => {
+        this.play(video, stream);
+        this.onAudioChange?.();
+      },
       onState: (state) => {
         tile.dataset.state = state;
         this.updateBanner();
@@ -83,6 +87,21 @@ export class CallStage {
     this.links.delete(participantId);
     this.grid.querySelector(`[data-participant="${participantId}"]`)?.remove();
     this.updateBanner();
+    this.onAudioChange?.();
+  }
+
+  // The own microphone and each remote participant's audio, with their roles: what the
+  // note-taker's tap sends on.
+  audioSources() {
+    const sources = [];
+    const mic = this.localStream?.getAudioTracks()[0];
+    if (mic) sources.push({ role: "self", track: mic });
+    for (const [participantId, link] of this.links) {
+      const track = link.stream.getAudioTracks()[0];
+      const peer = this.peers.get(participantId);
+      if (track && peer) sources.push({ role: peer.role, participantId, track });
+    }
+    return sources;
   }
 
   peerLeft({ participant_id }) {

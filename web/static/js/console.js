@@ -6,6 +6,7 @@ import { ArrivalAlerts } from "./alerts.js";
 import { CallStage } from "./call.js";
 import { openMedia } from "./devices.js";
 import { HostWindow } from "./embed.js";
+import { NoteTaker } from "./notetaker.js";
 import { Signalling } from "./signalling.js";
 import { recall, remember } from "./storage.js";
 import { t } from "./strings.js";
@@ -329,6 +330,13 @@ function renderToday() {
     }
     const url = state.inviteLinks.get(entry.consultation_id);
     if (url) item.append(inviteLink(url));
+    if (data.notetaker && entry.status === "ended") {
+      const note = document.createElement("a");
+      note.href = `/console/consultations/${entry.consultation_id}/note`;
+      note.textContent = t("notetaker.note_link");
+      note.setAttribute("data-testid", "note-link");
+      item.append(" · ", note);
+    }
     return item;
   });
   const open = document.activeElement?.closest?.("#today-list .tool");
@@ -371,7 +379,16 @@ const stage = new CallStage({
   onHangup: hangUp,
   onRemove: (peer) =>
     send({ type: "remove.participant", consultation_id: state.consultationId, participant_id: peer.participant_id }),
+  onAudioChange: () => notetaker?.audioChanged(),
 });
+// Only for clinics in the note-taker pilot (the server says which engine it offers).
+const notetaker = data.notetaker ? new NoteTaker({ role: "gp", signalling, stage, onDraft: draftReady }) : null;
+
+function draftReady(consultationId) {
+  $("open-draft").href = `/console/consultations/${consultationId}/note`;
+  $("draft-link").hidden = false;
+  host?.noteReady("draft");
+}
 // A hold sends the patient back to the queue. With an invited professional still in the
 // call the GP stays with them (the server says so with peer.left); alone, back to the list.
 $("hold").addEventListener("click", () => {
@@ -446,6 +463,8 @@ signalling
     $("rejoin-bar").hidden = true;
     showView("call");
     host?.callStarted(message.consultation_id);
+    $("draft-link").hidden = true;
+    notetaker?.show(message.consultation_id);
     await stage.join(message);
     renderWaiting();
     renderLobby();
@@ -455,6 +474,8 @@ signalling
   .on("signal", (message) => stage.signal(message))
   .on("media.state", (message) => stage.peerMediaState(message))
   .on("chat", (message) => stage.chat(message))
+  .on("notetaker.state", (message) => notetaker?.update(message))
+  .on("notetaker.transcript", (message) => notetaker?.transcript(message))
   .on("call.ended", ({ consultation_id, billing_code }) => {
     state.consultationId = null;
     host?.callEnded(consultation_id, billing_code);
@@ -471,6 +492,9 @@ $("rejoin").addEventListener("click", async () => {
   state.consultationId = state.activeCall;
   signalling.send({ type: "rejoin", consultation_id: state.activeCall });
 });
-$("back-to-list").addEventListener("click", () => showView("lists"));
+$("back-to-list").addEventListener("click", () => {
+  notetaker?.show(null);
+  showView("lists");
+});
 setInterval(renderWaiting, 15000);
 signalling.connect();

@@ -3,6 +3,7 @@
 
 import { CallStage } from "./call.js";
 import { fillSelect, levelMeter, listDevices, openMedia } from "./devices.js";
+import { NoteTaker } from "./notetaker.js";
 import { mountLineTest } from "./precall.js";
 import { Signalling } from "./signalling.js";
 import { t } from "./strings.js";
@@ -31,6 +32,7 @@ function show(step) {
 
 function showEnd(titleKey, textKey, canContinue = false) {
   state.stage?.close();
+  state.notetaker?.reset();
   $("end-title").textContent = t(titleKey);
   $("end-text").textContent = t(textKey);
   $("continue-here").hidden = !canContinue;
@@ -132,6 +134,7 @@ function connect() {
     onHangup: () => signalling.send({ type: "leave" }),
     sinkId: state.choice.speakerId ?? "",
   });
+  state.notetaker = new NoteTaker({ role: "patient", signalling });
   signalling
     .on("welcome", (welcome) => {
       state.welcome = welcome;
@@ -159,6 +162,7 @@ function connect() {
       if (text) $("end-text").textContent = text;
     })
     .on("chat", (message) => state.stage.chat(message))
+    .on("notetaker.state", (message) => state.notetaker.update(message))
     .on("call.joined", async (message) => {
       $("held-note").hidden = true;
       state.stopMeter();

@@ -3,6 +3,7 @@
 
 import { CallStage } from "./call.js";
 import { openMedia } from "./devices.js";
+import { NoteTaker } from "./notetaker.js";
 import { Signalling } from "./signalling.js";
 import { t } from "./strings.js";
 
@@ -33,6 +34,7 @@ async function media() {
 function end(titleKey, textKey) {
   signalling.close();
   stage.close();
+  notetaker.reset();
   for (const track of stream?.getTracks() ?? []) track.stop();
   $("end-title").textContent = t(titleKey);
   $("end-text").textContent = t(textKey);
@@ -45,6 +47,7 @@ const stage = new CallStage({
   getLocalStream: media,
   onHangup: () => end("pro.left_title", "pro.left_text"),
 });
+const notetaker = new NoteTaker({ role: "staff", signalling });
 
 signalling
   .on("welcome", ({ state }) => {
@@ -59,6 +62,7 @@ signalling
   .on("signal", (message) => stage.signal(message))
   .on("media.state", (message) => stage.peerMediaState(message))
   .on("chat", (message) => stage.chat(message))
+  .on("notetaker.state", (message) => notetaker.update(message))
   .on("removed", () => end("pro.removed_title", "pro.removed_text"))
   .on("call.ended", () => end("pro.ended_title", "pro.ended_text"))
   .on("superseded", () => end("patient.superseded_title", "patient.superseded_text"))

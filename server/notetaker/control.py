@@ -1,0 +1,161 @@
+"""What people do with the note-taker: the GP offers it, the patient answers, anyone stops it.
+
+Each action changes the stored state atomically, records the consent log and the pilot's
+evidence, and tells every seat of the consultation (patient, GP, invited professionals) the
+new state, so both screens always show whether the note-taker is listening. A stop is a
+withdrawal of consent, whoever asks: the audio stops at once (the instance running the tap is
+told) and the draft and transcript are purged.
+"""
+
+from __future__ import annotations
+
+from integrations.notetaker.protocol import EngineInfo
+from server.clock import now
+from server.notetaker import engines
+from server.notetaker.consent import CURRENT
+from server.settings import Settings
+from server.signalling import messages as m
+from server.signalling.router import Router
+from server.store import keys, notes, pilotevidence
+from server.store import notetaker as store
+from server.store.clinics import get_clinic
+from server.store.connection import Redis
+from server.store.consultations import ENDED, Consultation
+from server.store.invitations import consultation_invitations
+from server.store.participants import Participant
+from server.store.users import User
+
+CONSENT_HOW = "patient's own screen, consent dialog"
+
+
+class Refused(Exception):
+    """The action is not possible now; `code` is stable (signalling error codes)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+async def offered_engine(redis: Redis, settings: Settings, clinic_id: str) -> EngineInfo | None:
+    """The engine this clinic's GPs may offer, or None when the clinic is not in the pilot
+    or the configured engine cannot run here."""
+    clinic = await get_clinic(redis, clinic_id)
+    found = engines.availability(settings)
+    if clinic is None or not clinic.notetaker_pilot or not found.available:
+        return None
+    return found.info
+
+
+async def offer(
+    redis: Redis, router: Router, settings: Settings, c: Consultation, gp: User
+) -> None:
+    if c.status == ENDED:
+        raise Refused("consultation_ended", "this consultation has ended")
+    info = await offered_engine(redis, settings, c.clinic_id)
+    if info is None:
+        reason = engines.availability(settings).reason or "your clinic is not in the pilot"
+        raise Refused("notetaker_unavailable", f"the note-taker cannot be offered: {reason}")
+    moved = await store.set_state(
+        redis, c.id, store.OFFERED, only_from=store.OFFERABLE,
+        engine=info.name, engine_version=info.version, reason="", consent_version="",
+    )  # fmt: skip
+    if not moved:
+        raise Refused("notetaker_busy", "the note-taker is already offered or running")
+    await pilotevidence.record_offered(
+        redis, c, gp.id, gp.display_name, info.name, info.version, now()
+    )
+    await announce(redis, router, settings, c)
+
+
+async def answer(
+    redis: Redis,
+    router: Router,
+    settings: Settings,
+    c: Consultation,
+    patient: Participant,
+    given: bool,
+    text_version: str,
+    language: str,
+) -> None:
+    if patient.id != c.patient_participant:
+        raise Refused("forbidden", "only the patient answers")
+    if text_version != CURRENT.version:
+        raise Refused("stale_consent_text", "the consent text has changed; read it again")
+    state = store.CONSENTED if given else store.DECLINED
+    fields = {"consent_version": text_version} if given else {}
+    if not await store.set_state(
+        redis, c.id, state, only_from=frozenset({store.OFFERED}), **fields
+    ):
+        raise Refused("not_offered", "the note-taker is not offered")
+    record = store.ConsentRecord(
+        "given" if given else "declined", patient.id, "patient", now(), text_version, language,
+        CONSENT_HOW,
+    )  # fmt: skip
+    await store.add_consent(redis, c.id, record)
+    await pilotevidence.record_consent(redis, c.id, record.answer, record.at)
+    await announce(redis, router, settings, c)
+
+
+async def withdraw(
+    redis: Redis, router: Router, settings: Settings, c: Consultation, by: Participant
+) -> None:
+    current = await store.get_state(redis, c.id)
+    moved = await store.set_state(
+        redis, c.id, store.WITHDRAWN, only_from=store.WITHDRAWABLE, reason=by.role
+    )
+    if not moved or current is None:
+        raise Refused("not_running", "the note-taker is not running")
+    await router.publish(keys.notetaker_channel(c.id), {"_ctl": "withdraw"})
+    await notes.purge_draft(redis, c.id)
+    if current.state != store.OFFERED:  # an offer not yet answered had no consent to withdraw
+        how = f"{by.role}'s stop button"
+        record = store.ConsentRecord(
+            "withdrawn", by.id, by.role, now(), current.consent_version, "", how
+        )
+        await store.add_consent(redis, c.id, record)
+        await pilotevidence.record_consent(redis, c.id, "withdrawn", record.at)
+    await announce(redis, router, settings, c)
+
+
+async def call_ended(redis: Redis, router: Router, c: Consultation) -> None:
+    """The call is over: a running note-taker drafts from what it heard; one that was
+    offered or consented but never listened is simply over."""
+    await router.publish(keys.notetaker_channel(c.id), {"_ctl": "end"})
+    await store.set_state(
+        redis, c.id, "", only_from=frozenset({store.OFFERED, store.CONSENTED}), reason="ended"
+    )
+
+
+async def status(redis: Redis, settings: Settings, c: Consultation) -> m.NoteTakerStatus | None:
+    state = await store.get_state(redis, c.id)
+    if state is None:
+        return None
+    info = engines.availability(settings).info
+    return m.NoteTakerStatus(
+        consultation_id=c.id,
+        state=state.state or "off",
+        engine_label=info.label if info else state.engine,
+        clinical_use=info.clinical_use if info else True,
+        reason=state.reason,
+        consent_version=CURRENT.version,
+        consent_text={"da": CURRENT.da, "en": CURRENT.en},
+    )
+
+
+async def announce(redis: Redis, router: Router, settings: Settings, c: Consultation) -> None:
+    """To every seat; and, once the call is over (the seats are given up), to the clinic's
+    consoles, where the GP who held the call is shown the draft."""
+    message = await status(redis, settings, c)
+    if message is None:
+        return
+    body = m.dump(message)
+    for seat in await seats(redis, c):
+        await router.publish(keys.participant_channel(seat), body)
+    if message.state in (store.DRAFTING, store.DRAFTED, store.FAILED):
+        await router.publish(keys.clinic_channel(c.clinic_id), body)
+
+
+async def seats(redis: Redis, c: Consultation) -> set[str]:
+    guests = {i.participant_id for i in await consultation_invitations(redis, c.id)}
+    return {c.patient_participant, c.gp_participant, *guests} - {""}

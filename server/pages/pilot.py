@@ -1,0 +1,144 @@
+"""The note-taker pilot's evidence: a page, and the same figures as CSV for the analysis.
+
+The platform admin sees the whole pilot, each GP's figures and every consultation; a GP
+sees only their own consultations and figures. Both come from the same rows, so the page
+and the export never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from server.appkeys import REDIS
+from server.auth.web import require_user
+from server.clock import local_day, now
+from server.i18n import request_language
+from server.jsonerror import json_error
+from server.pages.render import format_time, render
+from server.pilots.evidence import (
+    EvidenceRow,
+    Summary,
+    by_gp,
+    csv_rows,
+    summarise,
+    summary_csv,
+    whole_pilot,
+)
+from server.store.pilotevidence import evidence_rows
+from server.store.users import ADMIN, GP, User
+
+NO_STORE = {"Cache-Control": "no-store"}
+NONE = "–"
+
+EXPORTS: dict[str, Callable[[list[EvidenceRow]], str]] = {
+    "consultations": csv_rows,
+    "gp": lambda rows: summary_csv(summarise(rows, by_gp)),
+    "pilot": lambda rows: summary_csv(summarise(rows, whole_pilot)),
+}
+
+
+async def _visible_rows(request: web.Request, user: User) -> list[EvidenceRow]:
+    """The rows this user may see: all for the admin, a GP's own otherwise."""
+    gp_id = None if user.role == ADMIN else user.id
+    return await evidence_rows(request.app[REDIS], gp_id=gp_id)
+
+
+def _decimal(value: float | None, lang: str, places: int = 1) -> str:
+    if value is None:
+        return NONE
+    text = f"{value:.{places}f}"
+    return text.replace(".", ",") if lang == "da" else text
+
+
+def _percent(rate: float | None) -> str:
+    return NONE if rate is None else f"{rate * 100:.0f} %"
+
+
+def _count(value: int | None) -> str:
+    return NONE if value is None else str(value)
+
+
+def _summary_view(s: Summary, lang: str) -> dict[str, Any]:
+    return {
+        "gp_names": ", ".join(s.gp_names),
+        "offered": s.offered,
+        "consent_given": s.consent_given,
+        "consent_declined": s.consent_declined,
+        "consent_withdrawn": s.consent_withdrawn,
+        "drafts": s.drafts,
+        "approved": s.approved,
+        "discarded": s.discarded,
+        "audio_minutes": _decimal(s.audio_minutes, lang),
+        "median_to_draft": _decimal(s.median_seconds_to_draft, lang, 0),
+        "median_to_approve": _decimal(s.median_seconds_to_approve, lang, 0),
+        "mean_distance": _decimal(s.mean_distance, lang),
+        "mean_edit_rate": _percent(s.mean_edit_rate),
+        "sections_kept": s.sections_kept,
+        "sections_changed": s.sections_changed,
+        "sections_added": s.sections_added,
+        "sections_removed": s.sections_removed,
+        "engines": ", ".join(s.engines),
+    }
+
+
+def _row_view(r: EvidenceRow, lang: str) -> dict[str, Any]:
+    return {
+        "consultation_id": r.consultation_id,
+        "gp_name": r.gp_name,
+        "engine": f"{r.engine} {r.engine_version}".strip(),
+        "offered": format_time(r.offered_at, lang),
+        "consent": r.consent or "none",
+        "consent_ever_given": r.consent_given_at is not None,
+        "audio_minutes": _decimal(r.audio_minutes, lang),
+        "to_draft": _decimal(r.seconds_to_draft, lang, 0),
+        "to_approve": _decimal(r.seconds_to_approve, lang, 0),
+        "distance": _count(r.distance),
+        "edit_rate": _percent(r.edit_rate),
+        "sections_kept": _count(r.sections_kept),
+        "sections_changed": _count(r.sections_changed),
+        "sections_added": _count(r.sections_added),
+        "sections_removed": _count(r.sections_removed),
+        "discarded": r.discarded,
+    }
+
+
+async def notetaker_page(request: web.Request) -> web.Response:
+    user = await require_user(request, GP, ADMIN)
+    rows = await _visible_rows(request, user)
+    lang = request_language(request)
+    is_admin = user.role == ADMIN
+    per_gp = sorted(summarise(rows, by_gp), key=lambda s: s.gp_names) if is_admin else []
+    response = render(
+        request,
+        "pilot_notetaker.html",
+        user=user,
+        is_admin=is_admin,
+        summary=next((_summary_view(s, lang) for s in summarise(rows, whole_pilot)), None),
+        per_gp=[_summary_view(s, lang) for s in per_gp],
+        consultations=[_row_view(r, lang) for r in rows],
+    )
+    response.headers.update(NO_STORE)
+    return response
+
+
+async def notetaker_csv(request: web.Request) -> web.Response:
+    """`?view=consultations` (one line per consultation, the default), `gp` (per GP) or
+    `pilot` (one line for everything this user may see)."""
+    user = await require_user(request, GP, ADMIN)
+    view = request.query.get("view", "consultations")
+    export = EXPORTS.get(view)
+    if export is None:
+        return json_error(
+            400, "bad_view", f"view must be one of {', '.join(EXPORTS)}", views=list(EXPORTS)
+        )
+    rows = await _visible_rows(request, user)
+    filename = f"almenvideo-notetaker-{view}-{local_day(now())}.csv"
+    return web.Response(
+        text=export(rows),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={**NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,139 @@
+"""The AI note-taker end to end: real Chromium, real speech, the real pocketsphinx engine.
+
+The patient's browser speaks English sentences made with espeak-ng (Chromium's fake
+microphone plays the WAV); the GP offers the note-taker, the patient consents on their own
+screen, the GP's page taps the call, and the transcript attributed to the patient holds the
+words spoken. The GP approves the draft and the LPS simulator files it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import wave
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from tests.e2e.conftest import Lps
+from tests.e2e.test_call import assert_media_flows
+from tests.support.browser import gp_login, launch, media_context, patient_join, remote_media
+from tests.support.stack import Stack
+
+# Words pocketsphinx's small US-English model hears reliably from espeak-ng's voice.
+SENTENCES = ("yes.", "good morning doctor.", "I have pain.")
+HEARD = re.compile(r"\b(yes|good|morning|doctor|have|pain)\b")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    deployment = Stack(Path(tmp_path_factory.mktemp("notetaker")), instances=1)
+    deployment.start()
+    yield deployment
+    deployment.stop()
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sentences with a second of silence after each (so each is an utterance)."""
+    espeak = shutil.which("espeak-ng")
+    assert espeak, "espeak-ng is missing: run ./scripts/test, which installs it"
+    directory = tmp_path_factory.mktemp("speech")
+    frames, params = b"", None
+    for n, sentence in enumerate(SENTENCES):
+        part = directory / f"{n}.wav"
+        subprocess.run([espeak, "-v", "en-us", "-s", "150", "-w", str(part), sentence], check=True)
+        with wave.open(str(part)) as source:
+            params = source.getparams()
+            frames += source.readframes(source.getnframes())
+            frames += bytes(params.framerate * params.sampwidth)  # one second of silence
+    assert params is not None
+    out = directory / "patient.wav"
+    with wave.open(str(out), "wb") as target:
+        target.setparams(params)
+        target.writeframes(frames)
+    return out
+
+
+@pytest.fixture
+async def speaking_browser(speech: Path) -> AsyncIterator[Browser]:
+    """A second Chromium whose microphone says the sentences (one fake file per browser)."""
+    async with async_playwright() as playwright:
+        chromium = await launch(playwright, f"--use-file-for-fake-audio-capture={speech}")
+        yield chromium
+        await chromium.close()
+
+
+async def _book(host: Page, lps: Lps, name: str) -> tuple[str, str]:
+    await host.goto(f"{lps.url}/")
+    await host.get_by_test_id("patient-name").fill(name)
+    await host.get_by_test_id("book").click()
+    await host.wait_for_url(re.compile(r"/consultations/\w+$"))
+    return host.url.rsplit("/", 1)[1], await host.get_by_test_id("patient-link").input_value()
+
+
+@pytest.mark.e2e
+async def test_the_patient_consents_the_transcript_hears_them_and_the_lps_files_the_note(
+    browser: Browser, speaking_browser: Browser, stack: Stack, demo: dict[str, Any], lps: Lps
+) -> None:
+    base = stack.urls[0]
+    gp_context = await media_context(browser, base)
+    host = await gp_context.new_page()
+    consultation_id, patient_url = await _book(host, lps, "Karen Jensen")
+
+    gp = await gp_context.new_page()
+    await gp_login(gp, base, demo["gp"]["username"], demo["gp"]["password"])
+    patient_context = await media_context(speaking_browser, base)
+    patient = await patient_context.new_page()
+    await patient_join(patient, patient_url, "Karen Jensen")
+    entry = gp.locator(".queue-entry", has_text="Karen Jensen")
+    await entry.get_by_test_id("admit").click()
+    assert_media_flows(await remote_media(gp))
+
+    # The GP offers; the patient reads the versioned text on their own screen and consents.
+    await gp.get_by_test_id("notetaker-offer").click()
+    consent = patient.get_by_test_id("notetaker-consent")
+    await expect(consent).to_be_visible()
+    await expect(patient.get_by_test_id("notetaker-consent-text")).to_contain_text("frivilligt")
+    await patient.get_by_test_id("notetaker-accept").click()
+    await expect(consent).to_be_hidden()
+
+    # Both screens say it is listening, and the GP's page names the demonstration engine.
+    for page in (gp, patient):
+        await expect(page.get_by_test_id("notetaker")).to_have_attribute("data-state", "listening")
+        await expect(page.get_by_test_id("notetaker-stop")).to_be_visible()
+    await expect(gp.get_by_test_id("notetaker-engine")).to_contain_text("not for clinical use")
+
+    said = gp.locator(
+        '[data-testid="notetaker-transcript"] li[data-speaker="patient"][data-segment]'
+    )
+    await expect(said.filter(has_text=HEARD).first).to_be_visible(timeout=45_000)
+    assert_media_flows(await remote_media(patient))  # the call carries on while tapped
+
+    await gp.get_by_test_id("hangup").click()
+    await expect(patient.get_by_test_id("notetaker")).to_be_hidden()
+    await gp.get_by_test_id("open-draft").click(timeout=30_000)
+    await expect(gp.get_by_test_id("ai-tag")).to_be_visible()
+    draft = await gp.get_by_test_id("section-transcript.patient").input_value()
+    assert HEARD.search(draft), draft
+    await gp.get_by_test_id("section-assessment").fill("Mild pain, no red flags.")
+    await gp.get_by_test_id("approve").click()
+    await expect(gp.get_by_test_id("note-done")).to_be_visible()
+
+    # The LPS heard `note.approved`, fetched the note, filed and acknowledged it.
+    await host.goto(f"{lps.url}/consultations/{consultation_id}")
+    filed = host.get_by_test_id("note-text")
+    for _ in range(40):
+        if await filed.count():
+            break
+        await host.wait_for_timeout(500)
+        await host.reload()
+    await expect(filed).to_contain_text("Mild pain, no red flags.")
+    assert HEARD.search(await filed.inner_text())
+    await expect(host.get_by_test_id("note-state")).to_contain_text("kvitteret")
+    await gp_context.close()
+    await patient_context.close()
