@@ -231,8 +231,9 @@ class LiveNoteTaker:
             self._redis, self.c.id, store.FAILED, only_from=store.CAPTURING, reason=reason
         ):
             await control.announce(self._redis, self._router, self._settings, self.c)
-        if self._tap is not None:
-            self._spawn(self._close_tap(self._tap))
+        # The session is over: the tap closes and this instance forgets it, so a new offer
+        # starts a new engine instead of feeding this dead one while saying it listens.
+        self._spawn(self._end(cancel=True))
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.ensure_future(work)
@@ -300,7 +301,7 @@ class LiveNoteTakers:
         engine = engines.create(self._settings)
         live = LiveNoteTaker(
             self._redis, self._router, self._settings, c, engine,
-            lambda done: self._live.pop(done.c.id, None),
+            self._forget,
         )  # fmt: skip
         self._live[c.id] = live
         try:
@@ -310,6 +311,11 @@ class LiveNoteTakers:
             await engine.cancel()
             raise
         return live
+
+    def _forget(self, done: LiveNoteTaker) -> None:
+        """A session that ended leaves; a newer one for the same consultation stays."""
+        if self._live.get(done.c.id) is done:
+            del self._live[done.c.id]
 
     async def close_all(self) -> None:
         """On shutdown: each running note-taker drafts what it heard, if it can in time."""
