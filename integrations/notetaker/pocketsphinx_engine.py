@@ -152,7 +152,9 @@ class _SpeakerDecoder:
     def finish(self) -> list[EngineEvent]:
         if not self.endpointer.in_speech:
             return []
-        speech = self.endpointer.end_stream(self.pending[: self.endpointer.frame_bytes])
+        # end_stream needs some audio: with none pending, one silent sample flushes it.
+        tail = self.pending[: self.endpointer.frame_bytes] or bytes(SAMPLE_WIDTH)
+        speech = self.endpointer.end_stream(tail)
         self.pending = b""
         if speech is not None:
             self.decoder.process_raw(speech)

@@ -20,7 +20,7 @@ from server.store import keys, notes, pilotevidence
 from server.store import notetaker as store
 from server.store.clinics import get_clinic
 from server.store.connection import Redis
-from server.store.consultations import ENDED, Consultation
+from server.store.consultations import ENDED, Consultation, get_consultation
 from server.store.invitations import consultation_invitations
 from server.store.participants import Participant
 from server.store.users import User
@@ -144,16 +144,18 @@ async def status(redis: Redis, settings: Settings, c: Consultation) -> m.NoteTak
 
 
 async def announce(redis: Redis, router: Router, settings: Settings, c: Consultation) -> None:
-    """To every seat; and, once the call is over (the seats are given up), to the clinic's
-    consoles, where the GP who held the call is shown the draft."""
+    """To every seat while the call lasts; once it is over (the seats are given up), to the
+    clinic's consoles instead, where the GP who held the call is shown the draft."""
     message = await status(redis, settings, c)
     if message is None:
         return
     body = m.dump(message)
+    current = await get_consultation(redis, c.id)
+    if current is not None and current.status == ENDED:
+        await router.publish(keys.clinic_channel(c.clinic_id), body)
+        return
     for seat in await seats(redis, c):
         await router.publish(keys.participant_channel(seat), body)
-    if message.state in (store.DRAFTING, store.DRAFTED, store.FAILED):
-        await router.publish(keys.clinic_channel(c.clinic_id), body)
 
 
 async def seats(redis: Redis, c: Consultation) -> set[str]:

@@ -68,7 +68,6 @@ class LiveNoteTaker:
         self.c = c
         self.engine = engine
         self.info: EngineInfo = type(engine).info
-        self.audio_seconds = 0.0
         self._redis = redis
         self._router = router
         self._settings = settings
@@ -129,10 +128,9 @@ class LiveNoteTaker:
 
     async def _shut(self, cancel: bool) -> None:
         try:
-            if not cancel:
-                await store.set_state(
-                    self._redis, self.c.id, store.DRAFTING, only_from=frozenset({store.LISTENING})
-                )
+            if not cancel and await store.set_state(
+                self._redis, self.c.id, store.DRAFTING, only_from=frozenset({store.LISTENING})
+            ):
                 await control.announce(self._redis, self._router, self._settings, self.c)
             if self._tap is not None:
                 await self._close_tap(self._tap)
@@ -155,7 +153,6 @@ class LiveNoteTaker:
 
     async def _feed(self, speaker: str, pcm: bytes, at: float) -> None:
         if not self._stopping:
-            self.audio_seconds += len(pcm) / 32_000
             await self.engine.feed(speaker, pcm, at)
 
     async def _watch(self, tap: AudioTap) -> None:

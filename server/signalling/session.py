@@ -609,7 +609,12 @@ class SignallingSession:
         await self._publish(keys.participant_channel(p.id), {"_ctl": "removed", "text": ""})
 
     async def _notetaker_offer(self, msg: m.NoteTakerOffer) -> None:
+        """Offered in the call, by the GP holding it: the patient hears it explained."""
         c = await self._own_consultation(msg.consultation_id, msg.ref)
+        if self.participant is None or c.gp_participant != self.participant.id:
+            raise m.ProtocolError("not_your_call", "you are not holding this call", msg.ref)
+        if c.status != IN_CALL:
+            raise m.ProtocolError("not_in_call", "this consultation is not in a call", msg.ref)
         assert self.user is not None
         await self._notetaker(
             msg.ref, notetaker.offer(self.redis, self.router, self.settings, c, self.user)

@@ -20,6 +20,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.e2e.conftest import Lps
+from tests.e2e.test_accessibility import PHONE, axe_violations
 from tests.e2e.test_call import assert_media_flows
 from tests.support.browser import gp_login, launch, media_context, patient_join, remote_media
 from tests.support.stack import Stack
@@ -87,7 +88,9 @@ async def test_the_patient_consents_the_transcript_hears_them_and_the_lps_files_
 
     gp = await gp_context.new_page()
     await gp_login(gp, base, demo["gp"]["username"], demo["gp"]["password"])
-    patient_context = await media_context(speaking_browser, base)
+    # A phone-sized patient screen; bypass_csp only lets the test inject axe-core.
+    patient_context = await speaking_browser.new_context(viewport=PHONE, bypass_csp=True)
+    await patient_context.grant_permissions(["camera", "microphone"], origin=base)
     patient = await patient_context.new_page()
     await patient_join(patient, patient_url, "Karen Jensen")
     entry = gp.locator(".queue-entry", has_text="Karen Jensen")
@@ -99,6 +102,7 @@ async def test_the_patient_consents_the_transcript_hears_them_and_the_lps_files_
     consent = patient.get_by_test_id("notetaker-consent")
     await expect(consent).to_be_visible()
     await expect(patient.get_by_test_id("notetaker-consent-text")).to_contain_text("frivilligt")
+    assert await axe_violations(patient) == []
     await patient.get_by_test_id("notetaker-accept").click()
     await expect(consent).to_be_hidden()
 
