@@ -47,15 +47,16 @@ class TapOffer(BaseModel):
     speakers: dict[Mid, Speaker] = Field(min_length=1, max_length=8)
 
 
-async def _own(request: web.Request, user: User) -> Consultation | None:
+async def _own(request: web.Request) -> tuple[User, Consultation | None]:
+    """The logged-in GP, and the consultation in the URL if it is their clinic's."""
+    user = await require_user(request, GP)
     c = await get_consultation(request.app[REDIS], request.match_info["consultation_id"])
-    return c if c is not None and c.clinic_id == user.clinic_id else None
+    return user, c if c is not None and c.clinic_id == user.clinic_id else None
 
 
 async def tap(request: web.Request) -> web.Response:
-    user = await require_user(request, GP)
+    user, c = await _own(request)
     redis = request.app[REDIS]
-    c = await _own(request, user)
     if c is None:
         return json_error(404, "unknown_consultation", "no such consultation in your clinic")
     gp = await get_participant(redis, c.gp_participant) if c.gp_participant else None
@@ -79,8 +80,7 @@ async def tap(request: web.Request) -> web.Response:
 
 
 async def note_page(request: web.Request) -> web.Response:
-    user = await require_user(request, GP)
-    c = await _own(request, user)
+    _, c = await _own(request)
     if c is None:
         return error_page(request, 404, "note_missing")
     redis = request.app[REDIS]
@@ -123,8 +123,7 @@ async def _page(
 
 
 async def note_post(request: web.Request) -> web.Response:
-    user = await require_user(request, GP)
-    c = await _own(request, user)
+    user, c = await _own(request)
     if c is None:
         return error_page(request, 404, "note_missing")
     redis = request.app[REDIS]

@@ -5,6 +5,7 @@
 // track per speaker (own microphone "gp", the patient's audio "patient", a professional's
 // "staff"), named by the transceivers' mids.
 
+import { gathered } from "./ice.js";
 import { t } from "./strings.js";
 
 const $ = (id) => document.getElementById(id);
@@ -164,16 +165,4 @@ export class NoteTaker {
     this.tap = null;
     this.tapKey = "";
   }
-}
-
-function gathered(pc) {
-  if (pc.iceGatheringState === "complete") return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      if (pc.iceGatheringState !== "complete") return;
-      pc.removeEventListener("icegatheringstatechange", done);
-      resolve();
-    };
-    pc.addEventListener("icegatheringstatechange", done);
-  });
 }

@@ -20,6 +20,7 @@
 //   two counts; what the media actually sent is the last resort.
 // - "Connected" means echoed packets arrived, not merely that ICE succeeded.
 
+import { gathered } from "./ice.js";
 import { t } from "./strings.js";
 
 const MEASURE_SECONDS = 4;
@@ -27,7 +28,6 @@ const PROBE_SECONDS = 2;
 const PROBE_BYTES = 512 * 1024; // enough to tell a video-capable line (≥ 500 kbit/s) from one that is not
 const PROBE_CHUNK = 16 * 1024; // message size every browser's SCTP handles
 const SAMPLE_MS = 500;
-const GATHER_TIMEOUT_MS = 5000;
 const CONNECT_TIMEOUT_MS = 10000;
 const TONE_SECONDS = 1.2;
 
@@ -271,19 +271,6 @@ async function post(url, body) {
   const reply = await response.json().catch(() => ({}));
   if (!response.ok) throw new LineTestError(reply.code ?? "failed", reply.retry_after ?? 0);
   return reply;
-}
-
-function gathered(pc) {
-  if (pc.iceGatheringState === "complete") return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      if (pc.iceGatheringState !== "complete") return;
-      pc.removeEventListener("icegatheringstatechange", done);
-      resolve();
-    };
-    pc.addEventListener("icegatheringstatechange", done);
-    setTimeout(resolve, GATHER_TIMEOUT_MS); // send what was gathered: host candidates come first
-  });
 }
 
 function connected(pc) {
