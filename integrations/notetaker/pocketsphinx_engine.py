@@ -156,7 +156,7 @@ class _SpeakerDecoder:
         tail = self.pending[: self.endpointer.frame_bytes] or bytes(SAMPLE_WIDTH)
         speech = self.endpointer.end_stream(tail)
         self.pending = b""
-        if speech is not None:
+        if speech is not None and len(speech):
             self.decoder.process_raw(speech)
         return [self._final()]
 

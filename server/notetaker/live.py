@@ -138,7 +138,12 @@ class LiveNoteTaker:
             if cancel or not await self._still_capturing():
                 await self.engine.cancel()
             else:
-                await self.engine.stop()
+                try:
+                    await self.engine.stop()
+                except Exception as exc:  # a broken engine must not leave "drafting" forever
+                    log.exception("the note-taker engine failed to finish")
+                    await self.engine.cancel()
+                    await self._mark_failed(f"the engine failed to finish: {exc}")
             if self._pump is not None:
                 await self._pump
             if cancel:
@@ -222,15 +227,18 @@ class LiveNoteTaker:
             await control.announce(self._redis, self._router, self._settings, c)
 
     async def _failed(self, reason: str) -> None:
+        await self._mark_failed(reason)
+        # The session is over: the tap closes and this instance forgets it, so a new offer
+        # starts a new engine instead of feeding this dead one while saying it listens.
+        self._spawn(self._end(cancel=True))
+
+    async def _mark_failed(self, reason: str) -> None:
         log.warning("note-taker engine failed in %s: %s", self.c.id, reason)
         self._stopping = True
         if await store.set_state(
             self._redis, self.c.id, store.FAILED, only_from=store.CAPTURING, reason=reason
         ):
             await control.announce(self._redis, self._router, self._settings, self.c)
-        # The session is over: the tap closes and this instance forgets it, so a new offer
-        # starts a new engine instead of feeding this dead one while saying it listens.
-        self._spawn(self._end(cancel=True))
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.ensure_future(work)

@@ -99,3 +99,13 @@ async def test_cancel_emits_no_draft(tmp_path: Path) -> None:
     await engine.feed("patient", speech(tmp_path, "yes."), 0.0)
     await engine.cancel()
     assert [e async for e in engine.events() if isinstance(e, DraftReady)] == []
+
+
+async def test_a_call_ending_mid_sentence_still_drafts(tmp_path: Path) -> None:
+    """Hung up mid-word, wherever the cut falls (a whole voice-activity frame pending,
+    a part of one, or none): stop() still flushes the utterance and drafts."""
+    pcm = speech(tmp_path, "good morning doctor, I have had a sore throat for three days.")
+    middle = len(pcm) // 2 // 960 * 960
+    for cut in (middle, middle + 2, middle + 480, middle + 958):
+        events = await transcribe(pcm[:cut])
+        assert isinstance(events[-1], DraftReady), cut
