@@ -30,15 +30,18 @@ async def create_vendor(
     redis: Redis, name: str, clinic_ids: list[str], origins: list[str] | None = None
 ) -> Vendor:
     vendor = Vendor(new_id(), name, tuple(clinic_ids), tuple(origins or ()))
-    await redis.hset(
-        keys.vendor(vendor.id),
-        mapping={
-            "id": vendor.id,
-            "name": name,
-            "clinic_ids": json.dumps(clinic_ids),
-            "origins": json.dumps(list(vendor.origins)),
-        },
-    )
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hset(
+            keys.vendor(vendor.id),
+            mapping={
+                "id": vendor.id,
+                "name": name,
+                "clinic_ids": json.dumps(clinic_ids),
+                "origins": json.dumps(list(vendor.origins)),
+            },
+        )
+        pipe.sadd(keys.VENDORS, vendor.id)
+        await pipe.execute()
     return vendor
 
 
@@ -74,6 +77,13 @@ async def get_vendor(redis: Redis, vendor_id: str) -> Vendor | None:
     return Vendor(
         h["id"], h["name"], tuple(json.loads(h["clinic_ids"])), tuple(json.loads(h["origins"]))
     )
+
+
+async def list_vendors(redis: Redis) -> list[Vendor]:
+    """Every vendor made since `keys.VENDORS` was kept, by name (for the admin's pickers)."""
+    ids = sorted(await redis.smembers(keys.VENDORS))
+    found = [v for vendor_id in ids if (v := await get_vendor(redis, vendor_id))]
+    return sorted(found, key=lambda v: (v.name.casefold(), v.id))
 
 
 @dataclass(frozen=True)

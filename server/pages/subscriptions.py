@@ -1,0 +1,352 @@
+"""The PLSP subscription (admin only): each clinic's capacities and LPS vendor over time,
+the price list, and a quarter's invoice lines per vendor, on the page and as CSV.
+
+The page and the CSV are built from the same `QuarterInvoices`, so they never disagree.
+Histories are only added to (a date entered again corrects its value); the rules that turn
+them into invoice lines are in `server.pilots.invoices`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from server.accounts import user_actor
+from server.appkeys import LOCALES, REDIS
+from server.auth.web import require_user
+from server.clock import local, now
+from server.i18n import request_language
+from server.jsonerror import json_error
+from server.pages.forms import form_values
+from server.pages.render import render
+from server.pilots.invoices import (
+    BASE_PRICE,
+    MonthPrice,
+    Quarter,
+    QuarterInvoices,
+    Subscriber,
+    in_force,
+    invoice_csv,
+    invoice_quarter,
+    parse_capacities,
+    parse_day,
+    parse_price,
+)
+from server.pilots.money import format_kroner
+from server.store.clinics import Clinic, get_clinic, list_clinics
+from server.store.connection import Redis
+from server.store.subscriptions import (
+    price_list,
+    set_capacities,
+    set_price,
+    set_vendor,
+    subscribers,
+)
+from server.store.users import ADMIN, User
+from server.store.vendors import get_vendor, list_vendors
+
+SUBSCRIPTIONS_PATH = "/admin/subscriptions"
+CAPACITY_FIELDS = ("since", "capacities", "quarter")
+VENDOR_FIELDS = ("since", "vendor", "quarter")
+PRICE_FIELDS = ("since", "price", "quarter")
+NO_STORE = {"Cache-Control": "no-store"}
+NONE = "–"
+MAX_ID = 100  # longer than any id we make
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A form that was refused, shown again with what was typed and what is wrong."""
+
+    form: str  # "capacities", "vendor" or "price"
+    values: dict[str, str]
+    errors: dict[str, str]  # field -> locale key
+    clinic_id: str = ""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every part of the page needs: the reader's language and today's date."""
+
+    lang: str
+    t: Callable[..., str]
+    today: date = field(default_factory=lambda: local(now()).date())
+
+
+def _day(day: date, lang: str) -> str:
+    return day.strftime("%d.%m.%Y") if lang == "da" else f"{day.day} {day.strftime('%b %Y')}"
+
+
+def _quarter_name(quarter: Quarter, ctx: Context) -> str:
+    return ctx.t("plsp.quarter_name", number=quarter.number, year=quarter.year)
+
+
+def _months(months: tuple[MonthPrice, ...], ctx: Context) -> str:
+    return " · ".join(
+        f"{ctx.t(f'plsp.month.{m.month.month}')} {format_kroner(m.price_ore, ctx.lang)}"
+        for m in months
+    )
+
+
+def _quarters(shown: Quarter, ctx: Context) -> list[dict[str, Any]]:
+    """From the first PLSP price's quarter to the next one, and the shown one if outside."""
+    quarter, last = Quarter.containing(BASE_PRICE[0]), Quarter.containing(ctx.today).next()
+    found = {shown}
+    while quarter <= last:
+        found.add(quarter)
+        quarter = quarter.next()
+    return [
+        {"value": str(q), "name": _quarter_name(q, ctx), "selected": q == shown}
+        for q in sorted(found, reverse=True)
+    ]
+
+
+async def _vendor_names(redis: Redis, subs: list[Subscriber]) -> dict[str, str]:
+    """Every listed vendor, and any a history names that the list does not (older ones)."""
+    names = {v.id: v.name for v in await list_vendors(redis)}
+    for vendor_id in {v for s in subs for v in s.vendors.values()} - names.keys():
+        vendor = await get_vendor(redis, vendor_id)
+        names[vendor_id] = vendor.name if vendor else vendor_id
+    return names
+
+
+@dataclass(frozen=True)
+class Loaded:
+    invoices: QuarterInvoices
+    subscribers: list[Subscriber]
+    vendor_names: dict[str, str]
+    prices: dict[date, int]
+
+
+async def _load(redis: Redis, quarter: Quarter) -> Loaded:
+    """The histories, and the quarter's invoices from them."""
+    subs = await subscribers(redis, await list_clinics(redis))
+    names = await _vendor_names(redis, subs)
+    prices = await price_list(redis)
+    return Loaded(invoice_quarter(quarter, subs, prices, names), subs, names, prices)
+
+
+def _invoices_view(invoices: QuarterInvoices, ctx: Context) -> dict[str, Any]:
+    def kroner(ore: int) -> str:
+        return format_kroner(ore, ctx.lang)
+
+    return {
+        "vendors": [
+            {
+                "id": v.vendor_id,
+                "name": v.vendor_name,
+                "total": kroner(v.total_ore),
+                "csv_url": f"{SUBSCRIPTIONS_PATH}/invoices.csv?quarter={invoices.quarter}"
+                f"&vendor={v.vendor_id}",
+                "lines": [
+                    {
+                        "clinic_id": line.clinic_id,
+                        "clinic": line.clinic_name,
+                        "ydernummer": line.ydernummer,
+                        "capacities": line.capacities,
+                        "months": _months(line.months, ctx),
+                        "amount": kroner(line.amount_ore),
+                    }
+                    for line in v.lines
+                ],
+            }
+            for v in invoices.vendors
+        ],
+        "total": kroner(invoices.total_ore),
+        "warnings": [
+            {
+                "clinic_id": w.clinic_id,
+                "clinic": w.clinic_name,
+                "ydernummer": w.ydernummer,
+                "text": ctx.t(f"plsp.warning.{w.code}"),
+            }
+            for w in invoices.warnings
+        ],
+        "unpriced": ", ".join(
+            f"{ctx.t(f'plsp.month.{m.month}')} {m.year}" for m in invoices.unpriced
+        ),
+    }
+
+
+def _clinic_view(
+    s: Subscriber, names: dict[str, str], failed: Failed | None, ctx: Context
+) -> dict[str, Any]:
+    capacities = in_force(s.capacities, ctx.today)
+    vendor_id = in_force(s.vendors, ctx.today)
+    mine = failed if failed and failed.clinic_id == s.clinic_id else None
+    today = ctx.today.isoformat()
+    return {
+        "id": s.clinic_id,
+        "name": s.name,
+        "ydernummer": s.ydernummer,
+        "capacities_now": NONE if capacities is None else capacities,
+        "vendor_now": NONE if vendor_id is None else names.get(vendor_id, vendor_id),
+        "capacity_history": [(_day(d, ctx.lang), n) for d, n in s.capacities.items()],
+        "vendor_history": [(_day(d, ctx.lang), names.get(v, v)) for d, v in s.vendors.items()],
+        "open": mine is not None,
+        "capacities_form": _form(mine, "capacities", {"since": today, "capacities": ""}),
+        "vendor_form": _form(mine, "vendor", {"since": today, "vendor": vendor_id or ""}),
+    }
+
+
+def _form(failed: Failed | None, form: str, defaults: dict[str, str]) -> dict[str, Any]:
+    if failed is not None and failed.form == form:
+        return {"values": failed.values, "errors": failed.errors}
+    return {"values": defaults, "errors": {}}
+
+
+def _first_of_next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+async def _page(
+    request: web.Request,
+    user: User,
+    quarter: Quarter,
+    status: int = 200,
+    failed: Failed | None = None,
+    quarter_error: bool = False,
+) -> web.Response:
+    redis = request.app[REDIS]
+    lang = request_language(request)
+    ctx = Context(lang, lambda key, **values: request.app[LOCALES].translate(lang, key, **values))
+    loaded = await _load(redis, quarter)
+    price_defaults = {"since": _first_of_next_month(ctx.today).isoformat(), "price": ""}
+    response = render(
+        request,
+        "admin_subscriptions.html",
+        status=status,
+        here=SUBSCRIPTIONS_PATH,
+        user=user,
+        quarter=str(quarter),
+        quarter_name=_quarter_name(quarter, ctx),
+        quarter_error=quarter_error,
+        quarters=_quarters(quarter, ctx),
+        invoices=_invoices_view(loaded.invoices, ctx),
+        prices=[
+            {"since": _day(d, lang), "price": format_kroner(p, lang)}
+            for d, p in loaded.prices.items()
+        ],
+        price_form=_form(failed, "price", price_defaults),
+        clinics=[_clinic_view(s, loaded.vendor_names, failed, ctx) for s in loaded.subscribers],
+        vendors=sorted(loaded.vendor_names.items(), key=lambda v: (v[1].casefold(), v[0])),
+        failed=failed is not None,
+        saved="saved" in request.query,
+    )
+    response.headers.update(NO_STORE)
+    return response
+
+
+def _quarter(text: str) -> Quarter | None:
+    try:
+        return Quarter.parse(text)
+    except ValueError:
+        return None
+
+
+def _this_quarter() -> Quarter:
+    return Quarter.containing(local(now()).date())
+
+
+def _shown_quarter(values: dict[str, str]) -> Quarter:
+    """The quarter the page showed when the form was posted (else this quarter)."""
+    return _quarter(values["quarter"]) or _this_quarter()
+
+
+def _back(values: dict[str, str], anchor: str) -> web.HTTPSeeOther:
+    """After a change: the page again (same quarter), saying it was saved."""
+    quarter = _shown_quarter(values)
+    return web.HTTPSeeOther(f"{SUBSCRIPTIONS_PATH}?quarter={quarter}&saved=1#{anchor}")
+
+
+async def _clinic(request: web.Request) -> Clinic:
+    clinic = await get_clinic(request.app[REDIS], request.match_info["clinic_id"][:MAX_ID])
+    if clinic is None:
+        raise web.HTTPNotFound()
+    return clinic
+
+
+async def subscriptions_page(request: web.Request) -> web.Response:
+    """`?quarter=2025Q1` picks the quarter (this quarter by default; 400 if malformed)."""
+    user = await require_user(request, ADMIN)
+    text = request.query.get("quarter")
+    quarter = _quarter(text) if text else _this_quarter()
+    if quarter is None:
+        return await _page(request, user, _this_quarter(), 400, quarter_error=True)
+    return await _page(request, user, quarter)
+
+
+async def capacities_post(request: web.Request) -> web.Response:
+    """The clinic's capacities from a date; bad input shows the page again (422), unchanged."""
+    user = await require_user(request, ADMIN)
+    clinic = await _clinic(request)
+    values = form_values(await request.post(), CAPACITY_FIELDS)
+    since, capacities = parse_day(values["since"]), parse_capacities(values["capacities"])
+    if since is None or capacities is None:
+        errors = {"since": "plsp.error.date"} if since is None else {}
+        if capacities is None:
+            errors["capacities"] = "plsp.error.capacities"
+        failed = Failed("capacities", values, errors, clinic.id)
+        return await _page(request, user, _shown_quarter(values), 422, failed)
+    await set_capacities(request.app[REDIS], user_actor(user), clinic.id, since, capacities)
+    raise _back(values, f"clinic-{clinic.id}")
+
+
+async def vendor_post(request: web.Request) -> web.Response:
+    """The clinic's LPS vendor from a date; bad input shows the page again (422), unchanged."""
+    user = await require_user(request, ADMIN)
+    redis = request.app[REDIS]
+    clinic = await _clinic(request)
+    values = form_values(await request.post(), VENDOR_FIELDS)
+    since = parse_day(values["since"])
+    vendor = await get_vendor(redis, values["vendor"][:MAX_ID]) if values["vendor"] else None
+    if since is None or vendor is None:
+        errors = {"since": "plsp.error.date"} if since is None else {}
+        if vendor is None:
+            errors["vendor"] = "plsp.error.vendor"
+        failed = Failed("vendor", values, errors, clinic.id)
+        return await _page(request, user, _shown_quarter(values), 422, failed)
+    await set_vendor(redis, user_actor(user), clinic.id, since, vendor.id)
+    raise _back(values, f"clinic-{clinic.id}")
+
+
+async def price_post(request: web.Request) -> web.Response:
+    """A price from the first of a month; bad input shows the page again (422), unchanged."""
+    user = await require_user(request, ADMIN)
+    lang = request_language(request)
+    values = form_values(await request.post(), PRICE_FIELDS)
+    since, price = parse_day(values["since"]), parse_price(values["price"], lang)
+    if since is None or since.day != 1 or price is None:
+        errors = {"price": "plsp.error.price"} if price is None else {}
+        if since is None or since.day != 1:
+            errors["since"] = "plsp.error.date" if since is None else "plsp.error.first_of_month"
+        failed = Failed("price", values, errors)
+        return await _page(request, user, _shown_quarter(values), 422, failed)
+    await set_price(request.app[REDIS], user_actor(user), since, price)
+    raise _back(values, "prices")
+
+
+async def invoices_csv(request: web.Request) -> web.Response:
+    """`?quarter=2025Q1&vendor=<id>`: that vendor's lines for the quarter, amounts in kroner
+    with a dot ("720.00"). A vendor with no lines gets the header only."""
+    await require_user(request, ADMIN)
+    redis = request.app[REDIS]
+    quarter = _quarter(request.query.get("quarter", ""))
+    if quarter is None:
+        return json_error(400, "bad_quarter", "quarter must be a year and quarter, e.g. 2025Q1")
+    vendor_id = request.query.get("vendor", "")[:MAX_ID]
+    vendor = await get_vendor(redis, vendor_id) if vendor_id else None
+    if vendor is None:
+        return json_error(400, "bad_vendor", "vendor must be the id of a vendor")
+    invoices = (await _load(redis, quarter)).invoices
+    filename = f"almenvideo-plsp-{quarter}-{vendor.id}.csv"
+    return web.Response(
+        text=invoice_csv(quarter, invoices.for_vendor(vendor.id)),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={**NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'},
+    )

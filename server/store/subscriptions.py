@@ -1,0 +1,106 @@
+"""The PLSP subscription's dated histories in Redis: each clinic's GP capacities and LPS
+vendor, and the price list.
+
+Each history is a hash of effective-from ISO date -> value. Recording a value for a date
+that already has one corrects it instead of adding a second, so a mistake is put right by
+entering the date again. Every change is audited with the value it replaced, and announced
+on the event stream (ids and numbers only). The invoice rules are in
+`server.pilots.invoices`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import TypeVar
+
+from server.pilots.invoices import BASE_PRICE, Subscriber
+from server.store import keys
+from server.store.audit import audit
+from server.store.clinics import Clinic
+from server.store.connection import Redis
+from server.store.events import append_event
+
+T = TypeVar("T")
+
+
+async def price_list(redis: Redis) -> dict[date, int]:
+    """Effective-from date -> øre per capacity per month, oldest first. PLSP's price from
+    January 2023 is always in the list (a price stored for that date replaces it), so no
+    instance has to seed it before the first invoice and no page writes when it reads."""
+    stored = _history(await redis.hgetall(keys.SUBSCRIPTION_PRICES), int)
+    return dict(sorted((dict([BASE_PRICE]) | stored).items()))
+
+
+async def capacity_history(redis: Redis, clinic_id: str) -> dict[date, int]:
+    return _history(await redis.hgetall(keys.clinic_capacities(clinic_id)), int)
+
+
+async def vendor_history(redis: Redis, clinic_id: str) -> dict[date, str]:
+    return _history(await redis.hgetall(keys.clinic_lps_vendor(clinic_id)), str)
+
+
+async def subscribers(redis: Redis, clinics: Sequence[Clinic]) -> list[Subscriber]:
+    """Each clinic with both its histories, in one round trip."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for clinic in clinics:
+            pipe.hgetall(keys.clinic_capacities(clinic.id))
+            pipe.hgetall(keys.clinic_lps_vendor(clinic.id))
+        rows = await pipe.execute()
+    return [
+        Subscriber(c.id, c.name, c.ydernummer, _history(cap, int), _history(ven, str))
+        for c, cap, ven in zip(clinics, rows[::2], rows[1::2], strict=True)
+    ]
+
+
+async def set_price(redis: Redis, actor: str, since: date, price_ore: int) -> None:
+    """The price per capacity per month from `since` on (a regulation, or a correction)."""
+    previous = await _set(redis, keys.SUBSCRIPTION_PRICES, since, str(price_ore))
+    data = {"since": since.isoformat(), "price_ore": price_ore, "previous_ore": _int(previous)}
+    await audit(redis, "subscription.price_set", actor, **data)
+    await append_event(redis, "subscription.price_set", **data)
+
+
+async def set_capacities(
+    redis: Redis, actor: str, clinic_id: str, since: date, capacities: int
+) -> None:
+    """The clinic's number of GP capacities from `since` on."""
+    previous = await _set(redis, keys.clinic_capacities(clinic_id), since, str(capacities))
+    data = {
+        "clinic_id": clinic_id,
+        "since": since.isoformat(),
+        "capacities": capacities,
+        "previous": _int(previous),
+    }
+    await audit(redis, "subscription.capacities_set", actor, **data)
+    await append_event(redis, "subscription.capacities_set", **data)
+
+
+async def set_vendor(redis: Redis, actor: str, clinic_id: str, since: date, vendor_id: str) -> None:
+    """The vendor whose LPS the clinic uses from `since` on."""
+    previous = await _set(redis, keys.clinic_lps_vendor(clinic_id), since, vendor_id)
+    data = {
+        "clinic_id": clinic_id,
+        "since": since.isoformat(),
+        "vendor_id": vendor_id,
+        "previous": previous,
+    }
+    await audit(redis, "subscription.vendor_set", actor, **data)
+    await append_event(redis, "subscription.vendor_set", **data)
+
+
+async def _set(redis: Redis, key: str, since: date, value: str) -> str | None:
+    """Write one dated value; returns what that date held before (None if nothing)."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hget(key, since.isoformat())
+        pipe.hset(key, since.isoformat(), value)
+        previous, _ = await pipe.execute()
+    return previous  # type: ignore[no-any-return]
+
+
+def _int(value: str | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _history(row: dict[str, str], kind: Callable[[str], T]) -> dict[date, T]:
+    return {date.fromisoformat(day): kind(row[day]) for day in sorted(row)}
