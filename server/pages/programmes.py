@@ -1,0 +1,389 @@
+"""Pilot programmes for the admin: the list, a new programme with its first rules, and one
+programme's page (rules from a date, enrolments, questionnaires, reversals, payout batches,
+the per-GP report with cap status, spend against the budget line, quarterly statements).
+
+Every post either changes something and goes back to the page (303), or changes nothing
+and shows the page again with the form's problems (422). Amounts are typed and shown in
+kroner in the page's language; the ledger holds øre.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aiohttp import web
+
+from server.accounts import user_actor
+from server.appkeys import REDIS
+from server.auth.web import require_user
+from server.clock import local_day, now
+from server.i18n import request_language
+from server.jsonerror import json_error
+from server.pages.forms import Form, form_values
+from server.pages.honorariaviews import (
+    NO_STORE,
+    amount_input,
+    balance_view,
+    csv_response,
+    day_text,
+    entry_view,
+    gp_names,
+    statement_view,
+)
+from server.pages.render import error_page, render
+from server.pilots import ledger, statements
+from server.pilots.budgets import day_ok
+from server.pilots.enrolment import enrol_gp, record_questionnaire
+from server.pilots.money import BadAmount, format_kroner, parse_kroner
+from server.pilots.programmes import (
+    AMOUNT_FIELDS,
+    PilotProgramme,
+    Problems,
+    amount_problems,
+    day_problems,
+    enrolment_problems,
+    programme_problems,
+)
+from server.pilots.roadmap import LINES_2025
+from server.store.budgets import BudgetLine, list_lines
+from server.store.clinics import list_clinics
+from server.store.connection import Redis
+from server.store.honoraria import (
+    Refused,
+    add_rules,
+    create_programme,
+    enrolments,
+    get_enrolment,
+    get_programme,
+    list_programmes,
+    pay,
+    read_ledger,
+    reverse,
+)
+from server.store.users import ADMIN, GP, User, clinic_users
+
+PROGRAMMES_PATH = "/admin/programmes"
+CREATE_FIELDS = ("name", "starts", "ends", "budget_line", *AMOUNT_FIELDS)
+FORMS: dict[str, tuple[str, ...]] = {
+    "rules": ("effective_from", *AMOUNT_FIELDS),
+    "enrol": ("gp_id", "starts", "ends"),
+    "questionnaire": ("gp_id", "on"),
+    "reverse": ("entry_id", "reason"),
+    "payout": ("up_to",),
+}
+
+
+async def _budget_lines(redis: Redis) -> list[BudgetLine]:
+    """The budget store's lines; the road map's own until they are seeded."""
+    return await list_lines(redis) or list(LINES_2025)
+
+
+async def _gps(redis: Redis) -> list[tuple[User, str]]:
+    """Every GP, with their clinic's name, by name."""
+    found = [
+        (user, clinic.name)
+        for clinic in await list_clinics(redis)
+        for user in await clinic_users(redis, clinic.id)
+        if user.role == GP
+    ]
+    return sorted(found, key=lambda pair: (pair[0].display_name, pair[1]))
+
+
+def _amounts(values: Mapping[str, str], lang: str) -> dict[str, int | None]:
+    """The typed amounts in øre; None for one that is not an amount."""
+    read: dict[str, int | None] = {}
+    for field in AMOUNT_FIELDS:
+        try:
+            read[field] = parse_kroner(values[field], lang)
+        except BadAmount:
+            read[field] = None
+    return read
+
+
+def _checked(amounts: dict[str, int | None]) -> dict[str, int]:
+    return {field: value for field, value in amounts.items() if value is not None}
+
+
+# The programme list
+
+
+async def _list_page(
+    request: web.Request,
+    user: User,
+    status: int = 200,
+    values: dict[str, str] | None = None,
+    errors: Problems | None = None,
+) -> web.Response:
+    redis = request.app[REDIS]
+    lang = request_language(request)
+    lines = {line.id: line for line in await _budget_lines(redis)}
+    entries, _ = await read_ledger(redis)
+    shown = [
+        {
+            "id": p.id,
+            "name": p.name,
+            "period": f"{day_text(p.starts, lang)} – {day_text(p.ends, lang)}",
+            "line": lines[p.budget_line].name(lang) if p.budget_line in lines else p.budget_line,
+            "spend": format_kroner(ledger.net(ledger.of(entries, p.id)), lang),
+            "enrolled": len(await enrolments(redis, p.id)),
+        }
+        for p in await list_programmes(redis)
+    ]
+    defaults = dict.fromkeys(CREATE_FIELDS, "") | {"budget_line": "pilot_honoraria"}
+    response = render(
+        request,
+        "admin_programmes.html",
+        status=status,
+        here=PROGRAMMES_PATH,
+        user=user,
+        programmes=shown,
+        lines=[(line.id, line.name(lang)) for line in lines.values()],
+        values=values or defaults,
+        errors=errors or {},
+    )
+    response.headers.update(NO_STORE)
+    return response
+
+
+async def programmes_page(request: web.Request) -> web.Response:
+    return await _list_page(request, await require_user(request, ADMIN))
+
+
+async def create_programme_post(request: web.Request) -> web.Response:
+    user = await require_user(request, ADMIN)
+    redis = request.app[REDIS]
+    lang = request_language(request)
+    values = form_values(await request.post(), CREATE_FIELDS)
+    lines = {line.id: line.budget_ore for line in await _budget_lines(redis)}
+    amounts = _amounts(values, lang)
+    problems = programme_problems(
+        values["name"], values["starts"], values["ends"], values["budget_line"], lines
+    ) | amount_problems(amounts)
+    if problems:
+        return await _list_page(request, user, 422, values, problems)
+    programme = await create_programme(
+        redis, values["name"], values["starts"], values["ends"], values["budget_line"],
+        _checked(amounts), user_actor(user),
+    )  # fmt: skip
+    raise web.HTTPSeeOther(f"{PROGRAMMES_PATH}/{programme.id}")
+
+
+# One programme
+
+
+def _form_defaults(programme: PilotProgramme, lang: str) -> dict[str, dict[str, str]]:
+    today = local_day(now())
+    day = min(max(today, programme.starts), programme.ends)
+    rules = programme.current_rules(today)
+    return {
+        "rules": {"effective_from": day}
+        | {field: amount_input(getattr(rules, f"{field}_ore", 0), lang) for field in AMOUNT_FIELDS},
+        "enrol": {"gp_id": "", "starts": programme.starts, "ends": programme.ends},
+        "questionnaire": {"gp_id": "", "on": day},
+        "reverse": {"entry_id": "", "reason": ""},
+        "payout": {"up_to": today},
+    }
+
+
+async def _programme_page(
+    request: web.Request,
+    user: User,
+    programme: PilotProgramme,
+    status: int = 200,
+    form: str = "",
+    values: dict[str, str] | None = None,
+    errors: Problems | None = None,
+) -> web.Response:
+    redis = request.app[REDIS]
+    lang = request_language(request)
+    today = local_day(now())
+    entries, payouts = await read_ledger(redis)
+    own = ledger.of(entries, programme.id)
+    gps = await _gps(redis)
+    names = await gp_names(redis, {e.gp_id for e in own} | {u.id for u, _ in gps})
+    rules = programme.current_rules(today)
+    cap = rules.cap_ore if rules else 0
+    enrolled = sorted(await enrolments(redis, programme.id), key=lambda e: names.get(e.gp_id, ""))
+    line = next((x for x in await _budget_lines(redis) if x.id == programme.budget_line), None)
+    line_spend = sum(
+        ledger.net(ledger.of(entries, other.id))
+        for other in await list_programmes(redis)
+        if other.budget_line == programme.budget_line
+    )
+    quarter = request.query.get("quarter", "")
+    quarters = statements.quarters(own)
+    if quarter not in quarters:
+        quarter = quarters[0] if quarters else ""
+    forms = {
+        name: {"values": v, "errors": {}} for name, v in _form_defaults(programme, lang).items()
+    }
+    if form:
+        forms[form] = {"values": values or {}, "errors": errors or {}}
+    reversed_ids = ledger.reversed_ids(own)
+    paid = ledger.paid_by(payouts)
+    response = render(
+        request,
+        "admin_programme.html",
+        status=status,
+        here=f"{PROGRAMMES_PATH}/{programme.id}",
+        user=user,
+        programme={
+            "id": programme.id,
+            "name": programme.name,
+            "period": f"{day_text(programme.starts, lang)} – {day_text(programme.ends, lang)}",
+        },
+        rules=[
+            {
+                "version": r.version,
+                "effective_from": day_text(r.effective_from, lang),
+                "onboarding": format_kroner(r.onboarding_ore, lang),
+                "per_consultation": format_kroner(r.per_consultation_ore, lang),
+                "per_questionnaire": format_kroner(r.per_questionnaire_ore, lang),
+                "cap": format_kroner(r.cap_ore, lang) if r.cap_ore else "",
+                "current": r == rules,
+            }
+            for r in sorted(programme.rules, key=lambda r: r.version, reverse=True)
+        ],
+        budget={
+            "line": line.name(lang) if line else programme.budget_line,
+            "amount": format_kroner(line.budget_ore, lang) if line else "",
+            "spend": format_kroner(ledger.net(own), lang),
+            "line_spend": format_kroner(line_spend, lang),
+            "remaining": format_kroner(line.budget_ore - line_spend, lang) if line else "",
+            "over": line is not None and line_spend > line.budget_ore,
+        },
+        report=[
+            {
+                "gp": names.get(e.gp_id, e.gp_id),
+                "gp_id": e.gp_id,
+                "period": f"{day_text(e.starts, lang)} – {day_text(e.ends, lang)}",
+                **balance_view(
+                    ledger.balance(ledger.of(own, programme.id, e.gp_id), payouts, cap), lang
+                ),
+            }
+            for e in enrolled
+        ],
+        entries=[
+            entry_view(e, lang, names, paid, reversible=e.id not in reversed_ids)
+            for e in sorted(own, key=lambda e: e.at, reverse=True)
+        ],
+        payouts=[
+            {
+                "id": p.id,
+                "on": day_text(p.on, lang),
+                "count": len(p.pays),
+                "total": format_kroner(sum(e.amount_ore for e in own if e.id in p.pays), lang),
+            }
+            for p in payouts
+            if p.programme_id == programme.id
+        ],
+        quarters=quarters,
+        quarter=quarter,
+        statement=statement_view(
+            own, payouts, quarter, {programme.id: programme.name}, names, lang
+        ),
+        gps=[(u.id, f"{u.display_name} ({clinic})") for u, clinic in gps],
+        enrolled_gps=[(e.gp_id, names.get(e.gp_id, e.gp_id)) for e in enrolled],
+        forms=forms,
+    )
+    response.headers.update(NO_STORE)
+    return response
+
+
+async def _own_programme(request: web.Request) -> tuple[User, PilotProgramme | None]:
+    user = await require_user(request, ADMIN)
+    programme = await get_programme(request.app[REDIS], request.match_info["programme_id"])
+    return user, programme
+
+
+def _done(programme: PilotProgramme, section: str) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(f"{PROGRAMMES_PATH}/{programme.id}#{section}")
+
+
+async def programme_page(request: web.Request) -> web.Response:
+    user, programme = await _own_programme(request)
+    if programme is None:
+        return error_page(request, 404, "not_found")
+    return await _programme_page(request, user, programme)
+
+
+async def programme_post(request: web.Request) -> web.Response:
+    """`/admin/programmes/{id}/{action}`: rules, enrol, questionnaire, reverse or payout."""
+    user, programme = await _own_programme(request)
+    action = request.match_info["action"]
+    if programme is None or action not in FORMS:
+        return error_page(request, 404, "not_found")
+    form = await request.post()
+    values = form_values(form, FORMS[action])
+    problems = await _apply(request, user, programme, action, values, form)
+    if problems:
+        return await _programme_page(request, user, programme, 422, action, values, problems)
+    raise _done(programme, action)
+
+
+async def _apply(
+    request: web.Request,
+    user: User,
+    programme: PilotProgramme,
+    action: str,
+    values: dict[str, str],
+    form: Form,
+) -> Problems:
+    """Do what the form asks; the problems if it changed nothing."""
+    redis = request.app[REDIS]
+    lang = request_language(request)
+    actor = user_actor(user)
+    if action == "rules":
+        amounts = _amounts(values, lang)
+        problems = day_problems(programme, "effective_from", values["effective_from"])
+        problems |= amount_problems(amounts)
+        if not problems:
+            await add_rules(redis, programme.id, values["effective_from"], _checked(amounts), actor)
+        return problems
+    if action == "enrol":
+        problems = enrolment_problems(programme, values["starts"], values["ends"])
+        if values["gp_id"] not in {u.id for u, _ in await _gps(redis)}:
+            problems["gp_id"] = "prog.error_gp"
+        if not problems:
+            await enrol_gp(
+                redis, programme, values["gp_id"], values["starts"], values["ends"], actor
+            )
+        return problems
+    if action == "questionnaire":
+        problems = day_problems(programme, "on", values["on"])
+        if await get_enrolment(redis, programme.id, values["gp_id"]) is None:
+            problems["gp_id"] = "prog.error_not_enrolled"
+        if not problems:
+            await record_questionnaire(redis, programme, values["gp_id"], values["on"], actor)
+        return problems
+    try:
+        if action == "reverse":
+            entries, _ = await read_ledger(redis)
+            if values["entry_id"] not in {e.id for e in ledger.of(entries, programme.id)}:
+                return {"entry_id": "prog.error_entry"}
+            await reverse(redis, values["entry_id"], values["reason"], actor)
+        else:
+            selected = tuple(str(v) for v in form.getall("entry", []))[:1000]
+            if not selected and not day_ok(values["up_to"]):
+                return {"up_to": "prog.error_date"}
+            up_to = None if selected else values["up_to"]
+            await pay(redis, programme.id, actor, up_to=up_to, selected=selected)
+    except Refused as refused:
+        return refused.problems
+    return {}
+
+
+async def statements_csv(request: web.Request) -> web.Response:
+    """`?quarter=2025Q1`: the programme's entries of that quarter."""
+    await require_user(request, ADMIN)
+    redis = request.app[REDIS]
+    programme = await get_programme(redis, request.match_info["programme_id"])
+    if programme is None:
+        return json_error(404, "unknown_programme", "no such programme")
+    entries, payouts = await read_ledger(redis)
+    own = ledger.of(entries, programme.id)
+    names = await gp_names(redis, {e.gp_id for e in own})
+    return csv_response(
+        request, own, payouts, {programme.id: programme.name}, names,
+        f"almenvideo-honoraria-{programme.id}",
+    )  # fmt: skip

@@ -1,0 +1,161 @@
+"""Accruals from the event stream: each qualifying event earns once in every programme whose
+rules pay for it and whose enrolment covers its day.
+
+The events that earn:
+- `note.approved`: a qualifying consultation when the approved note is the AI note-taker's
+  draft (`Note.ai_generated`), earned by the GP who approved it, on the Copenhagen day of
+  the event, in every programme that GP is enrolled in. If the LPS has filed the note
+  already (only its acknowledgement is left), the pilot's evidence says the same thing: a
+  draft was made and approved, not discarded, by its GP;
+- `honorarium.enrolled` (an admin enrolled a GP): the onboarding amount;
+- `honorarium.questionnaire_completed` (an admin recorded it, with the day): the
+  questionnaire amount.
+
+Every instance reads `av:events` in the consumer group `honoraria`. The group starts at the
+stream's beginning, so events from before it existed still accrue for GPs enrolled by then.
+An entry is handled, then acknowledged; one read but never acknowledged (an instance died)
+is claimed by another after `CLAIM_IDLE_MS`. Handling an event twice, or events out of
+order, changes nothing: an earning key earns at most once (`server.store.honoraria`).
+"""
+
+from __future__ import annotations
+
+import time
+
+from redis.exceptions import ResponseError
+
+from server.clock import local_day
+from server.pilots.ledger import Entry
+from server.pilots.programmes import (
+    CONSULTATION,
+    ONBOARDING,
+    QUESTIONNAIRE,
+    Enrolment,
+    PilotProgramme,
+    earning,
+    earning_key,
+    onboarding_day,
+)
+from server.store import keys
+from server.store.connection import Redis
+from server.store.honoraria import accrue, get_enrolment, get_programme, gp_enrolments
+from server.store.notes import APPROVED, Acked, Note, get_note
+from server.webhooks.payloads import StreamEvent
+from server.webhooks.resilience import pause_after_error, stop_if_cancelled
+
+GROUP = "honoraria"
+BATCH = 100
+CLAIM_IDLE_MS = 30_000
+SYSTEM = "system:honoraria"
+ENROLLED = "honorarium.enrolled"
+QUESTIONNAIRE_COMPLETED = "honorarium.questionnaire_completed"
+
+Target = tuple[PilotProgramme, Enrolment]
+
+
+async def reviewing_gp(redis: Redis, consultation_id: str) -> str | None:
+    """The GP who reviewed and approved the AI note-taker's draft; None if nobody did."""
+    note = await get_note(redis, consultation_id)
+    if isinstance(note, Note):
+        ok = note.status == APPROVED and note.ai_generated and note.approved_by
+        return note.approved_by if ok else None
+    if isinstance(note, Acked):
+        gp_id, draft_at, approved_at, discarded_at = await redis.hmget(
+            keys.pilot_notetaker(consultation_id), "gp_id", "draft_at", "approved_at",
+            "discarded_at",
+        )  # fmt: skip
+        return gp_id if gp_id and draft_at and approved_at and not discarded_at else None
+    return None
+
+
+async def _enrolled(redis: Redis, data: dict[str, object]) -> list[Target]:
+    programme = await get_programme(redis, str(data.get("programme_id", "")))
+    if programme is None:
+        return []
+    enrolment = await get_enrolment(redis, programme.id, str(data.get("gp_id", "")))
+    return [(programme, enrolment)] if enrolment else []
+
+
+async def accrue_event(redis: Redis, event: StreamEvent, actor: str = SYSTEM) -> list[Entry]:
+    """The accruals `event` earns (none for events that earn nothing, or earned already)."""
+    day = local_day(event.at_ms / 1000)
+    if event.type == "note.approved":
+        consultation_id = str(event.data.get("consultation_id", ""))
+        gp_id = await reviewing_gp(redis, consultation_id)
+        targets = await gp_enrolments(redis, gp_id) if gp_id else []
+        kind, key = CONSULTATION, earning_key(CONSULTATION, consultation_id)
+    elif event.type == ENROLLED:
+        targets = await _enrolled(redis, event.data)
+        kind, key = ONBOARDING, earning_key(ONBOARDING)
+        day = onboarding_day(*targets[0]) if targets else day
+    elif event.type == QUESTIONNAIRE_COMPLETED:
+        targets = await _enrolled(redis, event.data)
+        day = str(event.data.get("on", ""))
+        kind, key = QUESTIONNAIRE, earning_key(QUESTIONNAIRE, day)
+    else:
+        return []
+    written = []
+    for programme, enrolment in targets:
+        earned = earning(programme, enrolment, kind, key, day)
+        if earned is not None and (
+            entry := await accrue(redis, enrolment, earned, event.id, actor)
+        ):
+            written.append(entry)
+    return written
+
+
+class AccrualConsumer:
+    def __init__(self, redis: Redis, consumer: str) -> None:
+        self.redis = redis
+        self.consumer = consumer
+
+    async def ensure_group(self) -> None:
+        try:
+            await self.redis.xgroup_create(keys.EVENTS, GROUP, id="0", mkstream=True)
+        except ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+
+    async def run(self) -> None:
+        grouped = False
+        last_claim = 0.0
+        while True:
+            stop_if_cancelled()
+            try:
+                if not grouped:
+                    await self.ensure_group()
+                    grouped = True
+                if time.monotonic() - last_claim >= CLAIM_IDLE_MS / 2000:
+                    last_claim = time.monotonic()
+                    await self.claim_stale()
+                await self.step(block_ms=1000)
+            except Exception:
+                grouped = False  # Redis may have restarted empty
+                await pause_after_error("honoraria accrual")
+
+    async def step(self, block_ms: int | None = None) -> int:
+        """Handle the next batch of new events; how many there were."""
+        reply = await self.redis.xreadgroup(
+            GROUP, self.consumer, {keys.EVENTS: ">"}, count=BATCH, block=block_ms
+        )
+        entries = [entry for _stream, batch in reply or [] for entry in batch]
+        await self.handle(entries)
+        return len(entries)
+
+    async def claim_stale(self) -> None:
+        """Take over events another consumer read but never acknowledged."""
+        start = "0-0"
+        while True:
+            start, entries, *_ = await self.redis.xautoclaim(
+                keys.EVENTS, GROUP, self.consumer, CLAIM_IDLE_MS, start_id=start, count=BATCH
+            )
+            await self.handle(entries)
+            if start == "0-0":
+                break
+
+    async def handle(self, entries: list[tuple[str, dict[str, str] | None]]) -> None:
+        for entry_id, fields in entries:
+            event = StreamEvent.parse(entry_id, fields) if fields else None
+            if event is not None:
+                await accrue_event(self.redis, event)
+            await self.redis.xack(keys.EVENTS, GROUP, entry_id)
