@@ -30,15 +30,21 @@ from server.pages import (
     patient,
     precall,
 )
+from server.pages import budgets as budget_pages
 from server.pages import directory as directory_pages
 from server.pages import pilot as pilot_pages
+from server.pages import programmes as programme_pages
+from server.pages import statement as statement_pages
+from server.pages import subscriptions as subscription_pages
 from server.pages.render import Templates
+from server.pilots.accrual import AccrualConsumer
 from server.security import security_middleware
 from server.settings import Settings
 from server.signalling.clinicstate import announce_left
 from server.signalling.endpoint import close_sockets, websocket
 from server.signalling.presencekeeper import PresenceKeeper
 from server.signalling.redisrouter import RedisRouter
+from server.store.budgets import seed_lines_when_reachable, try_seed_lines
 from server.store.connection import open_redis
 from server.waitingroom.queue import sweep
 from server.webhooks.delivery import Delivery
@@ -51,6 +57,16 @@ SWEEP_SECONDS = 5
 async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     async with open_redis(app[SETTINGS]) as redis:
         app[REDIS] = redis
+        yield
+
+
+async def budget_lines_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The road map's budget lines are seeded (idempotently) before the first page is served,
+    or, by an instance that started before its Redis, as soon as Redis answers."""
+    if await try_seed_lines(app[REDIS]):
+        yield
+        return
+    async with in_background(seed_lines_when_reachable(app[REDIS])):
         yield
 
 
@@ -109,6 +125,13 @@ async def webhooks_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def honoraria_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Pilot honoraria accrue from the event stream (server/pilots/accrual.py)."""
+    consumer = AccrualConsumer(app[REDIS], app[SETTINGS].instance_id)
+    async with in_background(consumer.run()):
+        yield
+
+
 async def gc_ctx(app: web.Application) -> AsyncIterator[None]:
     async with in_background(keep_collections_short()):
         yield
@@ -128,6 +151,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend(
         [
             redis_ctx,
+            budget_lines_ctx,
             router_ctx,
             presence_ctx,
             sweeper_ctx,
@@ -135,6 +159,7 @@ def create_app(settings: Settings) -> web.Application:
             notetakers_ctx,
             gc_ctx,
             webhooks_ctx,
+            honoraria_ctx,
         ]
     )
     app.router.add_get("/", console.index_page)
@@ -151,6 +176,18 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_post("/clinic/absences/{absence_id}/remove", clinic.remove_absence_post)
     app.router.add_get("/admin", admin.admin_page)
     app.router.add_post("/admin/organisations", admin.create_organisation_post)
+    app.router.add_get("/admin/budgets", budget_pages.budgets_page)
+    app.router.add_post("/admin/budgets/spendings", budget_pages.record_spending_post)
+    app.router.add_get("/admin/budgets.csv", budget_pages.budgets_csv)
+    app.router.add_get("/admin/subscriptions", subscription_pages.subscriptions_page)
+    app.router.add_post("/admin/subscriptions/prices", subscription_pages.price_post)
+    app.router.add_post(
+        "/admin/subscriptions/clinics/{clinic_id}/capacities", subscription_pages.capacities_post
+    )
+    app.router.add_post(
+        "/admin/subscriptions/clinics/{clinic_id}/vendor", subscription_pages.vendor_post
+    )
+    app.router.add_get("/admin/subscriptions/invoices.csv", subscription_pages.invoices_csv)
     app.router.add_get("/org", organisation.organisation_page)
     app.router.add_post("/org/staff", organisation.create_staff_post)
     app.router.add_post("/org/staff/{user_id}/password", organisation.reset_password_post)
@@ -175,6 +212,16 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/directory", directory_pages.directory_page)
     app.router.add_get("/directory/clinics/{ydernummer}", directory_pages.clinic_page)
     app.router.add_get("/pilot/notetaker", pilot_pages.notetaker_page)
+    # Pilot programmes and honoraria: the admin's pages and a GP's own statement.
+    app.router.add_get("/admin/programmes", programme_pages.programmes_page)
+    app.router.add_post("/admin/programmes", programme_pages.create_programme_post)
+    app.router.add_get("/admin/programmes/{programme_id}", programme_pages.programme_page)
+    app.router.add_post("/admin/programmes/{programme_id}/{action}", programme_pages.programme_post)
+    app.router.add_get(
+        "/admin/programmes/{programme_id}/statements.csv", programme_pages.statements_csv
+    )
+    app.router.add_get("/statement", statement_pages.statement_page)
+    app.router.add_get("/statement.csv", statement_pages.statement_csv)
     app.router.add_get("/pilot/notetaker.csv", pilot_pages.notetaker_csv)
     add_api_routes(app.router)
     # The FHIR R4 facade for LPS vendors (read-only; server/fhir).

@@ -12,19 +12,23 @@ organisation admin and a home-care nurse, each with a fresh password on every ru
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from server.accounts import CLI, add_organisation, ensure_account, new_password
 from server.auth.tokens import token_hash
-from server.clock import now
+from server.clock import local_day, now
 from server.consultations.linkrules import LinkState, link_state
+from server.pilots.enrolment import enrol_gp
 from server.settings import Settings
 from server.store import keys
 from server.store.clinics import create_clinic, get_clinic, issue_dropin_link, save_clinic
 from server.store.connection import Redis
 from server.store.consultations import SCHEDULED, create_consultation, get_consultation
+from server.store.honoraria import create_programme, get_enrolment, get_programme
 from server.store.links import issue_link
 from server.store.organisations import Organisation, get_organisation, organisation_by_code
+from server.store.subscriptions import capacity_history, set_capacities, set_vendor, vendor_history
 from server.store.users import ADMIN, ORG_ADMIN, STAFF, create_user, set_password
 from server.store.vendors import (
     create_vendor,
@@ -47,7 +51,15 @@ ORG_ADMIN_USERNAME = "demo-kommune-admin"
 STAFF_USERNAME = "demo-sygeplejerske"
 # The LPS simulator that scripts/run-demo starts: the demo vendor's page that frames the GP.
 SIMULATOR_ORIGIN = "http://127.0.0.1:8090"
+# The demo pilot programme's rules, in øre: onboarding 2.000 kr, 300 kr per reviewed AI
+# draft, 500 kr per evaluation questionnaire, at most 10.000 kr per GP.
+DEMO_HONORARIA = {
+    "onboarding": 200_000, "per_consultation": 30_000, "per_questionnaire": 50_000,
+    "cap": 1_000_000,
+}  # fmt: skip
 ALL_DAY = {day: [("00:00", "24:00")] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+SUBSCRIBED_SINCE = date(2023, 1, 1)  # the PLSP subscription: 2 GP capacities, via Demo LPS
+CAPACITIES = 2
 
 
 async def ensure_demo(redis: Redis, settings: Settings) -> dict[str, Any]:
@@ -81,6 +93,7 @@ async def ensure_demo(redis: Redis, settings: Settings) -> dict[str, Any]:
     for old in await list_api_keys(redis, state["vendor_id"]):
         await revoke_api_key(redis, state["vendor_id"], old.id)
     api_key = await issue_api_key(redis, state["vendor_id"], label="demo")
+    await _ensure_subscription(redis, clinic.id, state["vendor_id"])
 
     c = (
         await get_consultation(redis, state["consultation_id"])
@@ -100,6 +113,7 @@ async def ensure_demo(redis: Redis, settings: Settings) -> dict[str, Any]:
         await redis.delete(keys.dropin_link(state["dropin_hash"]))
     state["dropin_hash"] = token_hash(dropin)
 
+    await _ensure_programme(redis, state)
     org = await _ensure_organisation(redis, state)
     await redis.hset(keys.demo(), mapping=state)
     base = settings.public_base_url
@@ -117,6 +131,32 @@ async def ensure_demo(redis: Redis, settings: Settings) -> dict[str, Any]:
         "organisation_id": org.id,
         **await _ensure_organisation_people(redis, org),
     }
+
+
+async def _ensure_subscription(redis: Redis, clinic_id: str, vendor_id: str) -> None:
+    """The demo clinic's PLSP subscription, recorded once (a later run leaves any changes an
+    admin made on the subscriptions page as they are)."""
+    if SUBSCRIBED_SINCE not in await capacity_history(redis, clinic_id):
+        await set_capacities(redis, CLI, clinic_id, SUBSCRIBED_SINCE, CAPACITIES)
+    if SUBSCRIBED_SINCE not in await vendor_history(redis, clinic_id):
+        await set_vendor(redis, CLI, clinic_id, SUBSCRIBED_SINCE, vendor_id)
+
+
+async def _ensure_programme(redis: Redis, state: dict[str, str]) -> None:
+    """The note-taker pilot programme of this year with the demo GP enrolled, made once.
+    It is named after the current year so that demo calls held today accrue honoraria."""
+    programme = (
+        await get_programme(redis, state["programme_id"]) if "programme_id" in state else None
+    )
+    if programme is None:
+        year = local_day(now())[:4]
+        programme = await create_programme(
+            redis, f"AI-notatassistent {year}", f"{year}-01-01", f"{year}-12-31",
+            "pilot_honoraria", DEMO_HONORARIA, CLI,
+        )  # fmt: skip
+        state["programme_id"] = programme.id
+    if await get_enrolment(redis, programme.id, state["gp_user_id"]) is None:
+        await enrol_gp(redis, programme, state["gp_user_id"], programme.starts, programme.ends, CLI)
 
 
 async def _ensure_organisation(redis: Redis, state: dict[str, str]) -> Organisation:

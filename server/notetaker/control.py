@@ -10,7 +10,7 @@ told) and the draft and transcript are purged.
 from __future__ import annotations
 
 from integrations.notetaker.protocol import EngineInfo
-from server.clock import now
+from server.clock import local_day, now
 from server.notetaker import engines
 from server.notetaker.consent import CURRENT
 from server.settings import Settings
@@ -21,6 +21,7 @@ from server.store import notetaker as store
 from server.store.clinics import get_clinic
 from server.store.connection import Redis
 from server.store.consultations import ENDED, Consultation, get_consultation
+from server.store.honoraria import gp_enrolments
 from server.store.invitations import consultation_invitations
 from server.store.participants import Participant
 from server.store.users import User
@@ -37,14 +38,29 @@ class Refused(Exception):
         self.message = message
 
 
-async def offered_engine(redis: Redis, settings: Settings, clinic_id: str) -> EngineInfo | None:
-    """The engine this clinic's GPs may offer, or None when the clinic is not in the pilot
-    or the configured engine cannot run here."""
-    clinic = await get_clinic(redis, clinic_id)
+async def offered_engine(redis: Redis, settings: Settings, gp: User) -> EngineInfo | None:
+    """The engine this GP may offer, or None when they are not in the pilot or the
+    configured engine cannot run here. In the pilot: enrolled today in a pilot programme
+    that pays for consultations (those are the note-taker's reviewed drafts), or in a
+    clinic the operators put in the pilot (a trial without honoraria)."""
     found = engines.availability(settings)
-    if clinic is None or not clinic.notetaker_pilot or not found.available:
+    if not found.available:
         return None
-    return found.info
+    clinic = await get_clinic(redis, gp.clinic_id)
+    if clinic is not None and clinic.notetaker_pilot:
+        return found.info
+    return found.info if await _enrolled_today(redis, gp.id) else None
+
+
+async def _enrolled_today(redis: Redis, gp_id: str) -> bool:
+    today = local_day(now())
+    return any(
+        programme.runs_on(today)
+        and enrolment.covers(today)
+        and (rules := programme.rules_on(today)) is not None
+        and rules.per_consultation_ore > 0
+        for programme, enrolment in await gp_enrolments(redis, gp_id)
+    )
 
 
 async def offer(
@@ -52,7 +68,7 @@ async def offer(
 ) -> None:
     if c.status == ENDED:
         raise Refused("consultation_ended", "this consultation has ended")
-    info = await offered_engine(redis, settings, c.clinic_id)
+    info = await offered_engine(redis, settings, gp)
     if info is None:
         reason = engines.availability(settings).reason or "your clinic is not in the pilot"
         raise Refused("notetaker_unavailable", f"the note-taker cannot be offered: {reason}")

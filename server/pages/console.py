@@ -106,7 +106,7 @@ async def console_page(request: web.Request) -> web.Response:
         for u in await clinic_users(redis, user.clinic_id)
         if u.role == "gp"
     ]
-    engine = await offered_engine(redis, request.app[SETTINGS], clinic.id)
+    engine = await offered_engine(redis, request.app[SETTINGS], user)
     notetaker = {"label": engine.label, "clinical_use": engine.clinical_use} if engine else None
     data = {
         "me": user.id,

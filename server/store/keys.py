@@ -155,6 +155,22 @@ def api_key(token_hash: str) -> str:
     return f"{PREFIX}:apikey:{token_hash}"
 
 
+VENDORS = f"{PREFIX}:vendors"  # set of every vendor id made since it existed (for pickers)
+SUBSCRIPTION_PRICES = f"{PREFIX}:subscription:prices"  # hash: from ISO date -> øre/capacity/month
+
+
+def clinic_capacities(clinic_id: str) -> str:
+    """Hash: effective-from ISO date (Copenhagen) -> the clinic's number of GP capacities
+    (lægekapaciteter) from then on, as the PLSP subscription counts them."""
+    return f"{PREFIX}:clinic:{clinic_id}:capacities"
+
+
+def clinic_lps_vendor(clinic_id: str) -> str:
+    """Hash: effective-from ISO date (Copenhagen) -> id of the vendor whose LPS the clinic
+    uses from then on (who invoices its PLSP subscription). Not API access: see `vendor`."""
+    return f"{PREFIX}:clinic:{clinic_id}:lps_vendor"
+
+
 CLINICS = f"{PREFIX}:clinics"  # set of every clinic id, for the directory's search
 ORGANISATIONS = f"{PREFIX}:organisations"  # set of organisation ids
 AUDIT = f"{PREFIX}:audit"  # stream: who looked at what (directory look-ups), kept apart from events
@@ -274,3 +290,21 @@ def pilot_notetaker(consultation_id: str) -> str:
 def pilot_notetaker_offered() -> str:
     """Sorted set of the note-taker pilot's consultation ids, by when it was first offered."""
     return f"{PREFIX}:pilot:notetaker_offered"
+
+
+BUDGET_LINES = f"{PREFIX}:budget:lines"  # hash: budget line id -> JSON (name, programme, øre)
+
+
+def budget_spendings(line_id: str) -> str:
+    """Stream: the line's spendings and corrections in øre, append-only, never trimmed."""
+    return f"{PREFIX}:budget:line:{line_id}:spendings"
+
+
+HONORARIA_PROGRAMMES = f"{PREFIX}:honoraria:programmes"  # hash: programme id -> JSON with rules
+HONORARIA_LEDGER = f"{PREFIX}:honoraria:ledger"  # stream: accruals, reversals, payouts; øre
+HONORARIA_EARNINGS = f"{PREFIX}:honoraria:earnings"  # set: "programme|gp|earning key" used
+
+
+def honoraria_enrolments(programme_id: str) -> str:
+    """Hash: GP user id -> JSON of their enrolment (start and end day) in the programme."""
+    return f"{PREFIX}:honoraria:programme:{programme_id}:enrolments"

@@ -23,14 +23,17 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from integrations.notetaker.simulator import create_simulator_app
 from server.app import create_app
 from server.appkeys import NOTETAKERS, REDIS
+from server.clock import local_day, now
 from server.consultations import call as calls
 from server.notetaker.consent import CURRENT
 from server.notetaker.control import CONSENT_HOW
+from server.pilots.programmes import Enrolment
 from server.settings import Settings
 from server.store import keys, notes
 from server.store import notetaker as store
 from server.store.clinics import save_clinic
 from server.store.connection import Redis
+from server.store.honoraria import create_programme, save_enrolment
 from server.store.pilotevidence import evidence_rows
 from tests.integration.helpers import (
     Booking,
@@ -701,3 +704,33 @@ async def test_no_audio_file_is_ever_written(
         p for p in written if data_dir not in p.parents and not other_runs & set(p.parents)
     }
     assert {p for p in elsewhere if looks_like_audio(p)} == set()
+
+
+# ---- who may offer it: enrolment in a paying programme, or a clinic in the pilot ------------
+
+
+@pytest.mark.parametrize(("per_consultation_ore", "offered"), [(30_000, True), (0, False)])
+async def test_a_gp_enrolled_in_a_programme_paying_for_consultations_may_offer_it(
+    aiohttp_client: MakeClient,
+    settings: Settings,
+    redis: Redis,
+    per_consultation_ore: int,
+    offered: bool,
+) -> None:
+    """The clinic is not in the pilot; the GP's own enrolment today decides."""
+    client = await aiohttp_client(create_app(settings))
+    b = await book(redis)
+    today = local_day(now())
+    amounts = {"onboarding": 0, "per_consultation": per_consultation_ore}
+    amounts |= {"per_questionnaire": 0, "cap": 0}
+    programme = await create_programme(
+        redis, "AI-notatassistent", "2020-01-01", "2099-12-31", "pilot_honoraria", amounts, "test"
+    )
+    await save_enrolment(redis, Enrolment(programme.id, b.gp.id, today, today), "test")
+    async with in_call(client, redis, b) as call:
+        mark, mark_gp = call.patient.mark(), call.gp.mark()
+        await send(call.gp.ws, "notetaker.offer", consultation_id=call.consultation_id)
+        if offered:
+            await call.patient.state("offered", mark)
+        else:
+            assert (await call.gp.error(mark_gp))["code"] == "notetaker_unavailable"
