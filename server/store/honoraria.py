@@ -27,6 +27,7 @@ from server.pilots.ledger import ACCRUAL, PAYOUT, Entry, Payout
 from server.pilots.programmes import Earning, Enrolment, PilotProgramme, Problems, RuleSet
 from server.store import keys
 from server.store.audit import audit
+from server.store.budgets import get_line, record_spending
 from server.store.connection import Redis
 from server.store.events import append_event
 
@@ -288,4 +289,9 @@ async def pay(
     ids = {"programme_id": programme_id, "payout_id": payout.id, "amount_ore": total}
     await audit(redis, "honorarium.paid", actor, **ids, entries=list(payout.pays))
     await append_event(redis, "honorarium.paid", **ids)
+    # Money paid out is money spent: the programme's budget line shows it.
+    programme = await get_programme(redis, programme_id)
+    if total > 0 and programme is not None and await get_line(redis, programme.budget_line):
+        text = f"Honorarudbetaling, {programme.name} ({len(payout.pays)} poster)"
+        await record_spending(redis, programme.budget_line, total, payout.on, text, actor)
     return payout

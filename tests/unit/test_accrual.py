@@ -22,6 +22,7 @@ from server.pilots.programmes import PilotProgramme
 from server.pilots.statements import lines
 from server.store import keys
 from server.store.audit import read_audit
+from server.store.budgets import seed_lines, spent
 from server.store.connection import Redis
 from server.store.events import append_event
 from server.store.honoraria import (
@@ -225,3 +226,15 @@ async def test_reversals_and_payouts_are_appended_checked_and_audited(redis: Red
                    "honorarium.questionnaire_recorded", "honorarium.accrued",
                    "honorarium.reversed", "honorarium.paid"):  # fmt: skip
         assert action in actions
+
+
+async def test_a_payout_is_spent_on_the_programmes_budget_line(redis: Redis) -> None:
+    await seed_lines(redis)
+    p = await programme(redis)
+    await enrol_gp(redis, p, "gp-1", "2025-01-01", "2025-12-31", ADMIN)
+    await record_questionnaire(redis, p, "gp-1", "2025-02-01", ADMIN)
+    entries, _ = await read_ledger(redis)
+    batch = await pay(redis, p.id, ADMIN)
+    paid = sum(e.amount_ore for e in entries if e.id in batch.pays)
+    assert paid > 0
+    assert await spent(redis, "pilot_honoraria") == paid
