@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import time
 
-from redis.exceptions import ResponseError
-
 from server.clock import local_day
 from server.pilots.ledger import Entry
 from server.pilots.programmes import (
@@ -38,6 +36,7 @@ from server.pilots.programmes import (
 )
 from server.store import keys
 from server.store.connection import Redis
+from server.store.events import join_events
 from server.store.honoraria import accrue, get_enrolment, get_programme, gp_enrolments
 from server.store.notes import APPROVED, Acked, Note, get_note
 from server.webhooks.payloads import StreamEvent
@@ -110,11 +109,7 @@ class AccrualConsumer:
         self.consumer = consumer
 
     async def ensure_group(self) -> None:
-        try:
-            await self.redis.xgroup_create(keys.EVENTS, GROUP, id="0", mkstream=True)
-        except ResponseError as error:
-            if "BUSYGROUP" not in str(error):
-                raise
+        await join_events(self.redis, GROUP, start="0")
 
     async def run(self) -> None:
         grouped = False

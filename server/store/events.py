@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 
+from redis.exceptions import ResponseError
+
 from server.store import keys
 from server.store.connection import Redis
 
@@ -21,3 +23,13 @@ async def read_events(redis: Redis, count: int = 1000) -> list[tuple[str, str, d
     """The newest events, oldest first, as (id, type, data). For audit views and tests."""
     rows = await redis.xrevrange(keys.EVENTS, count=count)
     return [(eid, f["type"], json.loads(f["data"])) for eid, f in reversed(rows)]
+
+
+async def join_events(redis: Redis, group: str, start: str) -> None:
+    """Make sure consumer group `group` reads the event stream, from `start` ("0": every
+    event there is, "$": those from now on) when it is new; an existing group keeps its place."""
+    try:
+        await redis.xgroup_create(keys.EVENTS, group, id=start, mkstream=True)
+    except ResponseError as error:
+        if "BUSYGROUP" not in str(error):
+            raise

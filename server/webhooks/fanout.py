@@ -11,10 +11,9 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 
-from redis.exceptions import ResponseError
-
 from server.store import keys
 from server.store.connection import Redis
+from server.store.events import join_events
 from server.store.vendors import get_vendor
 from server.store.webhooks import webhook_vendor_ids
 from server.webhooks import outbox
@@ -46,11 +45,7 @@ class FanOut:
     async def ensure_group(self) -> None:
         """The group starts at the stream's end: events from before webhooks existed stay
         out of them (the polling endpoint still has them)."""
-        try:
-            await self.redis.xgroup_create(keys.EVENTS, GROUP, id="$", mkstream=True)
-        except ResponseError as error:
-            if "BUSYGROUP" not in str(error):
-                raise
+        await join_events(self.redis, GROUP, start="$")
 
     async def run(self) -> None:
         claim_every = self.policy.claim_idle / 2
