@@ -1,7 +1,7 @@
 // The console inside an LPS's own page: it tells the host window what happens, and takes one
 // command from it. Messages go only to the vendor's registered origins (never "*"), and a
-// command counts only from the parent window at one of them. The shapes are in the README
-// ("Embedding the GP's view").
+// command counts only from the parent window at one of them. The shapes are in
+// docs/integration-guide.md ("Embedding the GP's view").
 
 const SOURCE = "almenvideo";
 
