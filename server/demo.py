@@ -19,14 +19,14 @@ from server.accounts import CLI, add_organisation, ensure_account, new_password
 from server.auth.tokens import token_hash
 from server.clock import local_day, now
 from server.consultations.linkrules import LinkState, link_state
-from server.pilots.enrolment import enrol_gp
+from server.consultations.links import issue_link
+from server.honoraria.enrolment import enrol_gp
 from server.settings import Settings
 from server.store import keys
 from server.store.clinics import create_clinic, get_clinic, issue_dropin_link, save_clinic
 from server.store.connection import Redis
 from server.store.consultations import SCHEDULED, create_consultation, get_consultation
 from server.store.honoraria import create_programme, get_enrolment, get_programme
-from server.store.links import issue_link
 from server.store.organisations import Organisation, get_organisation, organisation_by_code
 from server.store.subscriptions import capacity_history, set_capacities, set_vendor, vendor_history
 from server.store.users import ADMIN, ORG_ADMIN, STAFF, create_user, set_password

@@ -1,1 +1,3 @@
-"""Pilots: what a trial of a new way of working records, and what it shows as evidence."""
+"""Pilots: the rules of a trial of a new way of working, what it records and what it shows as
+evidence. Pure functions and data only; the Redis services are in `server.store` and
+`server.honoraria`."""

@@ -26,11 +26,11 @@ from server.pilots.budgets import (
     spent_on,
 )
 from server.pilots.roadmap import LINES_2025
+from server.resilience import stop_if_cancelled
 from server.store import keys
 from server.store.audit import audit
 from server.store.connection import Redis
-from server.store.events import append_event
-from server.webhooks.resilience import stop_if_cancelled
+from server.store.events import EventType, append_event
 
 log = logging.getLogger(__name__)
 
@@ -167,5 +167,5 @@ async def record_spending(
     spending = Spending(spending_id, line_id, on, amount_ore, text, actor, float(at), corrects)
     ids = {"line_id": line_id, "spending_id": spending.id, "amount_ore": amount_ore}
     await audit(redis, "budget.spending_recorded", actor, **ids, on=on, corrects=corrects)
-    await append_event(redis, "budget.spending_recorded", **ids, corrects=corrects)
+    await append_event(redis, EventType.BUDGET_SPENDING_RECORDED, **ids, corrects=corrects)
     return spending

@@ -29,7 +29,7 @@ from server.store import keys
 from server.store.audit import audit
 from server.store.budgets import get_line, record_spending
 from server.store.connection import Redis
-from server.store.events import append_event
+from server.store.events import EventType, append_event
 
 
 class Refused(ValueError):
@@ -202,7 +202,7 @@ async def accrue(
         await audit(redis, "honorarium.capped_to_zero", actor, **_ids(entry), source=source)
         return None
     entry = replace(entry, id=str(written[1]))
-    await _announce(redis, "honorarium.accrued", actor, entry, source=source)
+    await _announce(redis, EventType.HONORARIUM_ACCRUED, actor, entry, source=source)
     return entry
 
 
@@ -215,7 +215,9 @@ def _ids(entry: Entry) -> dict[str, object]:
     }
 
 
-async def _announce(redis: Redis, action: str, actor: str, entry: Entry, **more: object) -> None:
+async def _announce(
+    redis: Redis, action: EventType, actor: str, entry: Entry, **more: object
+) -> None:
     ids = {**_ids(entry), "entry_id": entry.id, **more}
     await audit(redis, action, actor, **ids)
     await append_event(redis, action, **ids)
@@ -244,7 +246,7 @@ async def reverse(redis: Redis, entry_id: str, reason: str, actor: str) -> Entry
             except WatchError:
                 continue
     entry = replace(entry, id=str(written))
-    await _announce(redis, "honorarium.reversed", actor, entry, reverses=entry_id)
+    await _announce(redis, EventType.HONORARIUM_REVERSED, actor, entry, reverses=entry_id)
     return entry
 
 
@@ -288,7 +290,7 @@ async def pay(
     total = ledger.net(paying)
     ids = {"programme_id": programme_id, "payout_id": payout.id, "amount_ore": total}
     await audit(redis, "honorarium.paid", actor, **ids, entries=list(payout.pays))
-    await append_event(redis, "honorarium.paid", **ids)
+    await append_event(redis, EventType.HONORARIUM_PAID, **ids)
     # Money paid out is money spent: the programme's budget line shows it.
     programme = await get_programme(redis, programme_id)
     if total > 0 and programme is not None and await get_line(redis, programme.budget_line):

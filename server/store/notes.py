@@ -24,7 +24,7 @@ from server.clock import now
 from server.store import keys
 from server.store.connection import Redis
 from server.store.consultations import Consultation
-from server.store.events import append_event
+from server.store.events import EventType, append_event
 
 DRAFT = "draft"
 APPROVED = "approved"
@@ -104,7 +104,9 @@ async def save_draft(
         )  # fmt: skip
 
     note = await _change(redis, c.id, draft, ttl_seconds)
-    await append_event(redis, "note.draft_ready", consultation_id=c.id, clinic_id=c.clinic_id)
+    await append_event(
+        redis, EventType.NOTE_DRAFT_READY, consultation_id=c.id, clinic_id=c.clinic_id
+    )
     return note
 
 
@@ -144,7 +146,7 @@ async def approve(
         )
 
     note = await _change(redis, c.id, approved, ttl_seconds)
-    await append_event(redis, "note.approved", consultation_id=c.id, clinic_id=c.clinic_id)
+    await append_event(redis, EventType.NOTE_APPROVED, consultation_id=c.id, clinic_id=c.clinic_id)
     return note
 
 
@@ -160,7 +162,7 @@ async def discard(redis: Redis, c: Consultation) -> bool:
     except NoteError:
         return False
     await redis.delete(keys.consultation_transcript(c.id))  # nothing left to base a note on
-    await append_event(redis, "note.discarded", consultation_id=c.id, clinic_id=c.clinic_id)
+    await append_event(redis, EventType.NOTE_DISCARDED, consultation_id=c.id, clinic_id=c.clinic_id)
     return True
 
 
@@ -196,7 +198,7 @@ async def delete_note(
     result = await _change(redis, c.id, acked, ttl_seconds)
     await redis.delete(keys.consultation_transcript(c.id))
     if first:
-        await append_event(redis, "note.acked", consultation_id=c.id, clinic_id=c.clinic_id)
+        await append_event(redis, EventType.NOTE_ACKED, consultation_id=c.id, clinic_id=c.clinic_id)
     return result
 
 

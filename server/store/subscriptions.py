@@ -19,7 +19,7 @@ from server.store import keys
 from server.store.audit import audit
 from server.store.clinics import Clinic
 from server.store.connection import Redis
-from server.store.events import append_event
+from server.store.events import EventType, append_event
 
 T = TypeVar("T")
 
@@ -58,7 +58,7 @@ async def set_price(redis: Redis, actor: str, since: date, price_ore: int) -> No
     previous = await _set(redis, keys.SUBSCRIPTION_PRICES, since, str(price_ore))
     data = {"since": since.isoformat(), "price_ore": price_ore, "previous_ore": _int(previous)}
     await audit(redis, "subscription.price_set", actor, **data)
-    await append_event(redis, "subscription.price_set", **data)
+    await append_event(redis, EventType.SUBSCRIPTION_PRICE_SET, **data)
 
 
 async def set_capacities(
@@ -73,7 +73,7 @@ async def set_capacities(
         "previous": _int(previous),
     }
     await audit(redis, "subscription.capacities_set", actor, **data)
-    await append_event(redis, "subscription.capacities_set", **data)
+    await append_event(redis, EventType.SUBSCRIPTION_CAPACITIES_SET, **data)
 
 
 async def set_vendor(redis: Redis, actor: str, clinic_id: str, since: date, vendor_id: str) -> None:
@@ -86,7 +86,7 @@ async def set_vendor(redis: Redis, actor: str, clinic_id: str, since: date, vend
         "previous": previous,
     }
     await audit(redis, "subscription.vendor_set", actor, **data)
-    await append_event(redis, "subscription.vendor_set", **data)
+    await append_event(redis, EventType.SUBSCRIPTION_VENDOR_SET, **data)
 
 
 async def _set(redis: Redis, key: str, since: date, value: str) -> str | None:

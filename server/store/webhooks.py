@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from yarl import URL
 
+from server.auth.tokens import new_webhook_secret
 from server.store import keys
 from server.store.connection import Redis
-from server.webhooks.signing import new_secret
 
 MAX_URL_LENGTH = 2000
 
@@ -59,7 +59,7 @@ def webhook_url_problem(url: str) -> str | None:
 
 async def register_webhook(redis: Redis, vendor_id: str, url: str) -> Webhook:
     """Set the vendor's URL and a fresh secret. The URL must pass `webhook_url_problem`."""
-    webhook = Webhook(url, new_secret())
+    webhook = Webhook(url, new_webhook_secret())
     async with redis.pipeline(transaction=True) as pipe:
         pipe.hset(
             keys.webhook(vendor_id),

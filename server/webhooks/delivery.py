@@ -21,13 +21,13 @@ import time
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector
 from redis.exceptions import RedisError
 
+from server.resilience import pause_after_error, stop_if_cancelled
 from server.store.connection import Redis
 from server.store.webhooks import Webhook, get_webhook, webhook_vendor_ids
 from server.webhooks import outbox
-from server.webhooks.fanout import FanOut
+from server.webhooks.fanout import fanout_consumer
 from server.webhooks.outbox import Message
 from server.webhooks.policy import DeliveryPolicy
-from server.webhooks.resilience import pause_after_error, stop_if_cancelled
 from server.webhooks.signing import sign
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ class Delivery:
         self.redis = redis
         self.policy = policy
         self.rng = rng
-        self.fanout = FanOut(redis, consumer, policy)
+        self.fanout = fanout_consumer(redis, consumer, policy)
 
     async def prepare(self) -> None:
         """Make the consumer group before the app serves, so the events of its first moments

@@ -14,63 +14,36 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from server.store import keys
 from server.store.connection import Redis
+from server.store.events import EventType, StreamEvent
 
 PUBLISHED = frozenset(
     {
-        "consultation.created",
-        "consultation.updated",
-        "consultation.cancelled",
-        "patient.waiting",
-        "patient.left",
-        "call.started",
-        "call.ended",
-        "note.draft_ready",
-        "note.approved",
+        EventType.CONSULTATION_CREATED,
+        EventType.CONSULTATION_UPDATED,
+        EventType.CONSULTATION_CANCELLED,
+        EventType.PATIENT_WAITING,
+        EventType.PATIENT_LEFT,
+        EventType.CALL_STARTED,
+        EventType.CALL_ENDED,
+        EventType.NOTE_DRAFT_READY,
+        EventType.NOTE_APPROVED,
     }
 )
 
 # Public name -> name in the stream entry, beyond consultation_id and clinic.
 _EXTRA_FIELDS: dict[str, dict[str, str]] = {
-    "patient.left": {"reason": "reason"},
-    "call.ended": {
+    EventType.PATIENT_LEFT: {"reason": "reason"},
+    EventType.CALL_ENDED: {
         "duration_seconds": "duration_seconds",
         "participants": "parties",
         "billing_code": "billing_code",
     },
 }
-
-
-@dataclass(frozen=True)
-class StreamEvent:
-    """One entry of the `av:events` stream."""
-
-    id: str
-    type: str
-    at_ms: int
-    data: dict[str, Any]
-
-    @classmethod
-    def parse(cls, entry_id: str, fields: dict[str, str]) -> StreamEvent | None:
-        """None for an entry that is not a well-formed event (skipped, never fatal)."""
-        try:
-            data = json.loads(fields.get("data", "{}"))
-            at_ms = int(fields.get("at") or entry_id.partition("-")[0])
-        except ValueError:
-            return None
-        if not isinstance(data, dict) or "type" not in fields:
-            return None
-        return cls(entry_id, fields["type"], at_ms, data)
-
-    @property
-    def clinic_id(self) -> str | None:
-        clinic_id = self.data.get("clinic_id")
-        return clinic_id if isinstance(clinic_id, str) else None
 
 
 def published_clinic(event: StreamEvent) -> str | None:

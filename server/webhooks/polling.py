@@ -12,7 +12,8 @@ from typing import Any
 
 from server.store import keys
 from server.store.connection import Redis
-from server.webhooks.payloads import StreamEvent, published_clinic, vendor_payload, ydernumre
+from server.store.events import StreamEvent
+from server.webhooks.payloads import published_clinic, vendor_payload, ydernumre
 
 _CURSOR = re.compile(r"(\d{1,20})-(\d{1,20})")
 _MAX_PART = 2**64 - 1

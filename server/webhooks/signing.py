@@ -4,8 +4,9 @@
     webhook-timestamp: unix seconds of this attempt
     webhook-signature: v1,<base64 HMAC-SHA256(key, f"{id}.{timestamp}.{body}")>
 
-The secret is `whsec_<base64 key>`; the HMAC key is the decoded part. A signature header may
-carry several space-separated signatures (e.g. while a secret is rotated); one match is enough.
+The secret is `whsec_<base64 key>` (`server.auth.tokens.new_webhook_secret`); the HMAC key is
+the decoded part. A signature header may carry several space-separated signatures (e.g. while
+a secret is rotated); one match is enough.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ import base64
 import binascii
 import hashlib
 import hmac
-import secrets
 from collections.abc import Mapping
 
-SECRET_PREFIX = "whsec_"
-SECRET_BYTES = 32
+from server.auth.tokens import WEBHOOK_SECRET_PREFIX
+
 TOLERANCE_SECONDS = 300
 
 
@@ -26,15 +26,11 @@ class InvalidSignature(Exception):
     """The webhook is not from whoever holds the secret, or was replayed."""
 
 
-def new_secret() -> str:
-    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
-
-
 def _key(secret: str) -> bytes:
-    if not secret.startswith(SECRET_PREFIX):
-        raise ValueError(f"a webhook secret starts with {SECRET_PREFIX!r}")
+    if not secret.startswith(WEBHOOK_SECRET_PREFIX):
+        raise ValueError(f"a webhook secret starts with {WEBHOOK_SECRET_PREFIX!r}")
     try:
-        return base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+        return base64.b64decode(secret.removeprefix(WEBHOOK_SECRET_PREFIX), validate=True)
     except binascii.Error:
         raise ValueError("a webhook secret is whsec_ followed by base64") from None
 

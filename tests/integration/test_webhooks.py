@@ -12,8 +12,8 @@ from server.app import create_app
 from server.settings import Settings
 from server.store import keys
 from server.store.connection import Redis
-from server.store.events import append_event
-from server.webhooks.fanout import GROUP, FanOut
+from server.store.events import EventType, append_event
+from server.webhooks.fanout import GROUP, fanout_consumer
 from server.webhooks.policy import DeliveryPolicy
 from server.webhooks.signing import verify
 from tests.integration.webhookreceiver import (
@@ -74,7 +74,7 @@ async def test_a_delivery_is_signed_and_retried_with_the_same_id_after_a_500(
     async with Receiver(answer=lambda n: 500 if n == 0 else 200) as receiver:
         secret = await register(api, key, receiver.url)
         event_id = await append_event(
-            redis, "patient.waiting", consultation_id="c1", clinic_id=clinic.id
+            redis, EventType.PATIENT_WAITING, consultation_id="c1", clinic_id=clinic.id
         )
         await eventually(lambda: len(receiver.answered) == 2)
         await eventually(lambda: all_sent(redis))
@@ -109,10 +109,12 @@ async def test_two_instances_deliver_each_event_once_and_only_to_its_clinics_ven
         for n in range(60):
             clinic = ours if n % 3 else theirs
             sent.append(
-                (clinic, await append_event(redis, "call.started", consultation_id=f"c{n}",
+                (clinic, await append_event(redis, EventType.CALL_STARTED, consultation_id=f"c{n}",
                                             clinic_id=clinic.id))
             )  # fmt: skip
-            await append_event(redis, "patient.held", consultation_id=f"c{n}", clinic_id=ours.id)
+            await append_event(
+                redis, EventType.PATIENT_HELD, consultation_id=f"c{n}", clinic_id=ours.id
+            )
         ours_ids = [eid for clinic, eid in sent if clinic is ours]
         theirs_ids = [eid for clinic, eid in sent if clinic is theirs]
         await eventually(lambda: len(set(receiver.ids())) == len(ours_ids))
@@ -140,7 +142,9 @@ async def test_a_slow_vendor_does_not_delay_another(
         await register(api, slow_key, slow.url)
         await register(api, fast_key, fast.url)
         ids = [
-            await append_event(redis, "call.started", consultation_id=f"c{n}", clinic_id=clinic.id)
+            await append_event(
+                redis, EventType.CALL_STARTED, consultation_id=f"c{n}", clinic_id=clinic.id
+            )
             for n in range(10)
         ]
         await eventually(lambda: len(slow.arrived) > 0)
@@ -163,7 +167,7 @@ async def test_a_delivery_failing_for_max_age_becomes_a_dead_letter(
     async with Receiver(answer=lambda n: 503) as receiver:
         await register(api, key, receiver.url)
         event_id = await append_event(
-            redis, "call.ended", consultation_id="c1", clinic_id=clinic.id,
+            redis, EventType.CALL_ENDED, consultation_id="c1", clinic_id=clinic.id,
             billing_code="0125", duration_seconds=300, parties=2,
         )  # fmt: skip
 
@@ -195,8 +199,8 @@ async def test_events_read_by_an_instance_that_died_are_taken_over(
 ) -> None:
     clinic = await make_clinic(redis)
     key = await vendor_with_key(redis, [clinic.id])
-    await FanOut(redis, "instance-gone", FAST).ensure_group()
-    event_id = await append_event(redis, "patient.left", consultation_id="c1",
+    await fanout_consumer(redis, "instance-gone", FAST).ensure_group()
+    event_id = await append_event(redis, EventType.PATIENT_LEFT, consultation_id="c1",
                                   clinic_id=clinic.id, reason="vanished")  # fmt: skip
     # An instance reads the event and dies before filing it.
     read = await redis.xreadgroup(GROUP, "instance-gone", {keys.EVENTS: ">"}, count=10)
@@ -222,10 +226,10 @@ async def test_a_rotated_secret_signs_the_deliveries_after_it(
     key = await vendor_with_key(redis, [clinic.id])
     async with Receiver() as receiver:
         old = await register(api, key, receiver.url)
-        await append_event(redis, "call.started", consultation_id="c1", clinic_id=clinic.id)
+        await append_event(redis, EventType.CALL_STARTED, consultation_id="c1", clinic_id=clinic.id)
         await eventually(lambda: len(receiver.answered) == 1)
         new = await register(api, key, receiver.url)
-        await append_event(redis, "call.started", consultation_id="c2", clinic_id=clinic.id)
+        await append_event(redis, EventType.CALL_STARTED, consultation_id="c2", clinic_id=clinic.id)
         await eventually(lambda: len(receiver.answered) == 2)
     before, after = receiver.arrived
     verify(old, before.headers, before.body, now=time.time())

@@ -9,22 +9,16 @@ from datetime import datetime
 import pytest
 
 from server.clock import COPENHAGEN
+from server.honoraria.accrual import GROUP, accrual_consumer, accrue_event, reviewing_gp
+from server.honoraria.enrolment import enrol_gp, record_questionnaire
 from server.pilots import ledger
-from server.pilots.accrual import (
-    GROUP,
-    QUESTIONNAIRE_COMPLETED,
-    AccrualConsumer,
-    accrue_event,
-    reviewing_gp,
-)
-from server.pilots.enrolment import enrol_gp, record_questionnaire
 from server.pilots.programmes import PilotProgramme
 from server.pilots.statements import lines
 from server.store import keys
 from server.store.audit import read_audit
 from server.store.budgets import seed_lines, spent
 from server.store.connection import Redis
-from server.store.events import append_event
+from server.store.events import EventType, StreamEvent, append_event
 from server.store.honoraria import (
     Refused,
     add_rules,
@@ -36,7 +30,6 @@ from server.store.honoraria import (
 )
 from server.store.notes import Section, approve, delete_note, save_draft
 from server.store.users import GP, create_user
-from server.webhooks.payloads import StreamEvent
 from tests.unit.factories import make_clinic, make_scheduled
 
 AMOUNTS = {
@@ -75,7 +68,8 @@ async def reviewed_consultations(redis: Redis, gp_id: str, n: int) -> list[str]:
 
 
 def approved(consultation_id: str, day: str, event_id: str) -> StreamEvent:
-    return StreamEvent(event_id, "note.approved", at_ms(day), {"consultation_id": consultation_id})
+    data = {"consultation_id": consultation_id}
+    return StreamEvent(event_id, EventType.NOTE_APPROVED, at_ms(day), data)
 
 
 async def accruals(redis: Redis) -> list[ledger.Entry]:
@@ -89,7 +83,9 @@ async def test_duplicated_and_reordered_events_make_the_same_ledger(redis: Redis
     ids = await reviewed_consultations(redis, "gp-1", 6)
     events = [approved(cid, f"2025-0{n + 1}-10", f"{n + 1}-0") for n, cid in enumerate(ids)]
     done = {"programme_id": p.id, "gp_id": "gp-1", "on": "2025-05-30"}
-    events.append(StreamEvent("9-0", QUESTIONNAIRE_COMPLETED, at_ms("2025-06-01"), done))
+    events.append(
+        StreamEvent("9-0", EventType.HONORARIUM_QUESTIONNAIRE_COMPLETED, at_ms("2025-06-01"), done)
+    )
     for event in events:
         await accrue_event(redis, event)
     in_order = sorted((e.earning, e.amount_ore, e.on) for e in await accruals(redis))
@@ -112,8 +108,8 @@ async def test_the_consumer_group_accrues_each_event_once_and_acknowledges(redis
     gp = await create_user(redis, "lise", "pw-123456789012", "Dr. Lise", GP)
     await enrol_gp(redis, p, gp.id, "2020-01-01", "2099-12-31", ADMIN)
     [cid] = await reviewed_consultations(redis, gp.id, 1)
-    await append_event(redis, "note.approved", consultation_id=cid)  # a repeat
-    first, second = AccrualConsumer(redis, "one"), AccrualConsumer(redis, "two")
+    await append_event(redis, EventType.NOTE_APPROVED, consultation_id=cid)  # a repeat
+    first, second = accrual_consumer(redis, "one"), accrual_consumer(redis, "two")
     await first.ensure_group()
     await second.ensure_group()
     assert await first.step() > 0

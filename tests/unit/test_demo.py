@@ -9,13 +9,13 @@ from yarl import URL
 from server.accounts import CLI, remove_account
 from server.auth.identity import authenticate
 from server.consultations.linkrules import LinkState
+from server.consultations.links import resolve_link
 from server.demo import GP_USERNAME, ensure_demo
 from server.settings import Settings
 from server.store.audit import read_audit
 from server.store.clinics import get_clinic, resolve_dropin_link
 from server.store.connection import Redis
 from server.store.consultations import ENDED, get_consultation, update_consultation
-from server.store.links import resolve_link
 from server.store.organisations import list_organisations
 from server.store.users import ADMIN, ORG_ADMIN, STAFF, find_user, organisation_users
 from server.store.vendors import vendor_for_key

@@ -6,10 +6,9 @@ import json
 
 from server.store import keys
 from server.store.connection import Redis
-from server.store.events import append_event
+from server.store.events import EventType, StreamEvent, append_event
 from server.webhooks.payloads import (
     PUBLISHED,
-    StreamEvent,
     payload_body,
     published_clinic,
     vendor_payload,
@@ -82,7 +81,7 @@ def test_the_body_is_compact_utf8_json() -> None:
 async def test_stream_entries_parse_and_clinics_resolve_to_ydernumre(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     entry_id = await append_event(
-        redis, "patient.waiting", consultation_id="c1", clinic_id=clinic.id
+        redis, EventType.PATIENT_WAITING, consultation_id="c1", clinic_id=clinic.id
     )
     [(read_id, fields)] = await redis.xrange(keys.EVENTS)
     parsed = StreamEvent.parse(read_id, fields)

@@ -8,14 +8,15 @@ import hmac
 
 import pytest
 
-from server.webhooks.signing import InvalidSignature, new_secret, sign, signature, verify
+from server.auth.tokens import new_webhook_secret
+from server.webhooks.signing import InvalidSignature, sign, signature, verify
 
 NOW = 1_780_000_000
 BODY = b'{"id":"1780000000000-0","type":"patient.waiting"}'
 
 
 def test_a_signed_body_verifies() -> None:
-    secret = new_secret()
+    secret = new_webhook_secret()
     headers = sign(secret, "1780000000000-0", NOW, BODY)
     assert headers["webhook-id"] == "1780000000000-0"
     assert headers["webhook-timestamp"] == str(NOW)
@@ -31,19 +32,19 @@ def test_the_signature_is_the_standard_webhooks_hmac() -> None:
 
 
 def test_the_secret_is_whsec_and_32_random_bytes() -> None:
-    first, second = new_secret(), new_secret()
+    first, second = new_webhook_secret(), new_webhook_secret()
     assert first.startswith("whsec_") and first != second
     assert len(base64.b64decode(first.removeprefix("whsec_"))) == 32
 
 
 def test_a_wrong_secret_fails() -> None:
-    headers = sign(new_secret(), "id-1", NOW, BODY)
+    headers = sign(new_webhook_secret(), "id-1", NOW, BODY)
     with pytest.raises(InvalidSignature, match="no webhook-signature matches"):
-        verify(new_secret(), headers, BODY, now=NOW)
+        verify(new_webhook_secret(), headers, BODY, now=NOW)
 
 
 def test_a_changed_body_or_id_fails() -> None:
-    secret = new_secret()
+    secret = new_webhook_secret()
     headers = sign(secret, "id-1", NOW, BODY)
     with pytest.raises(InvalidSignature):
         verify(secret, headers, BODY.replace(b"waiting", b"left"), now=NOW)
@@ -52,7 +53,7 @@ def test_a_changed_body_or_id_fails() -> None:
 
 
 def test_a_replayed_old_timestamp_fails_even_with_a_good_signature() -> None:
-    secret = new_secret()
+    secret = new_webhook_secret()
     headers = sign(secret, "id-1", NOW - 301, BODY)
     with pytest.raises(InvalidSignature, match="too far from now"):
         verify(secret, headers, BODY, now=NOW)
@@ -60,14 +61,14 @@ def test_a_replayed_old_timestamp_fails_even_with_a_good_signature() -> None:
 
 
 def test_a_timestamp_from_the_future_fails() -> None:
-    secret = new_secret()
+    secret = new_webhook_secret()
     with pytest.raises(InvalidSignature, match="too far from now"):
         verify(secret, sign(secret, "id-1", NOW + 301, BODY), BODY, now=NOW)
 
 
 def test_a_timestamp_moved_to_now_breaks_the_signature() -> None:
     """A replayer cannot refresh an old delivery: the timestamp is signed."""
-    secret = new_secret()
+    secret = new_webhook_secret()
     old = sign(secret, "id-1", NOW - 3600, BODY)
     with pytest.raises(InvalidSignature, match="no webhook-signature matches"):
         verify(secret, {**old, "webhook-timestamp": str(NOW)}, BODY, now=NOW)
@@ -75,14 +76,14 @@ def test_a_timestamp_moved_to_now_breaks_the_signature() -> None:
 
 def test_any_one_of_several_signatures_may_match() -> None:
     """During a secret rotation a sender may sign with both secrets."""
-    old, new = new_secret(), new_secret()
+    old, new = new_webhook_secret(), new_webhook_secret()
     headers = sign(new, "id-1", NOW, BODY)
     both = f"{signature(old, 'id-1', NOW, BODY)} {headers['webhook-signature']}"
     verify(new, {**headers, "webhook-signature": both}, BODY, now=NOW)
 
 
 def test_header_names_are_case_insensitive() -> None:
-    secret = new_secret()
+    secret = new_webhook_secret()
     headers = {name.title(): value for name, value in sign(secret, "id-1", NOW, BODY).items()}
     verify(secret, headers, BODY, now=NOW)
 
@@ -99,7 +100,7 @@ def test_header_names_are_case_insensitive() -> None:
     ],
 )
 def test_missing_or_malformed_headers_fail(change: dict[str, str]) -> None:
-    secret = new_secret()
+    secret = new_webhook_secret()
     headers = {**sign(secret, "id-1", NOW, BODY), **change}
     with pytest.raises(InvalidSignature):
         verify(secret, headers, BODY, now=NOW)

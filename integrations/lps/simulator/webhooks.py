@@ -17,6 +17,7 @@ from integrations.lps.simulator.api import ApiError
 from integrations.lps.simulator.appkeys import API, BACKGROUND, RECORD
 from integrations.lps.simulator.filing import NotApproved, file_note
 from integrations.lps.simulator.record import ReceivedEvent
+from server.store.events import EventType
 from server.webhooks.signing import InvalidSignature, verify
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ async def receive(request: web.Request) -> web.Response:
         return web.Response(status=401 if isinstance(error, InvalidSignature) else 400)
     if record.first_delivery(event.id):
         record.events.appendleft(event)
-        if event.type == "note.approved" and event.data.get("consultation_id"):
+        if event.type == EventType.NOTE_APPROVED and event.data.get("consultation_id"):
             _in_background(request.app, _file(request.app, str(event.data["consultation_id"])))
     return web.Response(status=204)
 

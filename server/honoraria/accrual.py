@@ -11,16 +11,17 @@ The events that earn:
 - `honorarium.questionnaire_completed` (an admin recorded it, with the day): the
   questionnaire amount.
 
-Every instance reads `av:events` in the consumer group `honoraria`. The group starts at the
-stream's beginning, so events from before it existed still accrue for GPs enrolled by then.
-An entry is handled, then acknowledged; one read but never acknowledged (an instance died)
-is claimed by another after `CLAIM_IDLE_MS`. Handling an event twice, or events out of
-order, changes nothing: an earning key earns at most once (`server.store.honoraria`).
+Every instance reads `av:events` in the consumer group `honoraria` (see
+`server.store.groupconsumer`). The group starts at the stream's beginning, so events from
+before it existed still accrue for GPs enrolled by then. A batch is handled, then
+acknowledged; one read but never acknowledged (an instance died) is claimed by another after
+`CLAIM_IDLE` seconds. Handling an event twice, or events out of order, changes nothing: an
+earning key earns at most once (`server.store.honoraria`).
 """
 
 from __future__ import annotations
 
-import time
+from redis.asyncio.client import Pipeline
 
 from server.clock import local_day
 from server.pilots.ledger import Entry
@@ -36,18 +37,14 @@ from server.pilots.programmes import (
 )
 from server.store import keys
 from server.store.connection import Redis
-from server.store.events import join_events
+from server.store.events import EventType, StreamEvent
+from server.store.groupconsumer import GroupConsumer
 from server.store.honoraria import accrue, get_enrolment, get_programme, gp_enrolments
 from server.store.notes import APPROVED, Acked, Note, get_note
-from server.webhooks.payloads import StreamEvent
-from server.webhooks.resilience import pause_after_error, stop_if_cancelled
 
 GROUP = "honoraria"
-BATCH = 100
-CLAIM_IDLE_MS = 30_000
+CLAIM_IDLE = 30.0
 SYSTEM = "system:honoraria"
-ENROLLED = "honorarium.enrolled"
-QUESTIONNAIRE_COMPLETED = "honorarium.questionnaire_completed"
 
 Target = tuple[PilotProgramme, Enrolment]
 
@@ -78,16 +75,16 @@ async def _enrolled(redis: Redis, data: dict[str, object]) -> list[Target]:
 async def accrue_event(redis: Redis, event: StreamEvent, actor: str = SYSTEM) -> list[Entry]:
     """The accruals `event` earns (none for events that earn nothing, or earned already)."""
     day = local_day(event.at_ms / 1000)
-    if event.type == "note.approved":
+    if event.type == EventType.NOTE_APPROVED:
         consultation_id = str(event.data.get("consultation_id", ""))
         gp_id = await reviewing_gp(redis, consultation_id)
         targets = await gp_enrolments(redis, gp_id) if gp_id else []
         kind, key = CONSULTATION, earning_key(CONSULTATION, consultation_id)
-    elif event.type == ENROLLED:
+    elif event.type == EventType.HONORARIUM_ENROLLED:
         targets = await _enrolled(redis, event.data)
         kind, key = ONBOARDING, earning_key(ONBOARDING)
         day = onboarding_day(*targets[0]) if targets else day
-    elif event.type == QUESTIONNAIRE_COMPLETED:
+    elif event.type == EventType.HONORARIUM_QUESTIONNAIRE_COMPLETED:
         targets = await _enrolled(redis, event.data)
         day = str(event.data.get("on", ""))
         kind, key = QUESTIONNAIRE, earning_key(QUESTIONNAIRE, day)
@@ -103,54 +100,9 @@ async def accrue_event(redis: Redis, event: StreamEvent, actor: str = SYSTEM) ->
     return written
 
 
-class AccrualConsumer:
-    def __init__(self, redis: Redis, consumer: str) -> None:
-        self.redis = redis
-        self.consumer = consumer
+def accrual_consumer(redis: Redis, consumer: str) -> GroupConsumer:
+    async def accrue_events(events: list[StreamEvent], _ack: Pipeline) -> None:
+        for event in events:
+            await accrue_event(redis, event)
 
-    async def ensure_group(self) -> None:
-        await join_events(self.redis, GROUP, start="0")
-
-    async def run(self) -> None:
-        grouped = False
-        last_claim = 0.0
-        while True:
-            stop_if_cancelled()
-            try:
-                if not grouped:
-                    await self.ensure_group()
-                    grouped = True
-                if time.monotonic() - last_claim >= CLAIM_IDLE_MS / 2000:
-                    last_claim = time.monotonic()
-                    await self.claim_stale()
-                await self.step(block_ms=1000)
-            except Exception:
-                grouped = False  # Redis may have restarted empty
-                await pause_after_error("honoraria accrual")
-
-    async def step(self, block_ms: int | None = None) -> int:
-        """Handle the next batch of new events; how many there were."""
-        reply = await self.redis.xreadgroup(
-            GROUP, self.consumer, {keys.EVENTS: ">"}, count=BATCH, block=block_ms
-        )
-        entries = [entry for _stream, batch in reply or [] for entry in batch]
-        await self.handle(entries)
-        return len(entries)
-
-    async def claim_stale(self) -> None:
-        """Take over events another consumer read but never acknowledged."""
-        start = "0-0"
-        while True:
-            start, entries, *_ = await self.redis.xautoclaim(
-                keys.EVENTS, GROUP, self.consumer, CLAIM_IDLE_MS, start_id=start, count=BATCH
-            )
-            await self.handle(entries)
-            if start == "0-0":
-                break
-
-    async def handle(self, entries: list[tuple[str, dict[str, str] | None]]) -> None:
-        for entry_id, fields in entries:
-            event = StreamEvent.parse(entry_id, fields) if fields else None
-            if event is not None:
-                await accrue_event(self.redis, event)
-            await self.redis.xack(keys.EVENTS, GROUP, entry_id)
+    return GroupConsumer(redis, GROUP, consumer, accrue_events, start="0", claim_idle=CLAIM_IDLE)

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import time
 
-from server.pilots.accrual import ENROLLED, QUESTIONNAIRE_COMPLETED, accrue_event
+from server.honoraria.accrual import accrue_event
 from server.pilots.ledger import Entry
 from server.pilots.programmes import Enrolment, PilotProgramme
 from server.store.audit import audit
 from server.store.connection import Redis
-from server.store.events import append_event
+from server.store.events import EventType, StreamEvent, append_event
 from server.store.honoraria import save_enrolment
-from server.webhooks.payloads import StreamEvent
 
 
 async def _announce_and_accrue(
-    redis: Redis, event_type: str, actor: str, **data: str
+    redis: Redis, event_type: EventType, actor: str, **data: str
 ) -> list[Entry]:
     at_ms = int(time.time() * 1000)
     event_id = await append_event(redis, event_type, **data)
@@ -34,7 +33,7 @@ async def enrol_gp(
     """Enrol the GP (dates checked by the caller); returns the onboarding accrual, if any."""
     await save_enrolment(redis, Enrolment(programme.id, gp_id, starts, ends), actor)
     return await _announce_and_accrue(
-        redis, ENROLLED, actor, programme_id=programme.id, gp_id=gp_id
+        redis, EventType.HONORARIUM_ENROLLED, actor, programme_id=programme.id, gp_id=gp_id
     )
 
 
@@ -47,5 +46,10 @@ async def record_questionnaire(
         gp_id=gp_id, on=on,
     )  # fmt: skip
     return await _announce_and_accrue(
-        redis, QUESTIONNAIRE_COMPLETED, actor, programme_id=programme.id, gp_id=gp_id, on=on
+        redis,
+        EventType.HONORARIUM_QUESTIONNAIRE_COMPLETED,
+        actor,
+        programme_id=programme.id,
+        gp_id=gp_id,
+        on=on,
     )

@@ -1,4 +1,4 @@
-"""The delivery loops go on after errors, and still stop when cancelled."""
+"""Background loops go on after errors, and still stop when cancelled."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import contextlib
 
 import pytest
 
-from server.webhooks.resilience import pause_after_error, stop_if_cancelled
+from server.resilience import pause_after_error, stop_if_cancelled
 
 
 async def looping(step: asyncio.Event, work: object) -> None:
