@@ -58,13 +58,13 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamError
 
 from integrations.notetaker.pocketsphinx_engine import PocketsphinxEngine
-from integrations.notetaker.protocol import (
+from server.media.tap import PTIME_MS, AudioTap
+from server.notetaker.protocol import (
     SAMPLE_RATE,
     SAMPLE_WIDTH,
     SessionContext,
     TranscriptFinal,
 )
-from server.media.tap import PTIME_MS, AudioTap
 
 SPEAKERS = ("gp", "patient")
 OPUS_RATE = 48_000

@@ -1,1 +1,2 @@
-"""The note-taker engine hook: one small protocol, engines beside it, found by entry point."""
+"""Note-taker engines: each implements `server.notetaker.protocol` and is found by
+`server.notetaker.registry` through the `almenvideo.notetakers` entry points."""

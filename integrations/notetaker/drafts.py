@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from integrations.notetaker.protocol import DraftSection, TranscriptFinal
+from server.notetaker.protocol import DraftSection, TranscriptFinal
 
 TEMPLATE: tuple[tuple[str, str], ...] = (
     ("reason", "Reason for contact"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from integrations.notetaker.protocol import EngineEvent
+from server.notetaker.protocol import EngineEvent
 
 
 class EventQueue:

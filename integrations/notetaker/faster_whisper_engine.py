@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from integrations.notetaker.drafts import transcript_draft
 from integrations.notetaker.eventqueue import EventQueue
-from integrations.notetaker.protocol import (
+from server.notetaker.protocol import (
     DraftReady,
     EngineInfo,
     EngineUnavailable,

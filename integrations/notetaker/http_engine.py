@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import aiohttp
 
 from integrations.notetaker.eventqueue import EventQueue
-from integrations.notetaker.protocol import (
+from server.notetaker.protocol import (
     DraftReady,
     DraftSection,
     EngineFailed,

@@ -17,7 +17,7 @@ from pocketsphinx import Decoder, Endpointer
 
 from integrations.notetaker.drafts import transcript_draft
 from integrations.notetaker.eventqueue import EventQueue
-from integrations.notetaker.protocol import (
+from server.notetaker.protocol import (
     SAMPLE_RATE,
     SAMPLE_WIDTH,
     DraftReady,

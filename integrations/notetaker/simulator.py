@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from aiohttp import WSMsgType, web
 
-from integrations.notetaker.protocol import SAMPLE_RATE, SAMPLE_WIDTH
+from server.notetaker.protocol import SAMPLE_RATE, SAMPLE_WIDTH
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from server.store.connection import Redis
 from server.store.consultations import CANCELLED, ENDED, Consultation
-from server.store.events import append_event
+from server.store.events import EventType, append_event
 from server.store.invitations import Invitation, create_invitation
 from server.store.organisations import Organisation
 from server.store.users import ORGANISATION_ROLES, User, get_user
@@ -42,7 +42,7 @@ async def invite(
         raise InviteError("unknown_invitee", "that person is not on the organisation's staff")
     invitation, token = await create_invitation(redis, c, organisation, invited_by, invitee_user_id)
     await append_event(
-        redis, "participant.invited", consultation_id=c.id, clinic_id=c.clinic_id,
+        redis, EventType.PARTICIPANT_INVITED, consultation_id=c.id, clinic_id=c.clinic_id,
         invitation_id=invitation.id, organisation_id=organisation.id,
     )  # fmt: skip
     return invitation, token, invitee

@@ -27,7 +27,7 @@ from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSes
 from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame, AudioResampler
 
-from integrations.notetaker.protocol import SAMPLE_RATE, SAMPLE_WIDTH
+from server.notetaker.protocol import SAMPLE_RATE, SAMPLE_WIDTH
 
 log = logging.getLogger(__name__)
 

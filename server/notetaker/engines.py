@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from integrations.notetaker import registry
-from integrations.notetaker.protocol import Engine, EngineInfo
+from server.notetaker import registry
+from server.notetaker.protocol import Engine, EngineInfo
 from server.settings import Settings
 
 

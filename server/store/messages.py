@@ -4,9 +4,9 @@ shows them again, and dropped with it."""
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass
 
 from server.clock import now
-from server.signalling.messages import ClinicNote
 from server.store import keys
 from server.store.connection import Redis
 from server.store.consultations import RETENTION_SECONDS
@@ -14,11 +14,19 @@ from server.store.consultations import RETENTION_SECONDS
 KEEP = 10
 
 
+@dataclass(frozen=True)
+class ClinicNote:
+    """One message, as the patient's screen shows it."""
+
+    text: str
+    at: float
+
+
 async def add_clinic_message(redis: Redis, consultation_id: str, text: str) -> ClinicNote:
     note = ClinicNote(text=text, at=now())
     key = keys.consultation_messages(consultation_id)
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.rpush(key, note.model_dump_json())
+        pipe.rpush(key, json.dumps(asdict(note), ensure_ascii=False, separators=(",", ":")))
         pipe.ltrim(key, -KEEP, -1)
         pipe.expire(key, RETENTION_SECONDS)
         await pipe.execute()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-from integrations.notetaker.protocol import TranscriptFinal
 from server.clock import now
 from server.store import keys
 from server.store.connection import Redis
@@ -47,6 +46,19 @@ class NoteTakerState:
     reason: str = ""  # why it failed or who withdrew
     consent_version: str = ""
     updated_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One settled utterance of the transcript, as the engine gave it; draft sections cite
+    it by `segment_id`."""
+
+    segment_id: str
+    speaker: str
+    start: float
+    end: float
+    text: str
+    confidence: float
 
 
 @dataclass(frozen=True)
@@ -119,7 +131,7 @@ async def consent_log(redis: Redis, consultation_id: str) -> list[ConsentRecord]
 
 
 async def append_segment(
-    redis: Redis, consultation_id: str, segment: TranscriptFinal, ttl_seconds: int
+    redis: Redis, consultation_id: str, segment: Segment, ttl_seconds: int
 ) -> bool:
     """Keep one settled utterance, only while capturing. Returns whether it was kept."""
     kept = await redis.eval(  # type: ignore[misc]
@@ -143,6 +155,6 @@ return 0
 """
 
 
-async def transcript(redis: Redis, consultation_id: str) -> list[TranscriptFinal]:
+async def transcript(redis: Redis, consultation_id: str) -> list[Segment]:
     rows = await redis.lrange(keys.consultation_transcript(consultation_id), 0, -1)
-    return [TranscriptFinal(**json.loads(row)) for row in rows]
+    return [Segment(**json.loads(row)) for row in rows]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from server.auth.tokens import token_hash
 from server.clock import now
-from server.consultations.linkrules import LinkState, link_window
+from server.consultations.linkrules import KEEP_AFTER_CLOSE, LinkState, link_window
+from server.consultations.links import issue_link, resolve_link
 from server.store import keys
 from server.store.connection import Redis
 from server.store.consultations import CANCELLED, get_consultation, update_consultation
-from server.store.links import KEEP_AFTER_CLOSE, issue_link, resolve_link, revoke_link
+from server.store.links import revoke_link
 from tests.unit.factories import make_clinic, make_drop_in, make_scheduled
 
 

@@ -8,14 +8,14 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from integrations.notetaker.http_engine import HttpEngine
-from integrations.notetaker.protocol import (
+from integrations.notetaker.simulator import create_simulator_app
+from server.notetaker.protocol import (
     DraftReady,
     EngineFailed,
     EngineUnavailable,
     SessionContext,
     TranscriptFinal,
 )
-from integrations.notetaker.simulator import create_simulator_app
 
 Serve = Callable[..., Awaitable[TestServer]]
 CTX = SessionContext("c-1", "da", ("gp", "patient"))

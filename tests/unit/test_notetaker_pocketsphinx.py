@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from integrations.notetaker.pocketsphinx_engine import PocketsphinxEngine
-from integrations.notetaker.protocol import (
+from server.notetaker.protocol import (
     DraftReady,
     EngineEvent,
     SessionContext,

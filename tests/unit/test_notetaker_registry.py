@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.notetaker import registry
 from integrations.notetaker.pocketsphinx_engine import PocketsphinxEngine
-from integrations.notetaker.protocol import EngineUnavailable
+from server.notetaker import registry
+from server.notetaker.protocol import EngineUnavailable
 
 
 def test_the_three_shipped_engines_are_found_by_entry_point() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.notetaker.protocol import TranscriptFinal
 from server.store import keys
 from server.store import notetaker as store
 from server.store.connection import Redis
@@ -12,7 +11,7 @@ from server.store.consultations import Consultation
 from server.store.notes import DRAFT, Note, Section, approve, get_note, purge_draft, save_draft
 from tests.unit.factories import make_clinic, make_scheduled
 
-SEGMENT = TranscriptFinal("patient-1", "patient", 1.0, 2.5, "I have pain", 0.8)
+SEGMENT = store.Segment("patient-1", "patient", 1.0, 2.5, "I have pain", 0.8)
 
 
 @pytest.fixture

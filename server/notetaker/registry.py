@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, ClassVar, Protocol, cast
 
-from integrations.notetaker.protocol import Engine, EngineInfo, EngineUnavailable
+from server.notetaker.protocol import Engine, EngineInfo, EngineUnavailable
 
 GROUP = "almenvideo.notetakers"
 
