@@ -8,7 +8,10 @@ from aiohttp import web
 
 from server.appkeys import REDIS, SETTINGS
 
+routes = web.RouteTableDef()
 
+
+@routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
     instance = request.app[SETTINGS].instance_id
     try:

@@ -16,7 +16,8 @@ from server.api.problems import problem
 from server.api.spec import ApiRoutes
 from server.appkeys import REDIS
 from server.clock import iso_local
-from server.directory.lookup import NO_STORE, Entry, look_up
+from server.directory.lookup import Entry, look_up
+from server.responses import NO_STORE
 from server.waitingroom.hours import WEEKDAYS
 
 
@@ -77,4 +78,4 @@ async def directory_clinic(request: web.Request) -> web.Response:
     )
     if entry is None:
         raise problem(404, "unknown_clinic", "no clinic has this ydernummer")
-    return web.json_response(entry_json(entry), headers=NO_STORE)
+    return web.json_response(entry_json(entry), headers=NO_STORE)  # has the back-door number

@@ -26,6 +26,7 @@ from server.api.spec import ApiRoutes
 from server.api.tenancy import vendor_consultation
 from server.appkeys import REDIS, SETTINGS
 from server.clock import iso_local, now
+from server.responses import NO_STORE
 from server.store.audit import audit
 from server.store.consultations import CANCELLED
 from server.store.embeds import issue_embed
@@ -75,5 +76,5 @@ async def create_embed_session(request: web.Request) -> web.Response:
     return web.json_response(
         {"url": f"{base}/embed/{token}", "expires_at": iso_local(grant.expires_at)},
         status=201,
-        headers={"Cache-Control": "no-store"},
+        headers=NO_STORE,
     )

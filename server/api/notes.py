@@ -24,13 +24,13 @@ from server.api.spec import ApiRoutes
 from server.api.tenancy import vendor_consultation
 from server.appkeys import REDIS
 from server.clock import iso_local
+from server.responses import NO_STORE
 from server.store.audit import audit
 from server.store.notes import Acked, Note, NoteError, delete_note, get_note
 
 routes = ApiRoutes(tag="notes")
 
 NOTE_PATH = "/api/v1/consultations/{consultation_id}/note"
-NO_STORE = {"Cache-Control": "no-store"}
 _STATUS = {"no_note": 404, "note_not_approved": 409}
 
 

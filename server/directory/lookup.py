@@ -15,8 +15,6 @@ from server.store.clinics import Clinic, find_clinic
 from server.store.connection import Redis
 
 VIEWED = "directory.viewed"
-# A look-up's answer (page or JSON) carries the back-door number: no cache may keep it.
-NO_STORE = {"Cache-Control": "no-store"}
 _YDERNUMMER = re.compile(r"^[0-9]{1,10}$")
 
 

@@ -16,9 +16,9 @@ from server.api.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
 from server.api.spec import Handler
 from server.fhir import systems
 from server.fhir.references import Resource
+from server.responses import NO_STORE
 
 CONTENT_TYPE = "application/fhir+json"
-HEADERS = {"Cache-Control": "no-store"}
 
 # HTTP status -> OperationOutcome.issue.code (http://hl7.org/fhir/issue-type)
 _ISSUE = {
@@ -51,7 +51,7 @@ def fhir_response(
     resource: Resource, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
     return web.json_response(
-        resource, status=status, content_type=CONTENT_TYPE, headers={**HEADERS, **(headers or {})}
+        resource, status=status, content_type=CONTENT_TYPE, headers={**NO_STORE, **(headers or {})}
     )
 
 

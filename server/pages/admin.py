@@ -21,6 +21,8 @@ from server.store.users import ADMIN, User
 ADMIN_PATH = "/admin"
 ORGANISATION_FIELDS = ("name", "municipality_code", "username", "display_name")
 
+routes = web.RouteTableDef()
+
 
 async def _page(
     request: web.Request,
@@ -53,10 +55,12 @@ async def _page(
     )
 
 
+@routes.get(ADMIN_PATH)
 async def admin_page(request: web.Request) -> web.Response:
     return await _page(request, await require_user(request, ADMIN))
 
 
+@routes.post(f"{ADMIN_PATH}/organisations")
 async def create_organisation_post(request: web.Request) -> web.Response:
     user = await require_user(request, ADMIN)
     values = form_values(await request.post(), ORGANISATION_FIELDS)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Sequence
-from datetime import date
 from typing import Any
 
 from aiohttp import web
@@ -26,8 +25,9 @@ from server.pages.forms import form_values
 from server.pages.render import render
 from server.pilots.budgetchart import Bar, Group, Words, budget_chart
 from server.pilots.budgets import Figures, Problems, Spending, entry_problems, spent_on, total
-from server.pilots.money import BadAmount, format_kroner, parse_kroner, plain
+from server.pilots.money import BadAmount, format_kroner, parse_kroner, plain, typed_kroner
 from server.pilots.roadmap import PROGRAMMES
+from server.responses import csv_download, no_store
 from server.store.budgets import (
     BudgetLine,
     SpendingRefused,
@@ -42,9 +42,10 @@ from server.store.users import ADMIN, User, get_user
 BUDGETS_PATH = "/admin/budgets"
 FIELDS = ("line", "on", "amount", "text", "corrects")
 LATEST = 5  # spendings shown per line
-NO_STORE = {"Cache-Control": "no-store"}
 NONE = "–"
 CSV_HEADER = ("programme_id", "programme", "line_id", "line", "budget", "spent", "remaining")
+
+routes = web.RouteTableDef()
 
 
 def _percent(per_mille: int | None, lang: str) -> str:
@@ -55,21 +56,11 @@ def _percent(per_mille: int | None, lang: str) -> str:
     return f"{sign}{whole}{',' if lang == 'da' else '.'}{tenth} %"
 
 
-def _day(on: str, lang: str) -> str:
-    day = date.fromisoformat(on)
-    return day.strftime("%d.%m.%Y") if lang == "da" else f"{day.day} {day.strftime('%b %Y')}"
-
-
-def _amount_input(ore: int, lang: str) -> str:
-    """An amount as it is typed into the form (no currency), so it parses back as it is."""
-    return format_kroner(ore, lang).removesuffix(" kr").replace("DKK ", "")
-
-
 def _figures_view(f: Figures, lang: str) -> dict[str, Any]:
     return {
-        "budget": format_kroner(f.budget_ore, lang),
-        "spent": format_kroner(f.spent_ore, lang),
-        "remaining": format_kroner(f.remaining_ore, lang),
+        "budget_ore": f.budget_ore,
+        "spent_ore": f.spent_ore,
+        "remaining_ore": f.remaining_ore,
         "used": _percent(f.per_mille_used, lang),
         "overspent": f.overspent,
     }
@@ -98,21 +89,16 @@ async def _names(redis: Redis, spendings: Sequence[Spending]) -> dict[str, str]:
 
 
 def _spending_view(
-    s: Spending, ledger: Sequence[Spending], names: dict[str, str], lang: str
+    s: Spending, ledger: Sequence[Spending], names: dict[str, str]
 ) -> dict[str, Any]:
-    original = next((o for o in ledger if o.id == s.corrects), None)
     left = s.amount_ore + sum(c.amount_ore for c in ledger if c.corrects == s.id)
     return {
         "id": s.id,
-        "on": _day(s.on, lang),
-        "amount": format_kroner(s.amount_ore, lang),
+        "on": s.on,
+        "amount_ore": s.amount_ore,
         "text": s.text,
         "who": names[s.actor],
-        "correction_of": (
-            {"on": _day(original.on, lang), "amount": format_kroner(original.amount_ore, lang)}
-            if original
-            else None
-        ),
+        "correction_of": next((o for o in ledger if o.id == s.corrects), None),
         "correct_url": (  # an original with something left to correct
             f"{BUDGETS_PATH}?line={s.line_id}&corrects={s.id}#record"
             if s.corrects is None and left > 0
@@ -132,7 +118,7 @@ def _correction_values(
     return {
         "line": line_id,
         "on": local_day(now()),
-        "amount": _amount_input(-left, lang),
+        "amount": typed_kroner(-left, lang),
         "text": "",
         "corrects": corrects,
     }
@@ -207,7 +193,7 @@ async def _page(
                     "name": line.name(lang),
                     **_figures_view(figures[line.id], lang),
                     "latest": [
-                        _spending_view(s, books[line.id], names, lang)
+                        _spending_view(s, books[line.id], names)
                         for s in reversed(books[line.id][-LATEST:])
                     ],
                 }
@@ -228,22 +214,19 @@ async def _page(
         chart=_chart(grouped, figures, t, lang),
         values=values,
         errors={field: f"budget.error.{code}" for field, code in (errors or {}).items()},
-        correcting=(
-            {"on": _day(corrected.on, lang), "amount": format_kroner(corrected.amount_ore, lang)}
-            if corrected
-            else None
-        ),
+        correcting=corrected,
         recorded="recorded" in request.query,
         latest=LATEST,
     )
-    response.headers.update(NO_STORE)
-    return response
+    return no_store(response)
 
 
+@routes.get(BUDGETS_PATH)
 async def budgets_page(request: web.Request) -> web.Response:
     return await _page(request, await require_user(request, ADMIN))
 
 
+@routes.post(f"{BUDGETS_PATH}/spendings")
 async def record_spending_post(request: web.Request) -> web.Response:
     """Record a spending or a correction; bad input shows the page again (422), unchanged."""
     user = await require_user(request, ADMIN)
@@ -267,6 +250,7 @@ async def record_spending_post(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"{BUDGETS_PATH}?recorded=1#spendings-{values['line']}")
 
 
+@routes.get(f"{BUDGETS_PATH}.csv")
 async def budgets_csv(request: web.Request) -> web.Response:
     """The lines with budget, spent and remaining in kroner ("1234.50"), names in the
     reader's language."""
@@ -286,10 +270,4 @@ async def budgets_csv(request: web.Request) -> web.Response:
                 line.name(lang), plain(f.budget_ore), plain(f.spent_ore), plain(f.remaining_ore),
             ]
         )  # fmt: skip
-    filename = f"almenvideo-budgets-{local_day(now())}.csv"
-    return web.Response(
-        text=out.getvalue(),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={**NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_download(out.getvalue(), f"almenvideo-budgets-{local_day(now())}.csv")

@@ -14,11 +14,12 @@ from aiohttp import web
 
 from server.appkeys import REDIS
 from server.auth.web import require_user
-from server.directory.lookup import NO_STORE, look_up
+from server.directory.lookup import look_up
 from server.directory.search import MAX_QUERY, search
 from server.i18n import request_language
 from server.pages.render import error_page, format_time, render
 from server.phone import tel_uri
+from server.responses import no_store
 from server.store.absences import Absence
 from server.store.clinics import list_clinics
 from server.store.users import ADMIN, ORG_ADMIN, STAFF
@@ -26,7 +27,10 @@ from server.waitingroom.hours import WEEKDAYS, format_spans
 
 READERS = (STAFF, ORG_ADMIN, ADMIN)
 
+routes = web.RouteTableDef()
 
+
+@routes.get("/directory")
 async def directory_page(request: web.Request) -> web.Response:
     user = await require_user(request, *READERS)
     query = request.query.get("q", "").strip()[:MAX_QUERY]
@@ -46,6 +50,7 @@ def _absence_view(a: Absence | None, lang: str) -> dict[str, Any] | None:
     }
 
 
+@routes.get("/directory/clinics/{ydernummer}")
 async def clinic_page(request: web.Request) -> web.Response:
     user = await require_user(request, *READERS)
     lang = request_language(request)
@@ -75,5 +80,4 @@ async def clinic_page(request: web.Request) -> web.Response:
         current=_absence_view(state.current_absence, lang),
         upcoming=_absence_view(state.next_absence, lang),
     )
-    response.headers.update(NO_STORE)
-    return response
+    return no_store(response)  # it carries the back-door number

@@ -20,6 +20,7 @@ from server.auth.web import set_embed_cookie, web_session
 from server.clock import now
 from server.i18n import LANGUAGES
 from server.pages.render import error_page
+from server.responses import no_store
 from server.security import csp
 from server.store.audit import audit
 from server.store.consultations import get_consultation
@@ -27,7 +28,7 @@ from server.store.embeds import embed_binding, issuer, open_embed_session, take_
 from server.store.users import GP, get_user
 from server.store.vendors import Vendor, get_vendor, origin_problem
 
-NO_STORE = "no-store"
+routes = web.RouteTableDef()
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def framing_origins(vendor: Vendor | None) -> tuple[str, ...]:
 
 def framed_for(response: web.StreamResponse, origins: tuple[str, ...]) -> None:
     response.headers["Content-Security-Policy"] = csp(origins)
-    response.headers["Cache-Control"] = NO_STORE
+    no_store(response)
 
 
 async def embedding(request: web.Request) -> Embedding | None:
@@ -59,6 +60,7 @@ async def embedding(request: web.Request) -> Embedding | None:
     return Embedding(binding.consultation_id, origins)
 
 
+@routes.get("/embed/{token}")
 async def embed_page(request: web.Request) -> web.StreamResponse:
     token = request.match_info["token"]
     redis = request.app[REDIS]

@@ -35,7 +35,10 @@ STATUS = {
     InvitationState.WRONG_PERSON: 403,
 }
 
+routes = web.RouteTableDef()
 
+
+@routes.get("/i/{token}")
 async def invitation_page(request: web.Request) -> web.Response:
     token = request.match_info["token"]
     if not looks_like_token(token):
@@ -62,6 +65,7 @@ async def invitation_page(request: web.Request) -> web.Response:
     )
 
 
+@routes.post("/console/consultations/{consultation_id}/invitations")
 async def invite_post(request: web.Request) -> web.Response:
     """GP: `POST /console/consultations/{id}/invitations` {organisation_id, invitee_user_id?}
     -> 201 {id, url, organisation, invitee}. The link is shown once."""

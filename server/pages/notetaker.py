@@ -18,7 +18,6 @@ from typing import Annotated, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from integrations.notetaker.protocol import EngineUnavailable
 from server.appkeys import NOTETAKERS, REDIS, SETTINGS
 from server.auth.web import require_user
 from server.clock import now
@@ -26,6 +25,7 @@ from server.i18n import request_language
 from server.jsonerror import json_body, json_error
 from server.media.echo import MAX_SDP_CHARS, BadOffer
 from server.notetaker.live import TapsBusy
+from server.notetaker.protocol import EngineUnavailable
 from server.pages.render import error_page, format_time, render
 from server.pilots.evidence import compare
 from server.store import notes, pilotevidence
@@ -37,6 +37,8 @@ from server.store.users import GP, User
 Speaker = Annotated[str, Field(pattern=r"^(gp|patient|staff(-[0-9]{1,2})?)$")]
 MAX_SECTION = 20_000
 Mid = Annotated[str, Field(min_length=1, max_length=16)]
+
+routes = web.RouteTableDef()
 
 
 class TapOffer(BaseModel):
@@ -54,6 +56,7 @@ async def _own(request: web.Request) -> tuple[User, Consultation | None]:
     return user, c if c is not None and c.clinic_id == user.clinic_id else None
 
 
+@routes.post("/console/consultations/{consultation_id}/notetaker/tap")
 async def tap(request: web.Request) -> web.Response:
     user, c = await _own(request)
     redis = request.app[REDIS]
@@ -79,6 +82,7 @@ async def tap(request: web.Request) -> web.Response:
     return web.json_response({"sdp": answer, "type": "answer"})
 
 
+@routes.get("/console/consultations/{consultation_id}/note")
 async def note_page(request: web.Request) -> web.Response:
     _, c = await _own(request)
     if c is None:
@@ -122,6 +126,7 @@ async def _page(
     )
 
 
+@routes.post("/console/consultations/{consultation_id}/note")
 async def note_post(request: web.Request) -> web.Response:
     user, c = await _own(request)
     if c is None:

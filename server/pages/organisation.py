@@ -35,6 +35,8 @@ STAFF_FIELDS = ("username", "display_name", "title", "role")
 KEY_FIELDS = ("label",)
 NOTICES = ("removed", "revoked", "gone")
 
+routes = web.RouteTableDef()
+
 
 async def _org_admin(request: web.Request) -> tuple[User, Organisation]:
     user = await require_user(request, ORG_ADMIN)
@@ -104,11 +106,13 @@ async def _page(
     )
 
 
+@routes.get(ORG_PATH)
 async def organisation_page(request: web.Request) -> web.Response:
     user, org = await _org_admin(request)
     return await _page(request, user, org)
 
 
+@routes.post(f"{ORG_PATH}/staff")
 async def create_staff_post(request: web.Request) -> web.Response:
     user, org = await _org_admin(request)
     values = form_values(await request.post(), STAFF_FIELDS)
@@ -121,6 +125,7 @@ async def create_staff_post(request: web.Request) -> web.Response:
     return _show_password(request, user, "org.created_title", account.user, account.password)
 
 
+@routes.post(ORG_PATH + "/staff/{user_id}/password")
 async def reset_password_post(request: web.Request) -> web.Response:
     user, org = await _org_admin(request)
     member = await _member(request, org)
@@ -132,6 +137,7 @@ async def reset_password_post(request: web.Request) -> web.Response:
     return _show_password(request, user, "org.reset_title", member, password)
 
 
+@routes.post(ORG_PATH + "/staff/{user_id}/remove")
 async def remove_staff_post(request: web.Request) -> web.Response:
     """Removing someone already gone (a second click), or not ours, changes nothing."""
     user, org = await _org_admin(request)
@@ -144,6 +150,7 @@ async def remove_staff_post(request: web.Request) -> web.Response:
     raise _done("removed")
 
 
+@routes.post(f"{ORG_PATH}/keys")
 async def issue_key_post(request: web.Request) -> web.Response:
     user, org = await _org_admin(request)
     values = form_values(await request.post(), KEY_FIELDS)
@@ -158,6 +165,7 @@ async def issue_key_post(request: web.Request) -> web.Response:
     )
 
 
+@routes.post(ORG_PATH + "/keys/{key_id}/revoke")
 async def revoke_key_post(request: web.Request) -> web.Response:
     user, org = await _org_admin(request)
     revoked = await revoke_key(

@@ -14,6 +14,7 @@ from server.auth.tokens import looks_like_token
 from server.auth.web import same_origin
 from server.clock import iso_utc, now
 from server.consultations.linkrules import LinkState
+from server.consultations.links import issue_link, resolve_link
 from server.i18n import request_language
 from server.jsonerror import json_error
 from server.pages.render import error_page, format_time, render
@@ -26,7 +27,6 @@ from server.store.consultations import (
     create_consultation,
     update_consultation,
 )
-from server.store.links import issue_link, resolve_link
 from server.store.participants import issue_resume_token, patient_seat
 from server.waitingroom.availability import Availability
 from server.waitingroom.clinicavailability import absence_stops_queueing, clinic_availability
@@ -43,6 +43,8 @@ LINK_STATUS = {
     LinkState.ENDED: 410,
     LinkState.NOT_YET: 403,
 }
+
+routes = web.RouteTableDef()
 
 
 def _closed_page(
@@ -72,6 +74,7 @@ def _absent_error(state: Availability) -> web.Response:
     )
 
 
+@routes.get("/j/{token}")
 async def join_page(request: web.Request) -> web.Response:
     token = request.match_info["token"]
     if not looks_like_token(token):
@@ -129,6 +132,7 @@ async def _seat_patient(request: web.Request, c: Consultation, name: str) -> str
     return await issue_resume_token(redis, participant_id, name, TERMS_VERSION)
 
 
+@routes.post("/j/{token}/join")
 async def join(request: web.Request) -> web.Response:
     token = request.match_info["token"]
     name = await _join_form(request)
@@ -154,6 +158,7 @@ async def _dropin_clinic(redis: Redis, token: str) -> Clinic | None:
     return await get_clinic(redis, clinic_id) if clinic_id else None
 
 
+@routes.get("/d/{token}")
 async def dropin_page(request: web.Request) -> web.Response:
     token = request.match_info["token"]
     redis = request.app[REDIS]
@@ -174,6 +179,7 @@ async def dropin_page(request: web.Request) -> web.Response:
     )
 
 
+@routes.post("/d/{token}/join")
 async def dropin_join(request: web.Request) -> web.Response:
     """A drop-in visitor gets a consultation of their own, with its own link to resume by."""
     name = await _join_form(request)

@@ -27,10 +27,10 @@ from server.pilots.evidence import (
     summary_csv,
     whole_pilot,
 )
+from server.responses import csv_download, no_store
 from server.store.pilotevidence import evidence_rows
 from server.store.users import ADMIN, GP, User
 
-NO_STORE = {"Cache-Control": "no-store"}
 NONE = "–"
 
 EXPORTS: dict[str, Callable[[list[EvidenceRow]], str]] = {
@@ -38,6 +38,8 @@ EXPORTS: dict[str, Callable[[list[EvidenceRow]], str]] = {
     "gp": lambda rows: summary_csv(summarise(rows, by_gp)),
     "pilot": lambda rows: summary_csv(summarise(rows, whole_pilot)),
 }
+
+routes = web.RouteTableDef()
 
 
 async def _visible_rows(request: web.Request, user: User) -> list[EvidenceRow]:
@@ -105,6 +107,7 @@ def _row_view(r: EvidenceRow, lang: str) -> dict[str, Any]:
     }
 
 
+@routes.get("/pilot/notetaker")
 async def notetaker_page(request: web.Request) -> web.Response:
     user = await require_user(request, GP, ADMIN)
     rows = await _visible_rows(request, user)
@@ -120,10 +123,10 @@ async def notetaker_page(request: web.Request) -> web.Response:
         per_gp=[_summary_view(s, lang) for s in per_gp],
         consultations=[_row_view(r, lang) for r in rows],
     )
-    response.headers.update(NO_STORE)
-    return response
+    return no_store(response)
 
 
+@routes.get("/pilot/notetaker.csv")
 async def notetaker_csv(request: web.Request) -> web.Response:
     """`?view=consultations` (one line per consultation, the default), `gp` (per GP) or
     `pilot` (one line for everything this user may see)."""
@@ -135,10 +138,4 @@ async def notetaker_csv(request: web.Request) -> web.Response:
             400, "bad_view", f"view must be one of {', '.join(EXPORTS)}", views=list(EXPORTS)
         )
     rows = await _visible_rows(request, user)
-    filename = f"almenvideo-notetaker-{view}-{local_day(now())}.csv"
-    return web.Response(
-        text=export(rows),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={**NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_download(export(rows), f"almenvideo-notetaker-{view}-{local_day(now())}.csv")

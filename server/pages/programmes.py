@@ -17,24 +17,15 @@ from server.accounts import user_actor
 from server.appkeys import REDIS
 from server.auth.web import require_user
 from server.clock import local_day, now
+from server.honoraria.enrolment import enrol_gp, record_questionnaire
 from server.i18n import request_language
 from server.jsonerror import json_error
 from server.pages.forms import Form, form_values
-from server.pages.honorariaviews import (
-    NO_STORE,
-    amount_input,
-    balance_view,
-    csv_response,
-    day_text,
-    entry_view,
-    gp_names,
-    statement_view,
-)
+from server.pages.honorariaviews import csv_response, entry_view, gp_names, statement_view
 from server.pages.render import error_page, render
 from server.pilots import ledger, statements
 from server.pilots.budgets import day_ok
-from server.pilots.enrolment import enrol_gp, record_questionnaire
-from server.pilots.money import BadAmount, format_kroner, parse_kroner
+from server.pilots.money import BadAmount, parse_kroner, typed_kroner
 from server.pilots.programmes import (
     AMOUNT_FIELDS,
     PilotProgramme,
@@ -45,6 +36,7 @@ from server.pilots.programmes import (
     programme_problems,
 )
 from server.pilots.roadmap import LINES_2025
+from server.responses import no_store
 from server.store.budgets import BudgetLine, list_lines
 from server.store.clinics import list_clinics
 from server.store.connection import Redis
@@ -71,6 +63,8 @@ FORMS: dict[str, tuple[str, ...]] = {
     "reverse": ("entry_id", "reason"),
     "payout": ("up_to",),
 }
+
+routes = web.RouteTableDef()
 
 
 async def _budget_lines(redis: Redis) -> list[BudgetLine]:
@@ -122,9 +116,10 @@ async def _list_page(
         {
             "id": p.id,
             "name": p.name,
-            "period": f"{day_text(p.starts, lang)} – {day_text(p.ends, lang)}",
+            "starts": p.starts,
+            "ends": p.ends,
             "line": lines[p.budget_line].name(lang) if p.budget_line in lines else p.budget_line,
-            "spend": format_kroner(ledger.net(ledger.of(entries, p.id)), lang),
+            "spend_ore": ledger.net(ledger.of(entries, p.id)),
             "enrolled": len(await enrolments(redis, p.id)),
         }
         for p in await list_programmes(redis)
@@ -141,14 +136,15 @@ async def _list_page(
         values=values or defaults,
         errors=errors or {},
     )
-    response.headers.update(NO_STORE)
-    return response
+    return no_store(response)
 
 
+@routes.get(PROGRAMMES_PATH)
 async def programmes_page(request: web.Request) -> web.Response:
     return await _list_page(request, await require_user(request, ADMIN))
 
 
+@routes.post(PROGRAMMES_PATH)
 async def create_programme_post(request: web.Request) -> web.Response:
     user = await require_user(request, ADMIN)
     redis = request.app[REDIS]
@@ -177,7 +173,7 @@ def _form_defaults(programme: PilotProgramme, lang: str) -> dict[str, dict[str, 
     rules = programme.current_rules(today)
     return {
         "rules": {"effective_from": day}
-        | {field: amount_input(getattr(rules, f"{field}_ore", 0), lang) for field in AMOUNT_FIELDS},
+        | {field: typed_kroner(getattr(rules, f"{field}_ore", 0), lang) for field in AMOUNT_FIELDS},
         "enrol": {"gp_id": "", "starts": programme.starts, "ends": programme.ends},
         "questionnaire": {"gp_id": "", "on": day},
         "reverse": {"entry_id": "", "reason": ""},
@@ -227,67 +223,46 @@ async def _programme_page(
         status=status,
         here=f"{PROGRAMMES_PATH}/{programme.id}",
         user=user,
-        programme={
-            "id": programme.id,
-            "name": programme.name,
-            "period": f"{day_text(programme.starts, lang)} – {day_text(programme.ends, lang)}",
-        },
-        rules=[
-            {
-                "version": r.version,
-                "effective_from": day_text(r.effective_from, lang),
-                "onboarding": format_kroner(r.onboarding_ore, lang),
-                "per_consultation": format_kroner(r.per_consultation_ore, lang),
-                "per_questionnaire": format_kroner(r.per_questionnaire_ore, lang),
-                "cap": format_kroner(r.cap_ore, lang) if r.cap_ore else "",
-                "current": r == rules,
-            }
-            for r in sorted(programme.rules, key=lambda r: r.version, reverse=True)
-        ],
+        programme=programme,
+        rules=sorted(programme.rules, key=lambda r: r.version, reverse=True),
+        current_rules=rules,
         budget={
-            "line": line.name(lang) if line else programme.budget_line,
-            "amount": format_kroner(line.budget_ore, lang) if line else "",
-            "spend": format_kroner(ledger.net(own), lang),
-            "line_spend": format_kroner(line_spend, lang),
-            "remaining": format_kroner(line.budget_ore - line_spend, lang) if line else "",
+            "line": line,
+            "line_name": line.name(lang) if line else programme.budget_line,
+            "spend_ore": ledger.net(own),
+            "line_spend_ore": line_spend,
             "over": line is not None and line_spend > line.budget_ore,
         },
         report=[
             {
                 "gp": names.get(e.gp_id, e.gp_id),
-                "gp_id": e.gp_id,
-                "period": f"{day_text(e.starts, lang)} – {day_text(e.ends, lang)}",
-                **balance_view(
-                    ledger.balance(ledger.of(own, programme.id, e.gp_id), payouts, cap), lang
-                ),
+                "enrolment": e,
+                "figures": ledger.balance(ledger.of(own, programme.id, e.gp_id), payouts, cap),
             }
             for e in enrolled
         ],
         entries=[
-            entry_view(e, lang, names, paid, reversible=e.id not in reversed_ids)
+            entry_view(e, names, paid, reversible=e.id not in reversed_ids)
             for e in sorted(own, key=lambda e: e.at, reverse=True)
         ],
         payouts=[
             {
                 "id": p.id,
-                "on": day_text(p.on, lang),
+                "on": p.on,
                 "count": len(p.pays),
-                "total": format_kroner(sum(e.amount_ore for e in own if e.id in p.pays), lang),
+                "total_ore": sum(e.amount_ore for e in own if e.id in p.pays),
             }
             for p in payouts
             if p.programme_id == programme.id
         ],
         quarters=quarters,
         quarter=quarter,
-        statement=statement_view(
-            own, payouts, quarter, {programme.id: programme.name}, names, lang
-        ),
+        statement=statement_view(own, payouts, quarter, {programme.id: programme.name}, names),
         gps=[(u.id, f"{u.display_name} ({clinic})") for u, clinic in gps],
         enrolled_gps=[(e.gp_id, names.get(e.gp_id, e.gp_id)) for e in enrolled],
         forms=forms,
     )
-    response.headers.update(NO_STORE)
-    return response
+    return no_store(response)
 
 
 async def _own_programme(request: web.Request) -> tuple[User, PilotProgramme | None]:
@@ -300,6 +275,7 @@ def _done(programme: PilotProgramme, section: str) -> web.HTTPSeeOther:
     return web.HTTPSeeOther(f"{PROGRAMMES_PATH}/{programme.id}#{section}")
 
 
+@routes.get(PROGRAMMES_PATH + "/{programme_id}")
 async def programme_page(request: web.Request) -> web.Response:
     user, programme = await _own_programme(request)
     if programme is None:
@@ -307,6 +283,7 @@ async def programme_page(request: web.Request) -> web.Response:
     return await _programme_page(request, user, programme)
 
 
+@routes.post(PROGRAMMES_PATH + "/{programme_id}/{action}")
 async def programme_post(request: web.Request) -> web.Response:
     """`/admin/programmes/{id}/{action}`: rules, enrol, questionnaire, reverse or payout."""
     user, programme = await _own_programme(request)
@@ -373,6 +350,7 @@ async def _apply(
     return {}
 
 
+@routes.get(PROGRAMMES_PATH + "/{programme_id}/statements.csv")
 async def statements_csv(request: web.Request) -> web.Response:
     """`?quarter=2025Q1`: the programme's entries of that quarter."""
     await require_user(request, ADMIN)

@@ -2,25 +2,57 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from aiohttp import web
+from jinja2.runtime import Context
 from yarl import URL
 
 from server.appkeys import LOCALES, SETTINGS, TEMPLATES
 from server.clock import local
 from server.i18n import LANG_COOKIE, LANGUAGES, request_language
+from server.pilots.invoices import Quarter
+from server.pilots.money import format_kroner
 
 
 class Templates:
+    """The pages' Jinja environment. Its filters write days, quarters and money in the
+    page's language (the `lang` every page is rendered with), so handlers pass plain
+    values: `{{ entry.on | day }}`, `{{ total_ore | kroner }}`, `{{ quarter | quarter }}`."""
+
     def __init__(self, directory: Path) -> None:
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(directory),
             autoescape=jinja2.select_autoescape(["html"]),
             undefined=jinja2.StrictUndefined,
         )
+        self.env.filters.update(day=_day, kroner=_kroner, quarter=_quarter)
+
+
+def format_day(day: str | date, lang: str) -> str:
+    """A calendar day, an ISO string ("2025-03-01") or a date: "01.03.2025" or "1 Mar 2025"."""
+    d = date.fromisoformat(day) if isinstance(day, str) else day
+    return d.strftime("%d.%m.%Y") if lang == "da" else f"{d.day} {d.strftime('%b %Y')}"
+
+
+@jinja2.pass_context
+def _day(context: Context, day: str | date) -> str:
+    return format_day(day, context["lang"])
+
+
+@jinja2.pass_context
+def _kroner(context: Context, ore: int) -> str:
+    return format_kroner(ore, context["lang"])
+
+
+@jinja2.pass_context
+def _quarter(context: Context, quarter: Quarter | str) -> str:
+    """A quarter ("2025Q1" or a `Quarter`) by its name: "1. kvartal 2025"."""
+    q = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
+    return str(context["t"]("plsp.quarter_name", number=q.number, year=q.year))
 
 
 def format_time(ts: float | None, lang: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.pages.render import render
+from server.responses import no_store
 from server.store.users import User
 
 
@@ -33,5 +34,4 @@ def show_once(
         back=back,
         details=details,
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(response)

@@ -10,24 +10,20 @@ from aiohttp import web
 from server.appkeys import REDIS
 from server.auth.web import require_user
 from server.clock import local_day, now
-from server.i18n import request_language
-from server.pages.honorariaviews import (
-    NO_STORE,
-    balance_view,
-    csv_response,
-    day_text,
-    statement_view,
-)
+from server.pages.honorariaviews import csv_response, statement_view
 from server.pages.render import render
 from server.pilots import ledger, statements
+from server.responses import no_store
 from server.store.honoraria import gp_enrolments, read_ledger
 from server.store.users import GP
 
+routes = web.RouteTableDef()
 
+
+@routes.get("/statement")
 async def statement_page(request: web.Request) -> web.Response:
     user = await require_user(request, GP)
     redis = request.app[REDIS]
-    lang = request_language(request)
     entries, payouts = await read_ledger(redis)
     enrolled = await gp_enrolments(redis, user.id)
     own = [e for e in entries if e.gp_id == user.id]
@@ -42,8 +38,9 @@ async def statement_page(request: web.Request) -> web.Response:
             {
                 "id": programme.id,
                 "name": programme.name,
-                "period": f"{day_text(enrolment.starts, lang)} – {day_text(enrolment.ends, lang)}",
-                **balance_view(figures, lang),
+                "starts": enrolment.starts,
+                "ends": enrolment.ends,
+                "figures": figures,
             }
         )
     quarters = statements.quarters(own)
@@ -58,12 +55,12 @@ async def statement_page(request: web.Request) -> web.Response:
         programmes=programmes,
         quarters=quarters,
         quarter=quarter,
-        statement=statement_view(own, payouts, quarter, names, {user.id: user.display_name}, lang),
+        statement=statement_view(own, payouts, quarter, names, {user.id: user.display_name}),
     )
-    response.headers.update(NO_STORE)
-    return response
+    return no_store(response)
 
 
+@routes.get("/statement.csv")
 async def statement_csv(request: web.Request) -> web.Response:
     """`?quarter=2025Q1`: the GP's own entries of that quarter."""
     user = await require_user(request, GP)

@@ -37,6 +37,7 @@ from server.pilots.invoices import (
     parse_price,
 )
 from server.pilots.money import format_kroner
+from server.responses import csv_download, no_store
 from server.store.clinics import Clinic, get_clinic, list_clinics
 from server.store.connection import Redis
 from server.store.subscriptions import (
@@ -53,9 +54,10 @@ SUBSCRIPTIONS_PATH = "/admin/subscriptions"
 CAPACITY_FIELDS = ("since", "capacities", "quarter")
 VENDOR_FIELDS = ("since", "vendor", "quarter")
 PRICE_FIELDS = ("since", "price", "quarter")
-NO_STORE = {"Cache-Control": "no-store"}
 NONE = "–"
 MAX_ID = 100  # longer than any id we make
+
+routes = web.RouteTableDef()
 
 
 @dataclass(frozen=True)
@@ -77,14 +79,6 @@ class Context:
     today: date = field(default_factory=lambda: local(now()).date())
 
 
-def _day(day: date, lang: str) -> str:
-    return day.strftime("%d.%m.%Y") if lang == "da" else f"{day.day} {day.strftime('%b %Y')}"
-
-
-def _quarter_name(quarter: Quarter, ctx: Context) -> str:
-    return ctx.t("plsp.quarter_name", number=quarter.number, year=quarter.year)
-
-
 def _months(months: tuple[MonthPrice, ...], ctx: Context) -> str:
     return " · ".join(
         f"{ctx.t(f'plsp.month.{m.month.month}')} {format_kroner(m.price_ore, ctx.lang)}"
@@ -92,17 +86,14 @@ def _months(months: tuple[MonthPrice, ...], ctx: Context) -> str:
     )
 
 
-def _quarters(shown: Quarter, ctx: Context) -> list[dict[str, Any]]:
+def _quarters(shown: Quarter, today: date) -> list[Quarter]:
     """From the first PLSP price's quarter to the next one, and the shown one if outside."""
-    quarter, last = Quarter.containing(BASE_PRICE[0]), Quarter.containing(ctx.today).next()
+    quarter, last = Quarter.containing(BASE_PRICE[0]), Quarter.containing(today).next()
     found = {shown}
     while quarter <= last:
         found.add(quarter)
         quarter = quarter.next()
-    return [
-        {"value": str(q), "name": _quarter_name(q, ctx), "selected": q == shown}
-        for q in sorted(found, reverse=True)
-    ]
+    return sorted(found, reverse=True)
 
 
 async def _vendor_names(redis: Redis, subs: list[Subscriber]) -> dict[str, str]:
@@ -131,15 +122,12 @@ async def _load(redis: Redis, quarter: Quarter) -> Loaded:
 
 
 def _invoices_view(invoices: QuarterInvoices, ctx: Context) -> dict[str, Any]:
-    def kroner(ore: int) -> str:
-        return format_kroner(ore, ctx.lang)
-
     return {
         "vendors": [
             {
                 "id": v.vendor_id,
                 "name": v.vendor_name,
-                "total": kroner(v.total_ore),
+                "total_ore": v.total_ore,
                 "csv_url": f"{SUBSCRIPTIONS_PATH}/invoices.csv?quarter={invoices.quarter}"
                 f"&vendor={v.vendor_id}",
                 "lines": [
@@ -149,14 +137,14 @@ def _invoices_view(invoices: QuarterInvoices, ctx: Context) -> dict[str, Any]:
                         "ydernummer": line.ydernummer,
                         "capacities": line.capacities,
                         "months": _months(line.months, ctx),
-                        "amount": kroner(line.amount_ore),
+                        "amount_ore": line.amount_ore,
                     }
                     for line in v.lines
                 ],
             }
             for v in invoices.vendors
         ],
-        "total": kroner(invoices.total_ore),
+        "total_ore": invoices.total_ore,
         "warnings": [
             {
                 "clinic_id": w.clinic_id,
@@ -185,8 +173,8 @@ def _clinic_view(
         "ydernummer": s.ydernummer,
         "capacities_now": NONE if capacities is None else capacities,
         "vendor_now": NONE if vendor_id is None else names.get(vendor_id, vendor_id),
-        "capacity_history": [(_day(d, ctx.lang), n) for d, n in s.capacities.items()],
-        "vendor_history": [(_day(d, ctx.lang), names.get(v, v)) for d, v in s.vendors.items()],
+        "capacity_history": list(s.capacities.items()),
+        "vendor_history": [(d, names.get(v, v)) for d, v in s.vendors.items()],
         "open": mine is not None,
         "capacities_form": _form(mine, "capacities", {"since": today, "capacities": ""}),
         "vendor_form": _form(mine, "vendor", {"since": today, "vendor": vendor_id or ""}),
@@ -222,23 +210,18 @@ async def _page(
         status=status,
         here=SUBSCRIPTIONS_PATH,
         user=user,
-        quarter=str(quarter),
-        quarter_name=_quarter_name(quarter, ctx),
+        quarter=quarter,
         quarter_error=quarter_error,
-        quarters=_quarters(quarter, ctx),
+        quarters=_quarters(quarter, ctx.today),
         invoices=_invoices_view(loaded.invoices, ctx),
-        prices=[
-            {"since": _day(d, lang), "price": format_kroner(p, lang)}
-            for d, p in loaded.prices.items()
-        ],
+        prices=loaded.prices,
         price_form=_form(failed, "price", price_defaults),
         clinics=[_clinic_view(s, loaded.vendor_names, failed, ctx) for s in loaded.subscribers],
         vendors=sorted(loaded.vendor_names.items(), key=lambda v: (v[1].casefold(), v[0])),
         failed=failed is not None,
         saved="saved" in request.query,
     )
-    response.headers.update(NO_STORE)
-    return response
+    return no_store(response)
 
 
 def _quarter(text: str) -> Quarter | None:
@@ -270,6 +253,7 @@ async def _clinic(request: web.Request) -> Clinic:
     return clinic
 
 
+@routes.get(SUBSCRIPTIONS_PATH)
 async def subscriptions_page(request: web.Request) -> web.Response:
     """`?quarter=2025Q1` picks the quarter (this quarter by default; 400 if malformed)."""
     user = await require_user(request, ADMIN)
@@ -280,6 +264,7 @@ async def subscriptions_page(request: web.Request) -> web.Response:
     return await _page(request, user, quarter)
 
 
+@routes.post(SUBSCRIPTIONS_PATH + "/clinics/{clinic_id}/capacities")
 async def capacities_post(request: web.Request) -> web.Response:
     """The clinic's capacities from a date; bad input shows the page again (422), unchanged."""
     user = await require_user(request, ADMIN)
@@ -296,6 +281,7 @@ async def capacities_post(request: web.Request) -> web.Response:
     raise _back(values, f"clinic-{clinic.id}")
 
 
+@routes.post(SUBSCRIPTIONS_PATH + "/clinics/{clinic_id}/vendor")
 async def vendor_post(request: web.Request) -> web.Response:
     """The clinic's LPS vendor from a date; bad input shows the page again (422), unchanged."""
     user = await require_user(request, ADMIN)
@@ -314,6 +300,7 @@ async def vendor_post(request: web.Request) -> web.Response:
     raise _back(values, f"clinic-{clinic.id}")
 
 
+@routes.post(f"{SUBSCRIPTIONS_PATH}/prices")
 async def price_post(request: web.Request) -> web.Response:
     """A price from the first of a month; bad input shows the page again (422), unchanged."""
     user = await require_user(request, ADMIN)
@@ -330,6 +317,7 @@ async def price_post(request: web.Request) -> web.Response:
     raise _back(values, "prices")
 
 
+@routes.get(f"{SUBSCRIPTIONS_PATH}/invoices.csv")
 async def invoices_csv(request: web.Request) -> web.Response:
     """`?quarter=2025Q1&vendor=<id>`: that vendor's lines for the quarter, amounts in kroner
     with a dot ("720.00"). A vendor with no lines gets the header only."""
@@ -343,10 +331,7 @@ async def invoices_csv(request: web.Request) -> web.Response:
     if vendor is None:
         return json_error(400, "bad_vendor", "vendor must be the id of a vendor")
     invoices = (await _load(redis, quarter)).invoices
-    filename = f"almenvideo-plsp-{quarter}-{vendor.id}.csv"
-    return web.Response(
-        text=invoice_csv(quarter, invoices.for_vendor(vendor.id)),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={**NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'},
+    return csv_download(
+        invoice_csv(quarter, invoices.for_vendor(vendor.id)),
+        f"almenvideo-plsp-{quarter}-{vendor.id}.csv",
     )

@@ -1,8 +1,10 @@
 """The budget dashboard's chart: horizontal bars of budget and spent, drawn as inline SVG.
 
-Drawn on the server so the page needs no script and nothing from elsewhere. Colours are
-presentation attributes, not `style`, so the pages' CSP (`style-src 'self'`) allows them.
-Every text is escaped here: names come from data, and the markup goes into the page as is.
+Drawn on the server so the page needs no script and nothing from elsewhere. The SVG says
+what each shape is by its class (`budget`, `spent`, `over`, `detail`, ...) and the page's
+stylesheet (`app.css`) colours it with the palette every other page uses; no `style`
+attribute, so the pages' CSP (`style-src 'self'`) holds. Every text is escaped here: names
+come from data, and the markup goes into the page as is.
 """
 
 from __future__ import annotations
@@ -21,13 +23,7 @@ LEGEND_HEIGHT = 34
 HEADING_HEIGHT = 30
 ROW_HEIGHT = 58
 
-INK = "#1a1f24"
-MUTED = "#4a5561"
-BUDGET_FILL = "#e3e8ed"
-SPENT_FILL = "#0b5cad"
-OVER = "#b3261e"
 OVER_PATTERN = "budget-chart-over"
-FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 
 
 @dataclass(frozen=True)
@@ -67,17 +63,18 @@ def bar_width(ore: int, scale_ore: int) -> int:
 
 
 def _legend(words: Words) -> list[str]:
+    """The swatches are drawn like the bars; the overspend one is hatched by the pattern."""
     swatches = [
-        (BUDGET_FILL, MUTED, words.budget, "legend-budget"),
-        (SPENT_FILL, SPENT_FILL, words.spent, "legend-spent"),
-        (f"url(#{OVER_PATTERN})", OVER, words.over, "legend-over"),
+        (words.budget, "legend-budget", ""),
+        (words.spent, "legend-spent", ""),
+        (words.over, "legend-over", f' fill="url(#{OVER_PATTERN})"'),
     ]
     parts = ['<g class="legend">']
     x = PAD
-    for fill, stroke, label, cls in swatches:
+    for label, cls, fill in swatches:
         parts.append(
-            f'<rect class="{cls}" x="{x}" y="8" width="16" height="16" fill="{fill}" '
-            f'stroke="{stroke}"/><text x="{x + 22}" y="21">{_text(label)}</text>'
+            f'<rect class="{cls}" x="{x}" y="8" width="16" height="16"{fill}/>'
+            f'<text x="{x + 22}" y="21">{_text(label)}</text>'
         )
         x += 40 + 8 * len(label)
     parts.append("</g>")
@@ -94,20 +91,18 @@ def _bar(bar: Bar, y: int, scale_ore: int, words: Words) -> list[str]:
         f'<g class="bar{" overspent" if over else ""}" data-line="{_text(bar.key)}">',
         f"<title>{_text(bar.label)}: {_text(detail)}</title>",
         f'<text x="{PAD}" y="{y + 15}" font-weight="600">{_text(bar.label)}</text>',
-        f'<rect class="budget" x="{PAD}" y="{top}" width="{budget_w}" height="{BAR_HEIGHT}" '
-        f'fill="{BUDGET_FILL}" stroke="{MUTED}"/>',
+        f'<rect class="budget" x="{PAD}" y="{top}" width="{budget_w}" height="{BAR_HEIGHT}"/>',
         f'<rect class="spent" x="{PAD}" y="{top}" width="{min(spent_w, budget_w)}" '
-        f'height="{BAR_HEIGHT}" fill="{SPENT_FILL}"/>',
+        f'height="{BAR_HEIGHT}"/>',
     ]
     if over:
         parts.append(
             f'<rect class="over" x="{PAD + budget_w}" y="{top}" width="{spent_w - budget_w}" '
-            f'height="{BAR_HEIGHT}" fill="url(#{OVER_PATTERN})" stroke="{OVER}"/>'
+            f'height="{BAR_HEIGHT}" fill="url(#{OVER_PATTERN})"/>'
         )
-    colour = OVER if over else MUTED
     parts.append(
-        f'<text class="detail" x="{PAD}" y="{top + BAR_HEIGHT + 15}" font-size="12" '
-        f'fill="{colour}">{_text(detail)}</text>'
+        f'<text class="detail" x="{PAD}" y="{top + BAR_HEIGHT + 15}" font-size="12">'
+        f"{_text(detail)}</text>"
     )
     parts.append("</g>")
     return parts
@@ -132,12 +127,11 @@ def budget_chart(groups: Sequence[Group], words: Words) -> Markup:
     head = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="budget-chart" role="img" '
         f'aria-labelledby="budget-chart-title budget-chart-desc" viewBox="0 0 {WIDTH} {height}" '
-        f'width="{WIDTH}" height="{height}" font-family="{_text(FONT)}" font-size="13" '
-        f'fill="{INK}">',
+        f'width="{WIDTH}" height="{height}" font-size="13">',
         f'<title id="budget-chart-title">{_text(words.title)}</title>',
         f'<desc id="budget-chart-desc">{_text(words.desc)}</desc>',
         f'<defs><pattern id="{OVER_PATTERN}" width="6" height="6" patternUnits="userSpaceOnUse" '
-        f'patternTransform="rotate(45)"><rect width="6" height="6" fill="{OVER}"/>'
-        f'<rect width="2" height="6" fill="#fdecea"/></pattern></defs>',
+        f'patternTransform="rotate(45)"><rect class="hatch" width="6" height="6"/>'
+        f'<rect class="hatch-gap" width="2" height="6"/></pattern></defs>',
     ]
     return Markup("".join([*head, *_legend(words), *body, "</svg>"]))

@@ -47,6 +47,11 @@ def format_kroner(ore: int, lang: str = "da") -> str:
     return f"DKK {sign}{grouped}.{rest:02d}"
 
 
+def typed_kroner(ore: int, lang: str = "da") -> str:
+    """An amount as it is typed into a form (no currency), so it parses back as it is."""
+    return format_kroner(ore, lang).removesuffix(" kr").replace("DKK ", "")
+
+
 def plain(ore: int) -> str:
     """For CSV: '42000.50', '-0.10' (a dot, no grouping, always two decimals)."""
     sign = "-" if ore < 0 else ""

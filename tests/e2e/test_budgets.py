@@ -29,6 +29,10 @@ async def test_the_admin_records_spending_and_sees_it_in_the_table_and_the_chart
     await expect(chart).to_be_visible()
     bar = chart.locator('g[data-line="ai_notetaker"] rect.spent')
     assert await bar.evaluate("(r) => r.getBBox().width") == 0
+    # The stylesheet colours the chart: spent in the brand colour, budget with a muted edge.
+    assert await bar.evaluate("(r) => getComputedStyle(r).fill") == "rgb(11, 92, 173)"
+    budget = chart.locator('g[data-line="ai_notetaker"] rect.budget')
+    assert await budget.evaluate("(r) => getComputedStyle(r).stroke") == "rgb(74, 85, 97)"
     assert await axe_violations(page) == []
 
     await page.get_by_test_id("line").select_option("ai_notetaker")

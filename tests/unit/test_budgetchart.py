@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from server.pilots.budgetchart import BAR_AREA, PAD, Bar, Group, Words, bar_width, budget_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
+APP_CSS = Path(__file__).resolve().parents[2] / "web" / "static" / "css" / "app.css"
 WORDS = Words("Forbrug mod budget", "Lyse søjler er budget", "Budget", "Forbrug", "overskredet")
 
 
@@ -87,6 +89,18 @@ def test_overspend_is_drawn_distinctly_beyond_the_budget_and_said_in_words() -> 
     for key in ("lps", "ai", "rest"):  # spending exactly the budget is not overspending
         assert _rect(bars[key], "over") is None
         assert "overspent" not in bars[key].attrib["class"].split()
+
+
+def test_colours_come_from_the_stylesheet_by_class() -> None:
+    svg = _parse(GROUPS)
+    for element in svg.iter():
+        assert not {"stroke", "style", "color"} & element.attrib.keys(), element.attrib
+        assert element.attrib.get("fill", "url(#").startswith("url(#")  # only the hatching
+    css = APP_CSS.read_text()
+    shapes = {cls for rect in svg.iter(f"{SVG}rect") for cls in rect.attrib["class"].split()}
+    assert shapes >= {"budget", "spent", "over", "legend-over", "hatch", "hatch-gap"}
+    for cls in shapes | {"detail"}:
+        assert f".budget-chart .{cls}" in css, cls
 
 
 def test_labels_are_escaped() -> None:

@@ -4,12 +4,26 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.pilots.money import MAX_ORE, BadAmount, format_kroner, parse_kroner, plain
+from server.pilots.money import (
+    MAX_ORE,
+    BadAmount,
+    format_kroner,
+    parse_kroner,
+    plain,
+    typed_kroner,
+)
 
 
 @given(st.integers(-MAX_ORE, MAX_ORE), st.sampled_from(("da", "en")))
 def test_kroner_read_back_to_the_same_ore(ore: int, lang: str) -> None:
     assert parse_kroner(format_kroner(ore, lang), lang) == ore
+
+
+@given(st.integers(-MAX_ORE, MAX_ORE), st.sampled_from(("da", "en")))
+def test_a_typed_amount_reads_back_to_the_same_ore(ore: int, lang: str) -> None:
+    typed = typed_kroner(ore, lang)
+    assert "kr" not in typed and "DKK" not in typed
+    assert parse_kroner(typed, lang) == ore
 
 
 @given(st.integers(-MAX_ORE, MAX_ORE))
