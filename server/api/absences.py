@@ -1,5 +1,6 @@
 """LPS vendors push a clinic's absences: the same absences the settings page enters and the
-waiting room obeys, under the same rules (`server.store.absences`).
+waiting room obeys, under the same rules (`server.store.absences`), added and removed by the
+same functions (`server.directory.absences`).
 
     GET    /api/v1/clinics/{ydernummer}/absences         the current and coming absences
     POST   /api/v1/clinics/{ydernummer}/absences         {kind, start, end, substitute{name, phone}}
@@ -28,22 +29,20 @@ from server.api.problems import problem
 from server.api.spec import ApiRoutes
 from server.api.validation import valid_body
 from server.appkeys import REDIS
+from server.auth.actor import Actor
 from server.clock import iso_local, now
+from server.directory.absences import add_absence, remove_absence
 from server.phone import phone_ok
 from server.store.absences import (
     KINDS,
     PERIOD_PROBLEMS,
     Absence,
     Substitute,
-    add_absence,
     list_absences,
     period_problem,
-    remove_absence,
     substitute_name_ok,
 )
-from server.store.audit import audit
 from server.store.clinics import Clinic, find_clinic
-from server.store.events import append_event
 from server.store.vendors import Vendor
 
 
@@ -164,13 +163,12 @@ async def add_clinic_absence(request: web.Request) -> web.Response:
     vendor, clinic = await _served_clinic(request)
     at = now()
     body = await valid_body(request, AbsenceBody, "the absence is not valid", {"at": at})
-    redis = request.app[REDIS]
     substitute = Substitute(body.substitute.name, body.substitute.phone)
     start, end = body.start.timestamp(), body.end.timestamp()
-    absence = await add_absence(redis, clinic.id, body.kind, start, end, substitute, at=at)
-    ids = {"clinic_id": clinic.id, "absence_id": absence.id}
-    await append_event(redis, "absence.added", **ids, vendor=vendor.id)
-    await audit(redis, "absence.added", f"vendor:{vendor.id}", **ids, channel="api")
+    absence = await add_absence(
+        request.app[REDIS], Actor.of_vendor(vendor), clinic.id, body.kind, start, end,
+        substitute, at=at,
+    )  # fmt: skip
     location = f"/api/v1/clinics/{clinic.ydernummer}/absences/{absence.id}"
     return web.json_response(absence_json(absence), status=201, headers={"Location": location})
 
@@ -182,10 +180,6 @@ async def add_clinic_absence(request: web.Request) -> web.Response:
 async def remove_clinic_absence(request: web.Request) -> web.Response:
     vendor, clinic = await _served_clinic(request)
     absence_id = request.match_info["absence_id"]
-    redis = request.app[REDIS]
-    if not await remove_absence(redis, clinic.id, absence_id):
+    if not await remove_absence(request.app[REDIS], Actor.of_vendor(vendor), clinic.id, absence_id):
         raise problem(404, "unknown_absence", "this clinic has no absence with this id")
-    ids = {"clinic_id": clinic.id, "absence_id": absence_id}
-    await append_event(redis, "absence.removed", **ids, vendor=vendor.id)
-    await audit(redis, "absence.removed", f"vendor:{vendor.id}", **ids, channel="api")
     return web.Response(status=204)

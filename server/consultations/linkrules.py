@@ -3,7 +3,8 @@
 A scheduled consultation's link opens 24 hours before the appointment (so the patient can
 test their line in advance) and closes 4 hours after its planned end. A drop-in
 consultation's link lives for 12 hours from creation. Revoked links and cancelled
-consultations never work again.
+consultations never work again. A link's record is kept a week past its window, so an old
+link answers "expired" or "revoked" rather than "unknown".
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from server.store.consultations import CANCELLED, ENDED, Consultation
 OPENS_BEFORE = 24 * 3600
 CLOSES_AFTER_END = 4 * 3600
 DROP_IN_LIFETIME = 12 * 3600
+KEEP_AFTER_CLOSE = 7 * 24 * 3600
 
 
 class LinkState(StrEnum):
@@ -32,6 +34,13 @@ def link_window(c: Consultation) -> tuple[float, float]:
         return c.created_at, c.created_at + DROP_IN_LIFETIME
     end = c.scheduled_start + c.duration_minutes * 60
     return c.scheduled_start - OPENS_BEFORE, end + CLOSES_AFTER_END
+
+
+def link_ttl(c: Consultation, at: float) -> int:
+    """Seconds from `at` to keep the record of a link to `c`: a week past its window, and
+    never less than a minute (a link issued or rescheduled late still answers for a while)."""
+    _, closes = link_window(c)
+    return max(60, int(closes - at + KEEP_AFTER_CLOSE))
 
 
 def link_state(c: Consultation | None, link_hash: str, revoked: bool, at: float) -> LinkState:

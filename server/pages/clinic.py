@@ -16,18 +16,18 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from server.appkeys import REDIS
+from server.auth.actor import Actor
 from server.auth.web import require_user
 from server.clock import local, now
+from server.directory.absences import add_absence, remove_absence
 from server.i18n import request_language
 from server.pages.render import format_time, render
 from server.phone import phone_ok
 from server.store.absences import (
     KINDS,
     Substitute,
-    add_absence,
     list_absences,
     period_problem,
-    remove_absence,
     substitute_name_ok,
 )
 from server.store.clinics import Clinic, Hours, get_clinic, save_clinic
@@ -44,6 +44,8 @@ ABSENCE_FIELDS = ("kind", "start", "end", "substitute_name", "substitute_phone")
 
 Form = MultiDictProxy[str | bytes | Any]
 Errors = dict[str, str]
+
+routes = web.RouteTableDef()
 
 
 def parse_minutes(text: str, least: int) -> int | None:
@@ -214,11 +216,13 @@ def _done(what: str) -> web.HTTPSeeOther:
     return web.HTTPSeeOther(f"{SETTINGS_PATH}?done={what}")
 
 
+@routes.get(SETTINGS_PATH)
 async def settings_page(request: web.Request) -> web.Response:
     user, clinic = await _gp_and_clinic(request)
     return await _page(request, user, clinic)
 
 
+@routes.post(SETTINGS_PATH)
 async def save_settings(request: web.Request) -> web.Response:
     user, clinic = await _gp_and_clinic(request)
     form = await request.post()
@@ -232,6 +236,7 @@ async def save_settings(request: web.Request) -> web.Response:
     raise _done("saved")
 
 
+@routes.post("/clinic/absences")
 async def add_absence_post(request: web.Request) -> web.Response:
     user, clinic = await _gp_and_clinic(request)
     form = await request.post()
@@ -240,22 +245,15 @@ async def add_absence_post(request: web.Request) -> web.Response:
     if errors:
         values = {name: _field(form, name) for name in ABSENCE_FIELDS}
         return await _page(request, user, clinic, 400, absence_values=values, absence_errors=errors)
-    redis = request.app[REDIS]
-    absence = await add_absence(redis, clinic.id, at=at, **fields)
-    await append_event(
-        redis, "absence.added", clinic_id=clinic.id, absence_id=absence.id, by=user.id
-    )
+    await add_absence(request.app[REDIS], Actor.of_user(user), clinic.id, at=at, **fields)
     raise _done("added")
 
 
+@routes.post("/clinic/absences/{absence_id}/remove")
 async def remove_absence_post(request: web.Request) -> web.Response:
     """Removing an absence that is already gone (a second click) is not an error."""
     user, clinic = await _gp_and_clinic(request)
     absence_id = request.match_info["absence_id"]
-    redis = request.app[REDIS]
-    if not await remove_absence(redis, clinic.id, absence_id):
+    if not await remove_absence(request.app[REDIS], Actor.of_user(user), clinic.id, absence_id):
         raise _done("gone")
-    await append_event(
-        redis, "absence.removed", clinic_id=clinic.id, absence_id=absence_id, by=user.id
-    )
     raise _done("removed")

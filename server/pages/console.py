@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.appkeys import REDIS, SETTINGS
+from server.auth import loginattempts
 from server.auth.identity import authenticate
 from server.auth.web import (
     EMBED_COOKIE,
@@ -16,7 +17,6 @@ from server.auth.web import (
 from server.notetaker.control import offered_engine
 from server.pages.embed import embedding, framed_for
 from server.pages.render import render
-from server.store import keys
 from server.store.clinics import get_clinic
 from server.store.connection import Redis
 from server.store.consultations import get_consultation
@@ -32,10 +32,10 @@ from server.store.users import (
     organisation_users,
 )
 
-MAX_FAILURES = 10
-FAILURE_WINDOW_SECONDS = 15 * 60
 # Where each role lands after logging in, unless the login was for a particular page.
 HOME = {GP: "/console", STAFF: "/directory", ORG_ADMIN: "/org", ADMIN: "/admin"}
+
+routes = web.RouteTableDef()
 
 
 def _safe_next(value: str | None) -> str:
@@ -45,12 +45,14 @@ def _safe_next(value: str | None) -> str:
     return ""
 
 
+@routes.get("/login")
 async def login_page(request: web.Request) -> web.Response:
     return render(
         request, "login.html", error=None, username="", next=_safe_next(request.query.get("next"))
     )
 
 
+@routes.post("/login")
 async def login(request: web.Request) -> web.Response:
     if not same_origin(request):
         raise web.HTTPForbidden(text="cross-site login refused")
@@ -59,27 +61,24 @@ async def login(request: web.Request) -> web.Response:
     password = str(form.get("password", ""))[:1000]
     wanted = _safe_next(str(form.get("next", "")))
     redis = request.app[REDIS]
-    failures_key = keys.login_failures(username)
-    if int(await redis.get(failures_key) or 0) >= MAX_FAILURES:
+    if await loginattempts.locked(redis, username):
         return render(
             request, "login.html", status=429, error="login.locked", username=username, next=wanted
         )
     user = await authenticate(redis, username, password)
     if user is None:
-        async with redis.pipeline(transaction=True) as pipe:
-            pipe.incr(failures_key)
-            pipe.expire(failures_key, FAILURE_WINDOW_SECONDS)
-            await pipe.execute()
+        await loginattempts.record_failure(redis, username)
         return render(
             request, "login.html", status=401, error="login.failed", username=username, next=wanted
         )
-    await redis.delete(failures_key)
+    await loginattempts.clear(redis, username)
     token = await open_session(redis, user.id, request.app[SETTINGS].session_ttl_seconds)
     response = web.HTTPSeeOther(wanted or HOME[user.role])
     set_session_cookie(request, response, token)
     raise response
 
 
+@routes.post("/logout")
 async def logout(request: web.Request) -> web.Response:
     if not same_origin(request):
         raise web.HTTPForbidden(text="cross-site logout refused")
@@ -91,6 +90,7 @@ async def logout(request: web.Request) -> web.Response:
     raise response
 
 
+@routes.get("/console")
 async def console_page(request: web.Request) -> web.Response:
     """`?consultation=<id>` focuses the page on one consultation; `&embed=1` is the view an
     LPS frames (`server.pages.embed`): no navigation, and events for the host window."""
@@ -151,7 +151,3 @@ async def _invitable(redis: Redis) -> list[dict[str, object]]:
         }
         for org in await list_organisations(redis)
     ]
-
-
-async def index_page(request: web.Request) -> web.Response:
-    return render(request, "index.html")

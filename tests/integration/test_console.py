@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import ClientResponse
 
+from server.auth.loginattempts import MAX_FAILURES
 from server.auth.web import SESSION_COOKIE
-from server.pages.console import MAX_FAILURES
 from server.store.connection import Redis
 from server.store.users import create_user
 from tests.integration.helpers import GP_PASSWORD, Client, make_gp, origin

@@ -1,18 +1,22 @@
-"""Link validity: the window around a scheduled appointment, drop-in lifetime, and the
-states that end a link for good."""
+"""Link validity: the window around a scheduled appointment, drop-in lifetime, the states
+that end a link for good, and how long a link's record is kept."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from server.consultations.linkrules import (
     CLOSES_AFTER_END,
     DROP_IN_LIFETIME,
+    KEEP_AFTER_CLOSE,
     OPENS_BEFORE,
     LinkState,
     link_state,
+    link_ttl,
     link_window,
 )
 from server.store.consultations import (
@@ -129,3 +133,19 @@ def test_drop_in_lives_twelve_hours_from_creation() -> None:
 def test_states_have_stable_string_values(state: LinkState) -> None:
     # The values become error codes ("link_<state>") that pages and clients rely on.
     assert f"link_{state}" == f"link_{state.value}"
+
+
+def test_a_link_record_is_kept_a_week_past_its_window() -> None:
+    c = scheduled()
+    _, closes = link_window(c)
+    assert KEEP_AFTER_CLOSE == 7 * 24 * 3600
+    assert link_ttl(c, START - 3600) == int(closes - (START - 3600) + KEEP_AFTER_CLOSE)
+    assert link_ttl(drop_in(), START) == DROP_IN_LIFETIME + KEEP_AFTER_CLOSE
+    assert link_ttl(c, closes + KEEP_AFTER_CLOSE + 3600) == 60  # never less than a minute
+
+
+@given(at=st.floats(START - 30 * 86400, START + 30 * 86400), later=st.floats(0, 30 * 86400))
+def test_link_ttl_is_at_least_a_minute_and_shrinks_as_time_passes(at: float, later: float) -> None:
+    c = scheduled()
+    assert link_ttl(c, at) >= 60
+    assert link_ttl(c, at + later) <= link_ttl(c, at)
