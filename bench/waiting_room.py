@@ -35,9 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import aiohttp
 
 from server.auth.tokens import new_token
+from server.consultations.links import issue_link
 from server.store.clinics import create_clinic
 from server.store.consultations import SCHEDULED, create_consultation
-from server.store.links import issue_link
 from server.store.participants import issue_resume_token, patient_seat
 from server.store.users import create_user
 from tests.support.stack import Stack

@@ -11,42 +11,42 @@ from typing import Any
 
 from aiohttp import web
 
+from server import health
 from server.api.routes import add_api_routes
-from server.appkeys import LOCALES, PRESENCE, REDIS, ROUTER, SETTINGS, SOCKETS, TEMPLATES
+from server.appkeys import LOCALES, PRESENCE, REDIS, ROOM, ROUTER, SETTINGS, SOCKETS, TEMPLATES
 from server.fhir.routes import add_fhir_routes
 from server.gcpolicy import keep_collections_short
-from server.health import healthz
+from server.honoraria.accrual import accrual_consumer
 from server.i18n import Locales
 from server.media.echo import echo_peers_ctx
 from server.notetaker.live import notetakers_ctx
 from server.pages import (
     admin,
+    budgets,
     clinic,
     console,
+    directory,
     embed,
+    home,
     invitation,
     notetaker,
     organisation,
     patient,
+    pilot,
     precall,
+    programmes,
+    statement,
+    subscriptions,
 )
-from server.pages import budgets as budget_pages
-from server.pages import directory as directory_pages
-from server.pages import pilot as pilot_pages
-from server.pages import programmes as programme_pages
-from server.pages import statement as statement_pages
-from server.pages import subscriptions as subscription_pages
 from server.pages.render import Templates
-from server.pilots.accrual import AccrualConsumer
 from server.security import security_middleware
 from server.settings import Settings
-from server.signalling.clinicstate import announce_left
 from server.signalling.endpoint import close_sockets, websocket
 from server.signalling.presencekeeper import PresenceKeeper
 from server.signalling.redisrouter import RedisRouter
 from server.store.budgets import seed_lines_when_reachable, try_seed_lines
 from server.store.connection import open_redis
-from server.waitingroom.queue import sweep
+from server.waitingroom.room import Room
 from server.webhooks.delivery import Delivery
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,7 @@ async def in_background(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
 async def router_ctx(app: web.Application) -> AsyncIterator[None]:
     router = RedisRouter(app[REDIS], f"av:ch:instance:{app[SETTINGS].instance_id}")
     app[ROUTER] = router
+    app[ROOM] = Room(app[REDIS], router)
     async with in_background(router.run()):
         yield
     await router.stop()
@@ -107,9 +108,7 @@ async def sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
             try:
-                removed = await sweep(app[REDIS], app[SETTINGS].presence_grace_seconds)
-                for c, score in removed:
-                    await announce_left(app[REDIS], app[ROUTER], c, score, reason="vanished")
+                await app[ROOM].sweep(app[SETTINGS].presence_grace_seconds)
             except Exception:
                 log.exception("waiting-room sweep failed")
 
@@ -126,8 +125,8 @@ async def webhooks_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def honoraria_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Pilot honoraria accrue from the event stream (server/pilots/accrual.py)."""
-    consumer = AccrualConsumer(app[REDIS], app[SETTINGS].instance_id)
+    """Pilot honoraria accrue from the event stream (server/honoraria/accrual.py)."""
+    consumer = accrual_consumer(app[REDIS], app[SETTINGS].instance_id)
     async with in_background(consumer.run()):
         yield
 
@@ -135,10 +134,6 @@ async def honoraria_ctx(app: web.Application) -> AsyncIterator[None]:
 async def gc_ctx(app: web.Application) -> AsyncIterator[None]:
     async with in_background(keep_collections_short()):
         yield
-
-
-async def favicon(request: web.Request) -> web.StreamResponse:
-    return web.FileResponse(request.app[SETTINGS].web_dir / "static" / "icons" / "favicon.svg")
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -162,70 +157,13 @@ def create_app(settings: Settings) -> web.Application:
             honoraria_ctx,
         ]
     )
-    app.router.add_get("/", console.index_page)
-    app.router.add_get("/healthz", healthz)
+    for module in (
+        home, health, console, embed, clinic, admin, budgets, subscriptions, organisation,
+        patient, precall, invitation, notetaker, directory, pilot, programmes, statement,
+    ):  # fmt: skip
+        app.add_routes(module.routes)
     app.router.add_get("/ws", websocket)
-    app.router.add_get("/login", console.login_page)
-    app.router.add_post("/login", console.login)
-    app.router.add_post("/logout", console.logout)
-    app.router.add_get("/console", console.console_page)
-    app.router.add_get("/embed/{token}", embed.embed_page)  # the LPS's iframe
-    app.router.add_get("/clinic/settings", clinic.settings_page)
-    app.router.add_post("/clinic/settings", clinic.save_settings)
-    app.router.add_post("/clinic/absences", clinic.add_absence_post)
-    app.router.add_post("/clinic/absences/{absence_id}/remove", clinic.remove_absence_post)
-    app.router.add_get("/admin", admin.admin_page)
-    app.router.add_post("/admin/organisations", admin.create_organisation_post)
-    app.router.add_get("/admin/budgets", budget_pages.budgets_page)
-    app.router.add_post("/admin/budgets/spendings", budget_pages.record_spending_post)
-    app.router.add_get("/admin/budgets.csv", budget_pages.budgets_csv)
-    app.router.add_get("/admin/subscriptions", subscription_pages.subscriptions_page)
-    app.router.add_post("/admin/subscriptions/prices", subscription_pages.price_post)
-    app.router.add_post(
-        "/admin/subscriptions/clinics/{clinic_id}/capacities", subscription_pages.capacities_post
-    )
-    app.router.add_post(
-        "/admin/subscriptions/clinics/{clinic_id}/vendor", subscription_pages.vendor_post
-    )
-    app.router.add_get("/admin/subscriptions/invoices.csv", subscription_pages.invoices_csv)
-    app.router.add_get("/org", organisation.organisation_page)
-    app.router.add_post("/org/staff", organisation.create_staff_post)
-    app.router.add_post("/org/staff/{user_id}/password", organisation.reset_password_post)
-    app.router.add_post("/org/staff/{user_id}/remove", organisation.remove_staff_post)
-    app.router.add_post("/org/keys", organisation.issue_key_post)
-    app.router.add_post("/org/keys/{key_id}/revoke", organisation.revoke_key_post)
-    app.router.add_get("/j/{token}", patient.join_page)
-    app.router.add_post("/j/{token}/join", patient.join)
-    app.router.add_post("/j/{token}/echo", precall.echo)
-    app.router.add_post("/j/{token}/precall", precall.precall)
-    app.router.add_get("/i/{token}", invitation.invitation_page)
-    app.router.add_post(
-        "/console/consultations/{consultation_id}/invitations", invitation.invite_post
-    )
-    # The AI note-taker: the GP's audio tap, and the draft's review.
-    app.router.add_post("/console/consultations/{consultation_id}/notetaker/tap", notetaker.tap)
-    app.router.add_get("/console/consultations/{consultation_id}/note", notetaker.note_page)
-    app.router.add_post("/console/consultations/{consultation_id}/note", notetaker.note_post)
-    app.router.add_get("/d/{token}", patient.dropin_page)
-    app.router.add_post("/d/{token}/join", patient.dropin_join)
-    # The clinic directory for professionals (its export is in the API).
-    app.router.add_get("/directory", directory_pages.directory_page)
-    app.router.add_get("/directory/clinics/{ydernummer}", directory_pages.clinic_page)
-    app.router.add_get("/pilot/notetaker", pilot_pages.notetaker_page)
-    # Pilot programmes and honoraria: the admin's pages and a GP's own statement.
-    app.router.add_get("/admin/programmes", programme_pages.programmes_page)
-    app.router.add_post("/admin/programmes", programme_pages.create_programme_post)
-    app.router.add_get("/admin/programmes/{programme_id}", programme_pages.programme_page)
-    app.router.add_post("/admin/programmes/{programme_id}/{action}", programme_pages.programme_post)
-    app.router.add_get(
-        "/admin/programmes/{programme_id}/statements.csv", programme_pages.statements_csv
-    )
-    app.router.add_get("/statement", statement_pages.statement_page)
-    app.router.add_get("/statement.csv", statement_pages.statement_csv)
-    app.router.add_get("/pilot/notetaker.csv", pilot_pages.notetaker_csv)
     add_api_routes(app.router)
-    # The FHIR R4 facade for LPS vendors (read-only; server/fhir).
     add_fhir_routes(app.router)
-    app.router.add_get("/favicon.ico", favicon)
     app.router.add_static("/static", settings.web_dir / "static", append_version=False)
     return app

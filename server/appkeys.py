@@ -16,6 +16,8 @@ SETTINGS = web.AppKey("settings", Settings)
 REDIS = web.AppKey("redis", Redis)
 ROUTER = web.AppKey["RedisRouter"]("router")
 PRESENCE = web.AppKey["PresenceKeeper"]("presence")
+# Every move of a consultation through the waiting room and the call (server.waitingroom.room).
+ROOM = web.AppKey["Room"]("room")
 TEMPLATES = web.AppKey["Templates"]("templates")
 LOCALES = web.AppKey["Locales"]("locales")
 # Live signalling sockets of this instance: closed with "going away" on shutdown so

@@ -28,32 +28,28 @@ from server.api.problems import invalid_body, problem
 from server.api.spec import ApiRoutes
 from server.api.tenancy import vendor_consultation
 from server.api.validation import valid_query
-from server.appkeys import REDIS, ROUTER, SETTINGS
+from server.appkeys import REDIS, ROOM, SETTINGS
 from server.clock import iso_local, now
-from server.consultations.linkrules import link_window
+from server.consultations.linkrules import link_ttl
+from server.consultations.links import issue_link
 from server.phone import phone_ok
-from server.signalling.clinicstate import announce_changed, announce_left
 from server.store import keys
 from server.store.clinics import Clinic, find_clinic
 from server.store.consultations import (
     BOOKED,
     CANCELLED,
     ENDED,
-    IN_CALL,
     SCHEDULED,
-    WAITING,
     Consultation,
     consultations_on_day,
     create_consultation,
     reschedule,
-    update_consultation,
 )
 from server.store.cpr import CPR, cpr_hash
-from server.store.events import append_event
-from server.store.links import KEEP_AFTER_CLOSE, issue_link
+from server.store.events import EventType, append_event
 from server.store.users import GP, find_user, get_user
 from server.store.vendors import Vendor
-from server.waitingroom import queue
+from server.waitingroom.room import CancelOutcome
 
 routes = ApiRoutes(tag="consultations")
 
@@ -178,13 +174,13 @@ async def _served_clinic(redis: Any, vendor: Vendor, ydernummer: str) -> Clinic:
     return clinic
 
 
-async def _changed(request: web.Request, kind: str, c: Consultation, vendor: Vendor) -> None:
+async def _changed(request: web.Request, kind: EventType, c: Consultation, vendor: Vendor) -> None:
     """Record the change for integrations, and show it on the clinic's consoles."""
     redis = request.app[REDIS]
     await append_event(
         redis, kind, consultation_id=c.id, clinic_id=c.clinic_id, vendor_id=vendor.id
     )
-    await announce_changed(redis, request.app[ROUTER], c)
+    await request.app[ROOM].details_changed(c)
 
 
 async def _json(request: web.Request) -> Any:
@@ -253,7 +249,7 @@ async def _book(request: web.Request, vendor: Vendor, raw: Any) -> tuple[int, di
     if not await redis.set(external, c.id, nx=True):  # a racing twin won
         raise problem(409, "duplicate_external_id", "a consultation with this external_id exists")
     link, c = await issue_link(redis, c)
-    await _changed(request, "consultation.created", c, vendor)
+    await _changed(request, EventType.CONSULTATION_CREATED, c, vendor)
     return 201, await _out(request, c, clinic, link)
 
 
@@ -290,11 +286,8 @@ async def patch(request: web.Request) -> web.Response:
         raise problem(422, "in_the_past", "the consultation would be over already")
     c = await reschedule(redis, c, start, minutes)
     if c.link_hash:  # the link lives as long as its new window
-        _, closes = link_window(c)
-        await redis.expire(
-            keys.join_link(c.link_hash), max(60, int(closes - now() + KEEP_AFTER_CLOSE))
-        )
-    await _changed(request, "consultation.updated", c, vendor)
+        await redis.expire(keys.join_link(c.link_hash), link_ttl(c, now()))
+    await _changed(request, EventType.CONSULTATION_UPDATED, c, vendor)
     return web.json_response(await _out(request, c, clinic))
 
 
@@ -306,23 +299,9 @@ async def patch(request: web.Request) -> web.Response:
 )
 async def cancel(request: web.Request) -> web.Response:
     vendor, c, _ = await vendor_consultation(request, request.match_info["consultation_id"])
-    redis = request.app[REDIS]
-    if c.status == CANCELLED:
-        return web.Response(status=204)
-    if c.status in (IN_CALL, ENDED):
-        raise problem(
-            409, "in_call" if c.status == IN_CALL else "ended", f"the consultation is {c.status}"
-        )
-    if (
-        c.status == WAITING
-        and (score := await queue.leave(redis, c, reason="cancelled")) is not None
-    ):
-        await announce_left(redis, request.app[ROUTER], c, score, reason="cancelled")
-        await request.app[ROUTER].publish(
-            keys.participant_channel(c.patient_participant), {"_ctl": "removed", "text": ""}
-        )
-    c = await update_consultation(redis, c, status=CANCELLED)
-    await _changed(request, "consultation.cancelled", c, vendor)
+    outcome = await request.app[ROOM].cancel(c, vendor_id=vendor.id)
+    if outcome in (CancelOutcome.IN_CALL, CancelOutcome.ENDED):
+        raise problem(409, outcome.value, f"the consultation is {outcome.value}")
     return web.Response(status=204)
 
 
@@ -354,6 +333,6 @@ async def new_patient_link(request: web.Request) -> web.Response:
         raise problem(409, "consultation_closed", f"the consultation is {c.status}")
     redis = request.app[REDIS]
     link, c = await issue_link(redis, c)
-    await _changed(request, "consultation.updated", c, vendor)
+    await _changed(request, EventType.CONSULTATION_UPDATED, c, vendor)
     base = request.app[SETTINGS].public_base_url
     return web.json_response({"patient_url": f"{base}/j/{link}"}, status=201)

@@ -9,12 +9,14 @@ told) and the draft and transcript are purged.
 
 from __future__ import annotations
 
-from integrations.notetaker.protocol import EngineInfo
 from server.clock import local_day, now
 from server.notetaker import engines
 from server.notetaker.consent import CURRENT
+from server.notetaker.protocol import EngineInfo
 from server.settings import Settings
 from server.signalling import messages as m
+from server.signalling.controls import NoteTakerFinish, NoteTakerWithdraw
+from server.signalling.notetakermessages import NoteTakerStatus
 from server.signalling.router import Router
 from server.store import keys, notes, pilotevidence
 from server.store import notetaker as store
@@ -122,7 +124,7 @@ async def withdraw(
     )
     if not moved or current is None:
         raise Refused("not_running", "the note-taker is not running")
-    await router.publish(keys.notetaker_channel(c.id), {"_ctl": "withdraw"})
+    await router.publish(keys.notetaker_channel(c.id), NoteTakerWithdraw())
     await notes.purge_draft(redis, c.id)
     if current.state != store.OFFERED:  # an offer not yet answered had no consent to withdraw
         how = f"{by.role}'s stop button"
@@ -137,18 +139,18 @@ async def withdraw(
 async def call_ended(redis: Redis, router: Router, c: Consultation) -> None:
     """The call is over: a running note-taker drafts from what it heard; one that was
     offered or consented but never listened is simply over."""
-    await router.publish(keys.notetaker_channel(c.id), {"_ctl": "end"})
+    await router.publish(keys.notetaker_channel(c.id), NoteTakerFinish())
     await store.set_state(
         redis, c.id, "", only_from=frozenset({store.OFFERED, store.CONSENTED}), reason="ended"
     )
 
 
-async def status(redis: Redis, settings: Settings, c: Consultation) -> m.NoteTakerStatus | None:
+async def status(redis: Redis, settings: Settings, c: Consultation) -> NoteTakerStatus | None:
     state = await store.get_state(redis, c.id)
     if state is None:
         return None
     info = engines.availability(settings).info
-    return m.NoteTakerStatus(
+    return NoteTakerStatus(
         consultation_id=c.id,
         state=state.state or "off",
         engine_label=info.label if info else state.engine,

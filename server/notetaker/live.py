@@ -22,7 +22,12 @@ from typing import Any
 from aiohttp import web
 from aiortc import RTCConfiguration, RTCIceServer
 
-from integrations.notetaker.protocol import (
+from server.appkeys import NOTETAKERS, REDIS, ROUTER, SETTINGS
+from server.clock import now
+from server.media.echo import check_offer
+from server.media.tap import AudioTap
+from server.notetaker import control, engines
+from server.notetaker.protocol import (
     DraftReady,
     Engine,
     EngineFailed,
@@ -32,13 +37,10 @@ from integrations.notetaker.protocol import (
     TranscriptFinal,
     TranscriptPartial,
 )
-from server.appkeys import NOTETAKERS, REDIS, ROUTER, SETTINGS
-from server.clock import now
-from server.media.echo import check_offer
-from server.media.tap import AudioTap
-from server.notetaker import control, engines
 from server.settings import Settings
 from server.signalling import messages as m
+from server.signalling.controls import Delivery, NoteTakerFinish, NoteTakerWithdraw
+from server.signalling.notetakermessages import NoteTakerTranscript
 from server.signalling.router import Router
 from server.store import keys, notes, pilotevidence
 from server.store import notetaker as store
@@ -105,11 +107,10 @@ class LiveNoteTaker:
         self._spawn(self._watch(tap))
         return answer
 
-    def deliver(self, message: dict[str, Any]) -> None:
-        control_ = message.get("_ctl")
-        if control_ == "end":
+    def deliver(self, message: Delivery) -> None:
+        if isinstance(message, NoteTakerFinish):
             self._spawn(self.finish())
-        elif control_ == "withdraw":
+        elif isinstance(message, NoteTakerWithdraw):
             self._spawn(self.withdraw())
 
     async def finish(self) -> None:
@@ -192,14 +193,18 @@ class LiveNoteTaker:
     async def _transcript(self, event: TranscriptPartial | TranscriptFinal, gp: str) -> None:
         final = isinstance(event, TranscriptFinal)
         if final:
+            segment = store.Segment(
+                event.segment_id, event.speaker, event.start, event.end, event.text,
+                event.confidence,
+            )  # fmt: skip
             kept = await store.append_segment(
-                self._redis, self.c.id, event, self._settings.note_retention_seconds
+                self._redis, self.c.id, segment, self._settings.note_retention_seconds
             )
             if not kept:
                 return
         elif self._stopping:
             return
-        message = m.NoteTakerTranscript(
+        message = NoteTakerTranscript(
             consultation_id=self.c.id,
             speaker=event.speaker,
             start=event.start,

@@ -14,19 +14,20 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.appkeys import ECHO_PEERS, REDIS, ROUTER
+from server.appkeys import ECHO_PEERS, REDIS, ROOM
 from server.auth.tokens import looks_like_token
 from server.auth.web import same_origin
 from server.clock import now
 from server.consultations.linkrules import LinkState
+from server.consultations.links import resolve_link
 from server.jsonerror import json_body, json_error
 from server.media.echo import MAX_SDP_CHARS, BadOffer, EchoBusy
 from server.media.verdict import judge_line
 from server.pages.patient import LINK_STATUS
-from server.signalling.clinicstate import announce_changed
 from server.store.consultations import Consultation, update_consultation
 from server.store.events import append_event
-from server.store.links import resolve_link
+
+routes = web.RouteTableDef()
 
 
 class EchoOffer(BaseModel):
@@ -61,6 +62,7 @@ async def _consultation(request: web.Request) -> Consultation | web.Response:
     return resolved.consultation
 
 
+@routes.post("/j/{token}/echo")
 async def echo(request: web.Request) -> web.Response:
     """Answer the browser's complete offer with an echo peer's complete answer."""
     c = await _consultation(request)
@@ -82,6 +84,7 @@ async def echo(request: web.Request) -> web.Response:
     return web.json_response({"sdp": answer, "type": "answer"})
 
 
+@routes.post("/j/{token}/precall")
 async def precall(request: web.Request) -> web.Response:
     """Judge the measured figures and keep the verdict on the consultation for the GP."""
     c = await _consultation(request)
@@ -96,5 +99,5 @@ async def precall(request: web.Request) -> web.Response:
     await append_event(
         redis, "precall.tested", consultation_id=c.id, clinic_id=c.clinic_id, verdict=judged.verdict
     )
-    await announce_changed(redis, request.app[ROUTER], c)  # the GP's card shows the verdict
+    await request.app[ROOM].details_changed(c)  # the GP's card shows the verdict
     return web.json_response({"verdict": judged.verdict, "advice": list(judged.advice)})

@@ -4,16 +4,18 @@ Each change is announced once, as a small delta:
 - professionals of the clinic get the changed entry (or its removal) and the day-list row;
 - waiting patients get only the queue key that joined or left, on the clinic's queue
   channel; each patient's session works out from that key alone whether its own place
-  moved (see SignallingSession), so every event costs O(1) per affected client, and the
+  moved (see server/signalling/place.py), so every event costs O(1) per affected client, and the
   queue is never resent to everyone.
 A GP's console gets the whole picture once, when it connects.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 from server.clock import local_day, now
 from server.consultations import lobby
-from server.signalling.messages import (
+from server.signalling.consolemessages import (
     ClinicState,
     DayEntry,
     DayEntryChanged,
@@ -23,8 +25,9 @@ from server.signalling.messages import (
     QueueEntry,
     QueueEntryChanged,
     QueueEntryRemoved,
-    dump,
 )
+from server.signalling.controls import QueueMoved
+from server.signalling.messages import dump
 from server.signalling.router import Router
 from server.store import keys
 from server.store.connection import Redis
@@ -96,42 +99,42 @@ async def clinic_state(redis: Redis, clinic_id: str) -> ClinicState:
     )
 
 
-async def announce_lobby_joined(
-    router: Router, p: Participant, c: Consultation, since: float
-) -> None:
+async def lobby_joined(router: Router, p: Participant, c: Consultation, since: float) -> None:
     entry = LobbyEntryChanged(entry=lobby_entry(p, c, since))
     await router.publish(keys.clinic_channel(c.clinic_id), dump(entry))
 
 
-async def announce_lobby_left(
-    router: Router, clinic_id: str, participant_id: str, reason: str
-) -> None:
+async def lobby_left(router: Router, clinic_id: str, participant_id: str, reason: str) -> None:
     removed = LobbyEntryRemoved(participant_id=participant_id, reason=reason)
     await router.publish(keys.clinic_channel(clinic_id), dump(removed))
 
 
-async def announce_joined(redis: Redis, router: Router, c: Consultation, score: float) -> None:
-    await _announce_queue(redis, router, c, "join", score)
-    await announce_changed(redis, router, c)
+async def joined(redis: Redis, router: Router, fresh: Consultation, score: float) -> None:
+    """A consultation joined the queue; `fresh` is its state after the move."""
+    await _queue_moved(redis, router, fresh, "join", score)
+    await entry(redis, router, fresh)
 
 
-async def announce_left(
-    redis: Redis, router: Router, c: Consultation, score: float, reason: str
+async def left(
+    redis: Redis, router: Router, fresh: Consultation, score: float, reason: str
 ) -> None:
-    await _announce_queue(redis, router, c, "leave", score)
-    channel = keys.clinic_channel(c.clinic_id)
-    await router.publish(channel, dump(QueueEntryRemoved(consultation_id=c.id, reason=reason)))
-    fresh = await get_consultation(redis, c.id)
-    if fresh is not None:
-        await router.publish(channel, dump(DayEntryChanged(entry=day_entry(fresh))))
+    """A consultation left the queue; `fresh` is its state after the move."""
+    await _queue_moved(redis, router, fresh, "leave", score)
+    channel = keys.clinic_channel(fresh.clinic_id)
+    await router.publish(channel, dump(QueueEntryRemoved(consultation_id=fresh.id, reason=reason)))
+    await router.publish(channel, dump(DayEntryChanged(entry=day_entry(fresh))))
 
 
-async def announce_changed(redis: Redis, router: Router, c: Consultation) -> None:
+async def changed(redis: Redis, router: Router, c: Consultation) -> None:
     """The entry's details changed (connected, assigned GP, line test) or its status did."""
     fresh = await get_consultation(redis, c.id)
-    if fresh is None:
-        return
-    channel = keys.clinic_channel(c.clinic_id)
+    if fresh is not None:
+        await entry(redis, router, fresh)
+
+
+async def entry(redis: Redis, router: Router, fresh: Consultation) -> None:
+    """Show a consultation's current state: its queue card (if waiting) and its day row."""
+    channel = keys.clinic_channel(fresh.clinic_id)
     if fresh.status == WAITING:
         await router.publish(
             channel, dump(QueueEntryChanged(entry=await queue_entry(redis, fresh)))
@@ -139,11 +142,9 @@ async def announce_changed(redis: Redis, router: Router, c: Consultation) -> Non
     await router.publish(channel, dump(DayEntryChanged(entry=day_entry(fresh))))
 
 
-async def _announce_queue(
-    redis: Redis, router: Router, c: Consultation, op: str, score: float
+async def _queue_moved(
+    redis: Redis, router: Router, c: Consultation, op: Literal["join", "leave"], score: float
 ) -> None:
     pace = await clinic_pace(redis, c.clinic_id)
-    await router.publish(
-        keys.queue_channel(c.clinic_id),
-        {"_ctl": "queue", "op": op, "score": score, "id": c.id, "pace": pace},
-    )
+    moved = QueueMoved(op=op, score=score, id=c.id, pace=pace)
+    await router.publish(keys.queue_channel(c.clinic_id), moved)

@@ -1,4 +1,4 @@
-"""The `/ws` endpoint: upgrade, then hand the socket to a SignallingSession."""
+"""The `/ws` endpoint: upgrade, then hand the socket to a Session."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from aiohttp import WSCloseCode, web
 
 from server.appkeys import SOCKETS
 from server.auth.web import current_user, same_origin
-from server.signalling.session import SignallingSession
+from server.signalling.session import Session
 
 MAX_MESSAGE_BYTES = 64 * 1024
 
@@ -16,7 +16,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         raise web.HTTPForbidden(text='{"code":"bad_origin"}', content_type="application/json")
     ws = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE_BYTES)
     await ws.prepare(request)
-    session = SignallingSession(request.app, ws, await current_user(request))
+    session = Session(request.app, ws, await current_user(request))
     request.app[SOCKETS].add(ws)
     try:
         await session.run()

@@ -11,22 +11,27 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-VERSION = 1
-
-Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-Token = Annotated[str, Field(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
-
-
-class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    v: Literal[1] = VERSION
-    ref: Annotated[str, Field(max_length=64)] | None = None  # echoed in an error reply
-
+from server.signalling.consolemessages import (
+    ClinicState,
+    DayEntryChanged,
+    LobbyEntryChanged,
+    LobbyEntryRemoved,
+    QueueEntryChanged,
+    QueueEntryRemoved,
+)
+from server.signalling.notetakermessages import (
+    NoteTakerConsent,
+    NoteTakerOffer,
+    NoteTakerStatus,
+    NoteTakerStop,
+    NoteTakerTranscript,
+)
+from server.signalling.protocol import VERSION, Id, Message, Token
 
 # ---- browser -> server ----------------------------------------------------------------------
 
 
-class Hello(_Message):
+class Hello(Message):
     """First message on every socket. Patients present their link and resume token; an
     invited professional presents the invitation's token; GPs send neither. Professionals
     are known by their session cookie."""
@@ -37,7 +42,7 @@ class Hello(_Message):
     invitation: Token | None = None
 
 
-class Admit(_Message):
+class Admit(Message):
     """GP: admit one waiting patient into a call with this socket; or, with
     `participant_id`, an invited professional waiting for that consultation (the call
     starts with them if the patient is not in it yet)."""
@@ -47,7 +52,7 @@ class Admit(_Message):
     participant_id: Id | None = None
 
 
-class Rejoin(_Message):
+class Rejoin(Message):
     """GP: take this socket back into a call they are already holding (after a reload)."""
 
     type: Literal["rejoin"]
@@ -68,7 +73,7 @@ class IceCandidate(BaseModel):
     usernameFragment: Annotated[str, Field(max_length=256)] | None = None
 
 
-class Signal(_Message):
+class Signal(Message):
     """Relay a description or an ICE candidate to another participant in the same call."""
 
     type: Literal["signal"]
@@ -77,7 +82,7 @@ class Signal(_Message):
     candidate: IceCandidate | None = None
 
 
-class MediaState(_Message):
+class MediaState(Message):
     """Tell the others in the call that this side muted or turned its camera off."""
 
     type: Literal["media.state"]
@@ -85,13 +90,13 @@ class MediaState(_Message):
     video: bool
 
 
-class Leave(_Message):
+class Leave(Message):
     """Patient: leave the waiting room or the call."""
 
     type: Literal["leave"]
 
 
-class End(_Message):
+class End(Message):
     """GP: end the consultation for everyone."""
 
     type: Literal["end"]
@@ -102,7 +107,7 @@ class End(_Message):
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 
 
-class SendMessage(_Message):
+class SendMessage(Message):
     """GP: a short message shown on a waiting patient's screen."""
 
     type: Literal["message"]
@@ -110,7 +115,7 @@ class SendMessage(_Message):
     text: Text
 
 
-class Transfer(_Message):
+class Transfer(Message):
     """GP: move a waiting patient to a colleague's queue (same clinic)."""
 
     type: Literal["transfer"]
@@ -118,14 +123,14 @@ class Transfer(_Message):
     to_user: Id
 
 
-class Hold(_Message):
+class Hold(Message):
     """GP: put the patient in this call back in the queue, at the front."""
 
     type: Literal["hold"]
     consultation_id: Id
 
 
-class Remove(_Message):
+class Remove(Message):
     """GP: take a waiting patient out of the queue, with a message they will see."""
 
     type: Literal["remove"]
@@ -133,7 +138,7 @@ class Remove(_Message):
     text: Annotated[str, Field(max_length=500)] = ""
 
 
-class RemoveParticipant(_Message):
+class RemoveParticipant(Message):
     """GP: take one participant (an invited professional, or the patient) out of the
     consultation without ending the call. Their link stops working."""
 
@@ -142,35 +147,11 @@ class RemoveParticipant(_Message):
     participant_id: Id
 
 
-class Chat(_Message):
+class Chat(Message):
     """A text message to everyone in the call. Relayed, never stored."""
 
     type: Literal["chat"]
     text: Text
-
-
-class NoteTakerOffer(_Message):
-    """GP: offer the AI note-taker to the patient of this consultation (clinics in the
-    note-taker pilot only). The patient is asked on their own screen."""
-
-    type: Literal["notetaker.offer"]
-    consultation_id: Id
-
-
-class NoteTakerConsent(_Message):
-    """Patient: the answer to the note-taker's consent text, naming the version shown."""
-
-    type: Literal["notetaker.consent"]
-    answer: Literal["given", "declined"]
-    text_version: Annotated[str, Field(min_length=1, max_length=32)]
-    language: Literal["da", "en"]
-
-
-class NoteTakerStop(_Message):
-    """Anyone in the consultation: stop the note-taker. It is a withdrawal: the audio stops
-    at once and everything captured so far is deleted."""
-
-    type: Literal["notetaker.stop"]
 
 
 ClientMessage = Annotated[
@@ -203,7 +184,7 @@ _client_adapter: TypeAdapter[Any] = TypeAdapter(ClientMessage)
 # ---- server -> browser ----------------------------------------------------------------------
 
 
-class Error(_Message):
+class Error(Message):
     """A message could not be honoured. The connection stays open."""
 
     type: Literal["error"] = "error"
@@ -216,7 +197,7 @@ class ClinicNote(BaseModel):
     at: float
 
 
-class Welcome(_Message):
+class Welcome(Message):
     type: Literal["welcome"] = "welcome"
     role: Literal["patient", "gp", "staff"]
     connection_id: str
@@ -231,87 +212,7 @@ class Welcome(_Message):
     messages: list[ClinicNote] | None = None
 
 
-class QueueEntry(BaseModel):
-    consultation_id: str
-    patient_name: str
-    kind: Literal["scheduled", "drop_in"]
-    scheduled_start: float | None
-    waiting_since: float | None
-    connected: bool
-    practitioner_id: str  # the GP whose queue this is; "" when unassigned
-    precall_verdict: str  # "" until the patient has run the line test
-
-
-class DayEntry(BaseModel):
-    consultation_id: str
-    patient_name: str
-    kind: Literal["scheduled", "drop_in"]
-    scheduled_start: float | None
-    status: str
-    billing_code: str
-
-
-class LobbyEntry(BaseModel):
-    """An invited professional waiting to be let into a consultation."""
-
-    participant_id: str
-    consultation_id: str
-    display_name: str
-    title: str
-    organisation: str
-    since: float
-    patient_name: str
-    scheduled_start: float | None
-
-
-class ClinicState(_Message):
-    """GP: the clinic's waiting queue, waiting professionals and today's consultations."""
-
-    type: Literal["clinic.state"] = "clinic.state"
-    waiting: list[QueueEntry]
-    lobby: list[LobbyEntry]
-    today: list[DayEntry]
-    server_time: float
-
-
-class LobbyEntryChanged(_Message):
-    """GP: an invited professional is waiting for a consultation."""
-
-    type: Literal["lobby.entry"] = "lobby.entry"
-    entry: LobbyEntry
-
-
-class LobbyEntryRemoved(_Message):
-    """GP: a professional stopped waiting (admitted, left, removed)."""
-
-    type: Literal["lobby.removed"] = "lobby.removed"
-    participant_id: str
-    reason: str
-
-
-class QueueEntryChanged(_Message):
-    """GP: a waiting entry appeared or changed."""
-
-    type: Literal["queue.entry"] = "queue.entry"
-    entry: QueueEntry
-
-
-class QueueEntryRemoved(_Message):
-    """GP: an entry left the queue (admitted, left, removed, vanished)."""
-
-    type: Literal["queue.removed"] = "queue.removed"
-    consultation_id: str
-    reason: str
-
-
-class DayEntryChanged(_Message):
-    """GP: one of today's consultations changed status."""
-
-    type: Literal["day.entry"] = "day.entry"
-    entry: DayEntry
-
-
-class Waiting(_Message):
+class Waiting(Message):
     """Patient: your place in the queue (1 = next) and the expected wait."""
 
     type: Literal["waiting"] = "waiting"
@@ -324,7 +225,7 @@ def waiting_message(position: int, eta_minutes: int) -> dict[str, Any]:
     return {"v": VERSION, "type": "waiting", "position": position, "eta_minutes": eta_minutes}
 
 
-class ClinicMessage(_Message):
+class ClinicMessage(Message):
     """Patient: a message from the clinic, for the waiting screen."""
 
     type: Literal["clinic.message"] = "clinic.message"
@@ -332,20 +233,20 @@ class ClinicMessage(_Message):
     at: float
 
 
-class Held(_Message):
+class Held(Message):
     """Patient: the doctor put you back in the queue, at the front; the call is paused."""
 
     type: Literal["held"] = "held"
 
 
-class Removed(_Message):
+class Removed(Message):
     """Patient or invited professional: the clinic took you out of the queue or the call."""
 
     type: Literal["removed"] = "removed"
     text: str
 
 
-class ChatMessage(_Message):
+class ChatMessage(Message):
     type: Literal["chat"] = "chat"
     from_: str = Field(serialization_alias="from")
     display_name: str
@@ -361,7 +262,7 @@ class Peer(BaseModel):
     organisation: str | None = None
 
 
-class CallJoined(_Message):
+class CallJoined(Message):
     """You are in the call. Open a peer connection to each peer listed."""
 
     type: Literal["call.joined"] = "call.joined"
@@ -371,79 +272,49 @@ class CallJoined(_Message):
     ice_servers: list[dict[str, Any]]
 
 
-class PeerJoined(_Message):
+class PeerJoined(Message):
     """Someone (re)connected in your call: replace any peer connection you had with them."""
 
     type: Literal["peer.joined"] = "peer.joined"
     peer: Peer
 
 
-class PeerLeft(_Message):
+class PeerLeft(Message):
     type: Literal["peer.left"] = "peer.left"
     participant_id: str
     reason: str
 
 
-class RelayedSignal(_Message):
+class RelayedSignal(Message):
     type: Literal["signal"] = "signal"
     from_: str = Field(serialization_alias="from")
     description: SessionDescription | None = None
     candidate: IceCandidate | None = None
 
 
-class PeerMediaState(_Message):
+class PeerMediaState(Message):
     type: Literal["media.state"] = "media.state"
     participant_id: str
     audio: bool
     video: bool
 
 
-class Left(_Message):
+class Left(Message):
     """Patient: you have left; nothing more will arrive."""
 
     type: Literal["left"] = "left"
 
 
-class CallEnded(_Message):
+class CallEnded(Message):
     type: Literal["call.ended"] = "call.ended"
     consultation_id: str
     billing_code: str
 
 
-class Superseded(_Message):
+class Superseded(Message):
     """This tab was replaced by a newer one for the same participant; it will be closed."""
 
     type: Literal["superseded"] = "superseded"
-
-
-class NoteTakerStatus(_Message):
-    """Everyone in the consultation: the note-taker's state. While it is `listening`, every
-    screen shows so. The consent text comes along for the patient's dialog."""
-
-    type: Literal["notetaker.state"] = "notetaker.state"
-    consultation_id: str
-    state: Literal[
-        "off", "offered", "declined", "consented", "listening", "drafting", "drafted",
-        "withdrawn", "failed",
-    ]  # fmt: skip
-    engine_label: str
-    clinical_use: bool
-    reason: str = ""  # why it failed, or who stopped it
-    consent_version: str
-    consent_text: dict[str, str]  # language -> text
-
-
-class NoteTakerTranscript(_Message):
-    """GP: the live transcript. A partial is replaced by the next event of its speaker."""
-
-    type: Literal["notetaker.transcript"] = "notetaker.transcript"
-    consultation_id: str
-    speaker: str
-    start: float
-    end: float
-    text: str
-    final: bool
-    segment_id: str | None = None
 
 
 ServerMessage = (

@@ -1,7 +1,8 @@
 """Router over Redis pub/sub: one subscriber connection per instance, fanned out locally.
 
 Redis delivers a channel's messages in publish order, and a socket publishes one message
-after the other, so each sender's messages arrive in the order it sent them.
+after the other, so each sender's messages arrive in the order it sent them. A control is
+parsed once here, on arrival, and the same object goes to every local listener.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import asyncio
 import json
 import logging
 from collections import defaultdict
-from typing import Any
 
+from server.signalling import controls
+from server.signalling.controls import Delivery
 from server.signalling.router import Listener
 from server.store.connection import Redis
 
@@ -46,8 +48,9 @@ class RedisRouter:
                 del self._listeners[channel]
                 await self._pubsub.unsubscribe(channel)
 
-    async def publish(self, channel: str, message: dict[str, Any]) -> None:
-        await self._redis.publish(channel, json.dumps(message, separators=(",", ":")))
+    async def publish(self, channel: str, message: Delivery) -> None:
+        body = json.dumps(controls.wire(message), separators=(",", ":"))
+        await self._redis.publish(channel, body)
 
     async def run(self) -> None:
         """Read and fan out until cancelled; survive Redis being down at start or later."""
@@ -66,6 +69,10 @@ class RedisRouter:
             if item is None or item.get("type") != "message":
                 continue
             channel = item["channel"]
-            message = json.loads(item["data"])
+            try:
+                message = controls.parse(json.loads(item["data"]))
+            except ValueError:
+                log.exception("unreadable message on %s; dropped", channel)
+                continue
             for listener in list(self._listeners.get(channel, ())):
                 listener.deliver(message)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
+
+from server.signalling.controls import Delivery
 
 
 class Listener(Protocol):
-    def deliver(self, message: dict[str, Any]) -> None:
-        """Take a message; must not block (queue it)."""
+    def deliver(self, message: Delivery) -> None:
+        """Take a control or a browser message; must not block (queue it)."""
 
 
 class Router(Protocol):
@@ -15,4 +17,4 @@ class Router(Protocol):
 
     async def unsubscribe(self, channel: str, listener: Listener) -> None: ...
 
-    async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
+    async def publish(self, channel: str, message: Delivery) -> None: ...

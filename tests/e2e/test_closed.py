@@ -16,9 +16,9 @@ import redis.asyncio as aioredis
 from playwright.async_api import Browser, expect
 
 from server.clock import local
+from server.consultations.links import issue_link
 from server.store.clinics import create_clinic, issue_dropin_link
 from server.store.consultations import SCHEDULED, create_consultation
-from server.store.links import issue_link
 from server.store.users import create_user
 from server.waitingroom.hours import WEEKDAYS
 from tests.support.browser import gp_login, media_context

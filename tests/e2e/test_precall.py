@@ -9,9 +9,9 @@ import pytest
 import redis.asyncio as aioredis
 from playwright.async_api import Browser, Page, expect
 
+from server.consultations.links import resolve_link
 from server.media.verdict import VERDICTS
 from server.store.consultations import Consultation
-from server.store.links import resolve_link
 from tests.support.browser import media_context, own_camera_shows
 from tests.support.stack import Stack
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from server.consultations.links import resolve_link
 from server.demo import ALL_DAY
 from server.pages.patient import TERMS_VERSION
 from server.store.clinics import create_clinic, issue_dropin_link
 from server.store.connection import Redis
 from server.store.consultations import DROP_IN, get_consultation
-from server.store.links import resolve_link
 from tests.integration.helpers import Client, patient_hello, receive_type
 
 JOIN = {"name": "Karen Jensen", "accepted_terms": TERMS_VERSION}

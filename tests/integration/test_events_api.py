@@ -11,8 +11,7 @@ from server.app import create_app
 from server.consultations import call
 from server.settings import Settings
 from server.store.connection import Redis
-from server.store.events import append_event
-from server.waitingroom import queue
+from server.store.events import EventType, append_event
 from tests.integration.webhookreceiver import (
     FAST,
     Client,
@@ -22,7 +21,7 @@ from tests.integration.webhookreceiver import (
     register,
     vendor_with_key,
 )
-from tests.unit.factories import make_clinic, make_scheduled, waiting_patient
+from tests.unit.factories import make_clinic, make_scheduled, no_seat, room_of, waiting_patient
 
 
 async def poll(api: Client, key: str, **query: str) -> dict[str, Any]:
@@ -38,12 +37,16 @@ async def test_a_vendor_sees_only_its_clinics_published_events(
     ours, theirs = await make_clinic(redis), await make_clinic(redis, "Lægerne i Brabrand")
     x = await vendor_with_key(redis, [ours.id], "X Journal")
     y = await vendor_with_key(redis, [theirs.id], "Y Journal")
-    waiting = await append_event(redis, "patient.waiting", consultation_id="c1", clinic_id=ours.id)
-    await append_event(redis, "patient.waiting", consultation_id="c2", clinic_id=theirs.id)
-    await append_event(redis, "patient.held", consultation_id="c1", clinic_id=ours.id)
-    await append_event(redis, "absence.added", clinic_id=ours.id, absence_id="a1", vendor="v")
+    waiting = await append_event(
+        redis, EventType.PATIENT_WAITING, consultation_id="c1", clinic_id=ours.id
+    )
+    await append_event(redis, EventType.PATIENT_WAITING, consultation_id="c2", clinic_id=theirs.id)
+    await append_event(redis, EventType.PATIENT_HELD, consultation_id="c1", clinic_id=ours.id)
+    await append_event(
+        redis, EventType.ABSENCE_ADDED, clinic_id=ours.id, absence_id="a1", vendor="v"
+    )
     ended = await append_event(
-        redis, "call.ended", consultation_id="c1", clinic_id=ours.id,
+        redis, EventType.CALL_ENDED, consultation_id="c1", clinic_id=ours.id,
         billing_code="0126", duration_seconds=754, parties=3,
     )  # fmt: skip
 
@@ -69,7 +72,9 @@ async def test_the_cursor_pages_through_oldest_first(client: Client, redis: Redi
     clinic = await make_clinic(redis)
     key = await vendor_with_key(redis, [clinic.id])
     ids = [
-        await append_event(redis, "call.started", consultation_id=f"c{n}", clinic_id=clinic.id)
+        await append_event(
+            redis, EventType.CALL_STARTED, consultation_id=f"c{n}", clinic_id=clinic.id
+        )
         for n in range(5)
     ]
     seen: list[str] = []
@@ -83,7 +88,9 @@ async def test_the_cursor_pages_through_oldest_first(client: Client, redis: Redi
         cursor = page["next"]
     assert seen == ids
     assert page["next"] == ids[-1]  # nothing new: the cursor stays
-    later = await append_event(redis, "call.started", consultation_id="c9", clinic_id=clinic.id)
+    later = await append_event(
+        redis, EventType.CALL_STARTED, consultation_id="c9", clinic_id=clinic.id
+    )
     assert [e["id"] for e in (await poll(client, key, after=cursor))["events"]] == [later]
 
 
@@ -91,7 +98,9 @@ async def test_the_cursor_moves_past_other_clinics_traffic(client: Client, redis
     ours, theirs = await make_clinic(redis), await make_clinic(redis, "Lægerne i Brabrand")
     key = await vendor_with_key(redis, [ours.id])
     others = [
-        await append_event(redis, "call.started", consultation_id=f"c{n}", clinic_id=theirs.id)
+        await append_event(
+            redis, EventType.CALL_STARTED, consultation_id=f"c{n}", clinic_id=theirs.id
+        )
         for n in range(3)
     ]
     page = await poll(client, key)
@@ -146,10 +155,10 @@ async def test_polling_returns_exactly_what_the_webhook_delivered(
         await register(api, key, receiver.url)
         c = await make_scheduled(redis, clinic)
         w = await waiting_patient(redis, c)
-        assert await queue.admit(redis, w.consultation, "gp-user", "gp-part") is not None
+        assert await room_of(redis).admit(w.consultation, "gp-user", "gp-part", no_seat) is not None
         for participant in ["gp-part", w.patient.id, "municipality-part"]:
             await call.connect(redis, c.id, participant)
-        assert await call.end(redis, w.consultation) is not None
+        assert await room_of(redis).end(w.consultation) is not None
         await eventually(lambda: len(receiver.arrived) == 3)
 
     polled = (await poll(api, key))["events"]

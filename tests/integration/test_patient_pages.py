@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from server.auth.tokens import looks_like_token, token_hash
+from server.consultations.links import issue_link
 from server.pages.patient import TERMS_VERSION
 from server.security import CSP
 from server.store.connection import Redis
 from server.store.consultations import CANCELLED, get_consultation, update_consultation
-from server.store.links import issue_link
 from server.store.participants import get_participant
 from tests.integration.helpers import Client, book, origin
 from tests.unit.factories import make_clinic, make_scheduled, with_link

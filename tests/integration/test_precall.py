@@ -23,6 +23,7 @@ from av import AudioFrame, VideoFrame
 
 from server.app import create_app
 from server.appkeys import ECHO_PEERS
+from server.consultations.links import issue_link
 from server.demo import ALL_DAY
 from server.media.echo import LIFETIME_SECONDS, MAX_PEERS, EchoPeers
 from server.settings import Settings
@@ -30,7 +31,6 @@ from server.store.clinics import create_clinic, issue_dropin_link
 from server.store.connection import Redis
 from server.store.consultations import CANCELLED, get_consultation, update_consultation
 from server.store.events import read_events
-from server.store.links import issue_link
 from tests.integration.helpers import Client, book, origin
 
 UNKNOWN = "Zq3v8Yc1m0pWn4rTx7bLk2dHs9gFj6aE"

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import ClientWebSocketResponse
 
+from server.appkeys import ROOM
 from server.store import keys
 from server.store.absences import Substitute, add_absence
 from server.store.clinics import create_clinic
@@ -27,7 +28,7 @@ from server.store.consultations import (
 from server.store.events import read_events
 from server.store.users import User, create_user
 from server.waitingroom.eta import record_duration
-from server.waitingroom.queue import sweep, waiting_ids
+from server.waitingroom.queue import waiting_ids
 from tests.integration.helpers import (
     GP_PASSWORD,
     Booking,
@@ -575,7 +576,7 @@ async def test_a_waiting_patient_who_closes_the_browser_is_swept(
         await joined_the_queue(gp, b.consultation.id)
         await p.ws.close()
         await until_offline(gp.ws, b.consultation.id)
-    await sweep(redis, grace_seconds=0)
+    await client.app[ROOM].sweep(grace_seconds=0)
     assert await waiting_ids(redis, b.clinic.id) == []
     assert (await fresh(redis, b.consultation.id)).status == BOOKED
 
@@ -589,7 +590,7 @@ async def test_a_held_patient_who_closes_the_browser_is_swept(client: Client, re
         await drain(call.gp)  # the patient's side has finished going back to waiting
         await call.patient.close()
         await until_offline(call.gp, b.consultation.id)
-    await sweep(redis, grace_seconds=0)
+    await client.app[ROOM].sweep(grace_seconds=0)
     assert await waiting_ids(redis, b.clinic.id) == []
     assert (await fresh(redis, b.consultation.id)).status == BOOKED
 
@@ -605,7 +606,7 @@ async def test_a_patient_held_after_their_browser_closed_is_swept(
         await send(call.gp, "hold", consultation_id=b.consultation.id)
         entry = await receive_about(call.gp, "queue.entry", b.consultation.id)
         assert entry["entry"]["connected"] is False
-    await sweep(redis, grace_seconds=0)
+    await client.app[ROOM].sweep(grace_seconds=0)
     assert await waiting_ids(redis, b.clinic.id) == []
     assert (await fresh(redis, b.consultation.id)).status == BOOKED
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from server.consultations.links import issue_link, resolve_link
 from server.store.consultations import SCHEDULED, create_consultation
-from server.store.links import issue_link, resolve_link
 from server.store.organisations import create_organisation
 from server.store.users import create_user
 from tests.support.redisserver import RedisServer, free_port

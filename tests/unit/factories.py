@@ -6,6 +6,8 @@ import itertools
 from dataclasses import dataclass
 
 from server.clock import now
+from server.consultations.links import issue_link
+from server.signalling.redisrouter import RedisRouter
 from server.store.clinics import Clinic, create_clinic
 from server.store.connection import Redis
 from server.store.consultations import (
@@ -13,16 +15,23 @@ from server.store.consultations import (
     SCHEDULED,
     Consultation,
     create_consultation,
-    get_consultation,
     update_consultation,
 )
-from server.store.links import issue_link
 from server.store.participants import Participant, create_participant
-from server.waitingroom import queue
+from server.waitingroom.room import Room
 
 _ydernumre = itertools.count(100001)
 
 PATIENT_NAME = "Karen Ærø Jensen"
+
+
+def room_of(redis: Redis) -> Room:
+    """The room over a real router (publishing only: nobody listens in unit tests)."""
+    return Room(redis, RedisRouter(redis, "av:ch:instance:tests"))
+
+
+async def no_seat(c: Consultation) -> None:
+    """An admit's `take_seat` when no GP socket is there to take it."""
 
 
 async def make_clinic(redis: Redis, name: str = "Lægehuset Åbyhøj") -> Clinic:
@@ -65,7 +74,6 @@ async def seat_patient(redis: Redis, c: Consultation, name: str = PATIENT_NAME) 
 
 async def waiting_patient(redis: Redis, c: Consultation, name: str = PATIENT_NAME) -> Waiter:
     w = await seat_patient(redis, c, name)
-    assert (await queue.enter(redis, w.consultation))[0]
-    fresh = await get_consultation(redis, c.id)
+    fresh = await room_of(redis).enter(w.consultation)
     assert fresh is not None
     return Waiter(fresh, w.patient)

@@ -10,14 +10,14 @@ from server.store.connection import Redis
 from server.store.consultations import BOOKED, ENDED, Consultation, get_consultation
 from server.store.events import read_events
 from server.waitingroom import queue
-from tests.unit.factories import make_clinic, make_scheduled, waiting_patient
+from tests.unit.factories import make_clinic, make_scheduled, no_seat, room_of, waiting_patient
 
 
 async def in_call(redis: Redis) -> tuple[Consultation, str]:
     """A consultation admitted into a call; returns it and the patient participant id."""
     clinic = await make_clinic(redis)
     w = await waiting_patient(redis, await make_scheduled(redis, clinic))
-    assert await queue.admit(redis, w.consultation, "gp-user", "gp-part") is not None
+    assert await room_of(redis).admit(w.consultation, "gp-user", "gp-part", no_seat) is not None
     c = await get_consultation(redis, w.consultation.id)
     assert c is not None
     return c, w.patient.id
@@ -52,11 +52,10 @@ async def test_end_settles_0125_for_two_parties(redis: Redis) -> None:
     await call.connect(redis, c.id, patient)
     await call.disconnect(redis, c.id, patient)
     await call.connect(redis, c.id, patient)  # a reconnect is not a third party
-    ended = await call.end(redis, c)
+    ended = await room_of(redis).end(c)
     assert ended is not None
-    assert (ended.consultation.status, ended.consultation.billing_code) == (ENDED, "0125")
-    assert ended.members == sorted(["gp-part", patient])
-    assert ended.queue_score is None
+    assert (ended.status, ended.billing_code) == (ENDED, "0125")
+    assert await call.members(redis, c.id) == set()
     stored = await get_consultation(redis, c.id)
     assert stored is not None
     assert (stored.status, stored.billing_code) == (ENDED, "0125")
@@ -69,9 +68,9 @@ async def test_end_settles_0126_when_three_were_ever_connected(redis: Redis) -> 
     for pid in ("gp-part", patient, "interpreter"):
         await call.connect(redis, c.id, pid)
     await call.disconnect(redis, c.id, "interpreter")  # left before the end: still counts
-    ended = await call.end(redis, c)
+    ended = await room_of(redis).end(c)
     assert ended is not None
-    assert ended.consultation.billing_code == "0126"
+    assert ended.billing_code == "0126"
     stored = await get_consultation(redis, c.id)
     assert stored is not None
     assert stored.billing_code == "0126"
@@ -80,18 +79,18 @@ async def test_end_settles_0126_when_three_were_ever_connected(redis: Redis) -> 
 async def test_end_continued_by_phone_is_0201(redis: Redis) -> None:
     c, _patient = await in_call(redis)
     await call.connect(redis, c.id, "gp-part")
-    ended = await call.end(redis, c, continued_by_phone=True)
+    ended = await room_of(redis).end(c, continued_by_phone=True)
     assert ended is not None
-    assert ended.consultation.billing_code == "0201"
+    assert ended.billing_code == "0201"
 
 
 async def test_end_only_once(redis: Redis) -> None:
     c, patient = await in_call(redis)
     await call.connect(redis, c.id, "gp-part")
     await call.connect(redis, c.id, patient)
-    first = await call.end(redis, c)
+    first = await room_of(redis).end(c)
     assert first is not None
-    assert await call.end(redis, c, continued_by_phone=True) is None
+    assert await room_of(redis).end(c, continued_by_phone=True) is None
     stored = await get_consultation(redis, c.id)
     assert stored is not None
     assert stored.billing_code == "0125"
@@ -102,7 +101,7 @@ async def test_end_only_once(redis: Redis) -> None:
 async def test_concurrent_ends_end_once(redis: Redis) -> None:
     c, _patient = await in_call(redis)
     await call.connect(redis, c.id, "gp-part")
-    results = await asyncio.gather(*(call.end(redis, c) for _ in range(5)))
+    results = await asyncio.gather(*(room_of(redis).end(c) for _ in range(5)))
     assert sum(r is not None for r in results) == 1
     assert len([e for e in await read_events(redis) if e[1] == "call.ended"]) == 1
 
@@ -110,7 +109,7 @@ async def test_concurrent_ends_end_once(redis: Redis) -> None:
 async def test_a_consultation_that_is_not_in_a_call_cannot_end(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     c = await make_scheduled(redis, clinic)
-    assert await call.end(redis, c) is None
+    assert await room_of(redis).end(c) is None
     stored = await get_consultation(redis, c.id)
     assert stored is not None
     assert stored.status == BOOKED
@@ -123,16 +122,13 @@ async def test_a_call_open_without_the_patient_can_end_and_takes_the_waiting_pat
     """The GP talked with a professional first while the patient waited, then ended."""
     clinic = await make_clinic(redis)
     c = await make_scheduled(redis, clinic)
-    may_wait, score = await queue.enter(redis, c)
-    assert may_wait and score is not None
-    assert await call.open_call(redis, c, "gp-user", "gp-part")
+    assert await room_of(redis).enter(c) is not None
+    assert await room_of(redis).open_call(c, "gp-user", "gp-part") is not None
     for pid in ("gp-part", "nurse"):
         await call.connect(redis, c.id, pid)
-    ended = await call.end(redis, c)
+    ended = await room_of(redis).end(c)
     assert ended is not None
-    assert ended.queue_score == score
-    assert ended.members == ["gp-part", "nurse"]
-    assert ended.consultation.billing_code == "0125"  # two parties at most
+    assert ended.billing_code == "0125"  # two parties at most
     assert await queue.waiting_ids(redis, clinic.id) == []
     stored = await get_consultation(redis, c.id)
     assert stored is not None
@@ -145,33 +141,33 @@ async def test_a_call_open_without_the_patient_can_end_and_takes_the_waiting_pat
 async def test_an_open_call_with_three_parties_is_0126(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     c = await make_scheduled(redis, clinic)
-    assert await call.open_call(redis, c, "gp-user", "gp-part")
+    assert await room_of(redis).open_call(c, "gp-user", "gp-part") is not None
     for pid in ("gp-part", "nurse", "patient"):
         await call.connect(redis, c.id, pid)
-    ended = await call.end(redis, c)
+    ended = await room_of(redis).end(c)
     assert ended is not None
-    assert ended.consultation.billing_code == "0126"
+    assert ended.billing_code == "0126"
 
 
 async def test_a_booked_consultation_with_nobody_connected_cannot_end(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     c = await make_scheduled(redis, clinic)
-    assert await call.open_call(redis, c, "gp-user", "gp-part")
-    assert await call.end(redis, c) is None  # opened, but nobody ever connected
+    assert await room_of(redis).open_call(c, "gp-user", "gp-part") is not None
+    assert await room_of(redis).end(c) is None  # opened, but nobody ever connected
 
 
 async def test_an_ended_consultation_cannot_open_a_call_again(redis: Redis) -> None:
     c, patient = await in_call(redis)
     await call.connect(redis, c.id, patient)
-    assert await call.end(redis, c) is not None
-    assert not await call.open_call(redis, c, "gp-user", "gp-part")
+    assert await room_of(redis).end(c) is not None
+    assert await room_of(redis).open_call(c, "gp-user", "gp-part") is None
 
 
 async def test_call_ended_event(redis: Redis) -> None:
     c, patient = await in_call(redis)
     await call.connect(redis, c.id, "gp-part")
     await call.connect(redis, c.id, patient)
-    await call.end(redis, c)
+    await room_of(redis).end(c)
     ended = [data for _, kind, data in await read_events(redis) if kind == "call.ended"]
     assert len(ended) == 1
     assert ended[0]["consultation_id"] == c.id

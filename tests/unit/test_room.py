@@ -1,18 +1,28 @@
-"""Queue transitions against a real Redis: entering, leaving, admitting, order and sweeping."""
+"""The room's queue moves against a real Redis: entering, leaving, admitting, holding, order
+and sweeping."""
 
 from __future__ import annotations
 
 import asyncio
 
 from server.clock import now
+from server.consultations import call
 from server.store import keys
 from server.store.connection import Redis
-from server.store.consultations import BOOKED, CANCELLED, IN_CALL, WAITING, get_consultation
+from server.store.consultations import BOOKED, CANCELLED, ENDED, IN_CALL, WAITING, get_consultation
 from server.store.consultations import update_consultation as update
 from server.store.events import read_events
 from server.waitingroom import queue
 from server.waitingroom.queue import waiting_ids
-from tests.unit.factories import make_clinic, make_drop_in, make_scheduled, waiting_patient
+from server.waitingroom.room import CancelOutcome, LeaveReason
+from tests.unit.factories import (
+    make_clinic,
+    make_drop_in,
+    make_scheduled,
+    no_seat,
+    room_of,
+    waiting_patient,
+)
 
 
 async def status(redis: Redis, consultation_id: str) -> str:
@@ -24,7 +34,7 @@ async def status(redis: Redis, consultation_id: str) -> str:
 async def test_enter_puts_the_patient_in_the_queue(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     c = await make_scheduled(redis, clinic)
-    assert (await queue.enter(redis, c))[0]
+    assert await room_of(redis).enter(c) is not None
     fresh = await get_consultation(redis, c.id)
     assert fresh is not None
     assert fresh.status == WAITING
@@ -35,8 +45,8 @@ async def test_enter_puts_the_patient_in_the_queue(redis: Redis) -> None:
 async def test_enter_is_idempotent_and_logs_one_event(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     c = await make_scheduled(redis, clinic)
-    assert (await queue.enter(redis, c))[0]
-    assert (await queue.enter(redis, c))[0]
+    assert await room_of(redis).enter(c) is not None
+    assert await room_of(redis).enter(c) is not None
     assert await waiting_ids(redis, clinic.id) == [c.id]
     events = [e for e in await read_events(redis) if e[1] == "patient.waiting"]
     assert len(events) == 1
@@ -47,8 +57,8 @@ async def test_a_cancelled_or_running_consultation_cannot_queue(redis: Redis) ->
     clinic = await make_clinic(redis)
     cancelled = await update(redis, await make_scheduled(redis, clinic), status=CANCELLED)
     running = await update(redis, await make_scheduled(redis, clinic), status=IN_CALL)
-    assert not (await queue.enter(redis, cancelled))[0]
-    assert not (await queue.enter(redis, running))[0]
+    assert not await room_of(redis).enter(cancelled) is not None
+    assert not await room_of(redis).enter(running) is not None
     assert await waiting_ids(redis, clinic.id) == []
     assert await status(redis, running.id) == IN_CALL
 
@@ -56,10 +66,10 @@ async def test_a_cancelled_or_running_consultation_cannot_queue(redis: Redis) ->
 async def test_leave_returns_to_booked(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     w = await waiting_patient(redis, await make_scheduled(redis, clinic))
-    assert await queue.leave(redis, w.consultation, reason="left") is not None
+    assert await room_of(redis).leave(w.consultation, LeaveReason.LEFT)
     assert await status(redis, w.consultation.id) == BOOKED
     assert await waiting_ids(redis, clinic.id) == []
-    assert await queue.leave(redis, w.consultation, reason="left") is None
+    assert not await room_of(redis).leave(w.consultation, LeaveReason.LEFT)
     left = [e for e in await read_events(redis) if e[1] == "patient.left"]
     assert [e[2]["reason"] for e in left] == ["left"]
 
@@ -67,15 +77,15 @@ async def test_leave_returns_to_booked(redis: Redis) -> None:
 async def test_a_patient_who_left_can_enter_again(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     w = await waiting_patient(redis, await make_scheduled(redis, clinic))
-    await queue.leave(redis, w.consultation, reason="left")
-    assert (await queue.enter(redis, w.consultation))[0]
+    await room_of(redis).leave(w.consultation, LeaveReason.LEFT)
+    assert await room_of(redis).enter(w.consultation) is not None
     assert await waiting_ids(redis, clinic.id) == [w.consultation.id]
 
 
 async def test_admit_moves_the_patient_into_a_call(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     w = await waiting_patient(redis, await make_scheduled(redis, clinic))
-    assert await queue.admit(redis, w.consultation, "gp-user", "gp-part") is not None
+    assert await room_of(redis).admit(w.consultation, "gp-user", "gp-part", no_seat) is not None
     c = await get_consultation(redis, w.consultation.id)
     assert c is not None
     assert c.status == IN_CALL
@@ -88,8 +98,8 @@ async def test_admit_moves_the_patient_into_a_call(redis: Redis) -> None:
 async def test_admit_succeeds_only_once(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     w = await waiting_patient(redis, await make_scheduled(redis, clinic))
-    assert await queue.admit(redis, w.consultation, "gp-1", "part-1") is not None
-    assert await queue.admit(redis, w.consultation, "gp-2", "part-2") is None
+    assert await room_of(redis).admit(w.consultation, "gp-1", "part-1", no_seat) is not None
+    assert await room_of(redis).admit(w.consultation, "gp-2", "part-2", no_seat) is None
     c = await get_consultation(redis, w.consultation.id)
     assert c is not None
     assert (c.practitioner_id, c.gp_participant) == ("gp-1", "part-1")
@@ -101,7 +111,7 @@ async def test_concurrent_admits_let_exactly_one_win(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     w = await waiting_patient(redis, await make_scheduled(redis, clinic))
     results = await asyncio.gather(
-        *(queue.admit(redis, w.consultation, f"gp-{i}", f"part-{i}") for i in range(8))
+        *(room_of(redis).admit(w.consultation, f"gp-{i}", f"part-{i}", no_seat) for i in range(8))
     )
     won = [r is not None for r in results]
     assert sorted(won) == [False] * 7 + [True]
@@ -117,7 +127,7 @@ async def test_concurrent_admits_let_exactly_one_win(redis: Redis) -> None:
 async def test_admit_of_a_patient_who_is_not_waiting_fails(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     c = await make_scheduled(redis, clinic)
-    assert await queue.admit(redis, c, "gp", "part") is None
+    assert await room_of(redis).admit(c, "gp", "part", no_seat) is None
     assert await status(redis, c.id) == BOOKED
 
 
@@ -127,7 +137,7 @@ async def test_scheduled_patients_queue_by_appointment_time(redis: Redis) -> Non
     early = await make_scheduled(redis, clinic, minutes_from_now=10)
     middle = await make_scheduled(redis, clinic, minutes_from_now=20)
     for c in (late, early, middle):  # arrival order is not queue order
-        assert (await queue.enter(redis, c))[0]
+        assert await room_of(redis).enter(c) is not None
     assert await waiting_ids(redis, clinic.id) == [early.id, middle.id, late.id]
 
 
@@ -135,8 +145,8 @@ async def test_drop_ins_queue_by_arrival(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     first_made = await make_drop_in(redis, clinic)
     second_made = await make_drop_in(redis, clinic)
-    assert (await queue.enter(redis, second_made))[0]
-    assert (await queue.enter(redis, first_made))[0]
+    assert await room_of(redis).enter(second_made) is not None
+    assert await room_of(redis).enter(first_made) is not None
     assert await waiting_ids(redis, clinic.id) == [second_made.id, first_made.id]
 
 
@@ -144,32 +154,33 @@ async def test_queues_are_per_clinic(redis: Redis) -> None:
     a, b = await make_clinic(redis), await make_clinic(redis, "Lægerne i Nørreby")
     ca = await make_scheduled(redis, a)
     cb = await make_scheduled(redis, b)
-    await queue.enter(redis, ca)
-    await queue.enter(redis, cb)
+    await room_of(redis).enter(ca)
+    await room_of(redis).enter(cb)
     assert await waiting_ids(redis, a.id) == [ca.id]
     assert await waiting_ids(redis, b.id) == [cb.id]
 
 
-async def test_enter_returns_the_score_only_when_newly_joined(redis: Redis) -> None:
+async def test_enter_returns_the_new_state_also_when_already_waiting(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     c = await make_scheduled(redis, clinic)
-    may_wait, score = await queue.enter(redis, c)
-    assert may_wait and score == c.scheduled_start
-    assert await queue.enter(redis, c) == (True, None)
+    first = await room_of(redis).enter(c)
+    assert first is not None and first.status == WAITING and first.waiting_since is not None
+    assert await room_of(redis).enter(c) == first
 
 
 async def test_hold_puts_the_patient_back_at_the_front(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     first = await waiting_patient(redis, await make_scheduled(redis, clinic, minutes_from_now=5))
     second = await waiting_patient(redis, await make_scheduled(redis, clinic, minutes_from_now=9))
-    assert await queue.admit(redis, second.consultation, "gp", "part") is not None
-    score = await queue.hold(redis, second.consultation)
+    assert await room_of(redis).admit(second.consultation, "gp", "part", no_seat) is not None
+    assert await room_of(redis).hold(second.consultation) is not None
+    score = await queue.score_of(redis, second.consultation)
     assert score is not None and first.consultation.scheduled_start is not None
     assert score < first.consultation.scheduled_start
     assert await waiting_ids(redis, clinic.id) == [second.consultation.id, first.consultation.id]
     assert await status(redis, second.consultation.id) == WAITING
     assert await queue.rank(redis, second.consultation) == 0
-    assert await queue.hold(redis, second.consultation) is None  # not in a call any more
+    assert await room_of(redis).hold(second.consultation) is None  # not in a call any more
     held = [e for e in await read_events(redis) if e[1] == "patient.held"]
     assert len(held) == 1
 
@@ -177,11 +188,11 @@ async def test_hold_puts_the_patient_back_at_the_front(redis: Redis) -> None:
 async def test_readmitting_a_held_patient_keeps_the_first_start_time(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     w = await waiting_patient(redis, await make_scheduled(redis, clinic))
-    await queue.admit(redis, w.consultation, "gp", "part-1")
+    await room_of(redis).admit(w.consultation, "gp", "part-1", no_seat)
     started = (await get_consultation(redis, w.consultation.id)).started_at  # type: ignore[union-attr]
-    await queue.hold(redis, w.consultation)
+    await room_of(redis).hold(w.consultation)
     await asyncio.sleep(0.01)
-    await queue.admit(redis, w.consultation, "gp", "part-2")
+    await room_of(redis).admit(w.consultation, "gp", "part-2", no_seat)
     again = await get_consultation(redis, w.consultation.id)
     assert again is not None and again.started_at == started
 
@@ -193,8 +204,7 @@ async def test_sweep_removes_a_vanished_patient(redis: Redis) -> None:
     # The browser went silent: its presence expired and its last beat is old.
     await redis.delete(keys.presence(w.patient.id))
     await redis.zadd(keys.WAITING_LAST_SEEN, {w.patient.id: now() - 120})
-    removed = await queue.sweep(redis, grace_seconds=60)
-    assert [c.id for c, _ in removed] == [w.consultation.id]
+    assert await room_of(redis).sweep(grace_seconds=60) == 1
     assert await status(redis, w.consultation.id) == BOOKED
     assert await waiting_ids(redis, clinic.id) == []
     assert await redis.zscore(keys.WAITING_LAST_SEEN, w.patient.id) is None
@@ -207,7 +217,7 @@ async def test_sweep_keeps_a_patient_with_presence(redis: Redis) -> None:
     w = await waiting_patient(redis, await make_scheduled(redis, clinic))
     await queue.heartbeat(redis, w.patient.id, presence_ttl=25)
     await redis.zadd(keys.WAITING_LAST_SEEN, {w.patient.id: now() - 120})
-    assert await queue.sweep(redis, grace_seconds=60) == []
+    assert await room_of(redis).sweep(grace_seconds=60) == 0
     assert await status(redis, w.consultation.id) == WAITING
     assert await waiting_ids(redis, clinic.id) == [w.consultation.id]
 
@@ -217,7 +227,7 @@ async def test_sweep_waits_for_the_grace_period(redis: Redis) -> None:
     w = await waiting_patient(redis, await make_scheduled(redis, clinic))
     await queue.heartbeat(redis, w.patient.id, presence_ttl=25)
     await redis.delete(keys.presence(w.patient.id))  # silent, but only just
-    assert await queue.sweep(redis, grace_seconds=60) == []
+    assert await room_of(redis).sweep(grace_seconds=60) == 0
     assert await status(redis, w.consultation.id) == WAITING
     assert await redis.zscore(keys.WAITING_LAST_SEEN, w.patient.id) is not None
 
@@ -225,9 +235,9 @@ async def test_sweep_waits_for_the_grace_period(redis: Redis) -> None:
 async def test_sweep_leaves_a_patient_in_a_call_alone(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     w = await waiting_patient(redis, await make_scheduled(redis, clinic))
-    await queue.admit(redis, w.consultation, "gp", "part")
+    await room_of(redis).admit(w.consultation, "gp", "part", no_seat)
     await redis.zadd(keys.WAITING_LAST_SEEN, {w.patient.id: now() - 120})
-    assert await queue.sweep(redis, grace_seconds=60) == []
+    assert await room_of(redis).sweep(grace_seconds=60) == 0
     assert await status(redis, w.consultation.id) == IN_CALL
 
 
@@ -237,3 +247,55 @@ async def test_forget_presence(redis: Redis) -> None:
     assert 0 < await redis.ttl(keys.presence("p1")) <= 25
     await queue.forget_presence(redis, "p1")
     assert await redis.zscore(keys.WAITING_LAST_SEEN, "p1") is None
+
+
+# ---- cancel ---------------------------------------------------------------------------------
+
+
+async def test_cancel_takes_a_waiting_patient_out_and_tells_why(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    w = await waiting_patient(redis, await make_scheduled(redis, clinic))
+    assert await room_of(redis).cancel(w.consultation, "vendor-1") is CancelOutcome.CANCELLED
+    assert await status(redis, w.consultation.id) == CANCELLED
+    assert await waiting_ids(redis, clinic.id) == []
+    kinds = [(kind, data.get("reason")) for _, kind, data in await read_events(redis)]
+    assert kinds[-2:] == [("patient.left", "cancelled"), ("consultation.cancelled", None)]
+    assert await room_of(redis).cancel(w.consultation, "vendor-1") is CancelOutcome.ALREADY
+
+
+async def test_cancel_leaves_a_consultation_in_a_call_or_over_alone(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    w = await waiting_patient(redis, await make_scheduled(redis, clinic))
+    assert await room_of(redis).admit(w.consultation, "gp", "part", no_seat) is not None
+    assert await room_of(redis).cancel(w.consultation, "vendor-1") is CancelOutcome.IN_CALL
+    assert await status(redis, w.consultation.id) == IN_CALL
+    await call.connect(redis, w.consultation.id, "part")
+    assert await room_of(redis).end(w.consultation) is not None
+    assert await room_of(redis).cancel(w.consultation, "vendor-1") is CancelOutcome.ENDED
+    assert await status(redis, w.consultation.id) == ENDED
+
+
+async def test_cancel_racing_admit_never_ends_in_a_cancelled_call(redis: Redis) -> None:
+    """The LPS cancels just as the GP admits: one of them wins, whole, every time."""
+    clinic = await make_clinic(redis)
+    room = room_of(redis)
+    outcomes = set()
+    for i in range(60):
+        w = await waiting_patient(redis, await make_scheduled(redis, clinic, minutes_from_now=i))
+        racers = [
+            room.admit(w.consultation, "gp", "part", no_seat),
+            room.cancel(w.consultation, "v"),
+        ]
+        if i % 2:
+            racers.reverse()
+        results = await asyncio.gather(*racers)
+        admitted, cancelled = results if i % 2 == 0 else results[::-1]
+        c = await get_consultation(redis, w.consultation.id)
+        assert c is not None
+        if admitted is not None:
+            assert (c.status, cancelled) == (IN_CALL, CancelOutcome.IN_CALL)
+        else:
+            assert (c.status, cancelled) == (CANCELLED, CancelOutcome.CANCELLED)
+        outcomes.add(c.status)
+    assert await waiting_ids(redis, clinic.id) == []
+    assert outcomes == {IN_CALL, CANCELLED}  # both orders really happened

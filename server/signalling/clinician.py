@@ -1,0 +1,243 @@
+"""A GP's socket: the clinic's live picture, and what a clinician does with the queue and calls.
+
+Every consultation a GP names must belong to their own clinic (`_own`); the moves
+themselves are the room's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+from server.auth.tokens import new_id
+from server.clock import local_day, now
+from server.consultations import call
+from server.notetaker import control as notetaker
+from server.signalling import controls
+from server.signalling import messages as m
+from server.signalling.clinicstate import clinic_state
+from server.signalling.notetakermessages import NoteTakerOffer
+from server.signalling.role import Handler, Role, refused_as_error
+from server.signalling.state import SessionState
+from server.store import keys
+from server.store.consultations import (
+    CANCELLED,
+    ENDED,
+    IN_CALL,
+    WAITING,
+    Consultation,
+    consultations_on_day,
+    get_consultation,
+)
+from server.store.messages import add_clinic_message
+from server.store.participants import create_participant, get_participant
+from server.store.users import User, get_user
+from server.waitingroom.eta import gp_seen
+from server.waitingroom.room import LeaveReason
+
+
+class ClinicianRole(Role):
+    name = "clinician"
+
+    @property
+    def user(self) -> User:
+        assert self.session.user is not None
+        return self.session.user
+
+    async def hello(self, msg: m.Hello) -> None:
+        s = self.session
+        s.move_to(SessionState.IDLE)
+        s.send(
+            m.Welcome(
+                role="gp", connection_id=s.id, state="idle", active_call=await self._held_call()
+            )
+        )
+        # Subscribe before reading the snapshot: any delta queued ahead of it is older.
+        await s.listen(keys.clinic_channel(self.user.clinic_id))
+        await gp_seen(s.redis, self.user.clinic_id, self.user.id)
+        s.presence.add_gp(s.id, self.user.clinic_id, self.user.id)
+        s.send(await clinic_state(s.redis, self.user.clinic_id))
+
+    async def _held_call(self) -> str | None:
+        """A call this GP holds in today's list, to offer rejoining after a reload."""
+        for c in await consultations_on_day(
+            self.session.redis, self.user.clinic_id, local_day(now())
+        ):
+            if c.practitioner_id == self.user.id and await self._call_open(c):
+                return c.id
+        return None
+
+    async def _call_open(self, c: Consultation) -> bool:
+        """In a call with the patient, or open with only an invited professional left."""
+        if c.status == IN_CALL:
+            return True
+        return c.status not in (ENDED, CANCELLED) and bool(
+            await call.members(self.session.redis, c.id)
+        )
+
+    async def _own(
+        self, consultation_id: str, ref: str | None, waiting: bool = False
+    ) -> Consultation:
+        """The consultation, if it belongs to this GP's clinic (and waiting, if asked)."""
+        c = await get_consultation(self.session.redis, consultation_id)
+        if c is None or c.clinic_id != self.user.clinic_id:
+            raise m.ProtocolError("forbidden", "no such consultation in your clinic", ref)
+        if waiting and c.status != WAITING:
+            raise m.ProtocolError("not_waiting", "this patient is not waiting", ref)
+        return c
+
+    def _holding(self, c: Consultation, ref: str | None) -> None:
+        if self.seat.participant is None or c.gp_participant != self.seat.participant.id:
+            raise m.ProtocolError("not_your_call", "you are not holding this call", ref)
+
+    async def _seat_for(self, c: Consultation) -> str:
+        """The same GP coming back (after a hold, or a talk with a professional) keeps their
+        seat; anyone else gets a new one."""
+        redis = self.session.redis
+        earlier = await get_participant(redis, c.gp_participant) if c.gp_participant else None
+        return earlier.id if earlier and earlier.user_id == self.user.id else new_id()
+
+    async def _join(self, c: Consultation, seat: str) -> None:
+        p = await get_participant(self.session.redis, seat) or await create_participant(
+            self.session.redis,
+            c.id,
+            "gp",
+            self.user.display_name,
+            self.user.id,
+            participant_id=seat,
+        )
+        await self.seat.take(p, c)
+        self.session.move_to(SessionState.IN_CALL)
+        await self.seat.enter_call()
+
+    # ---- the queue --------------------------------------------------------------------------
+
+    async def admit(self, msg: m.Admit) -> None:
+        c = await self._own(msg.consultation_id, msg.ref)
+        in_this_call = (
+            self.seat.participant is not None
+            and self.seat.consultation is not None
+            and self.seat.consultation.id == c.id
+        )
+        if self.seat.participant is not None and not in_this_call:
+            raise m.ProtocolError("busy", "end your current call first", msg.ref)
+        if msg.participant_id is not None:
+            await self._admit_professional(c, msg.participant_id, msg.ref)
+            return
+        seat = self.seat.participant.id if self.seat.participant else await self._seat_for(c)
+
+        async def take_seat(fresh: Consultation) -> None:
+            if in_this_call:
+                self.seat.consultation = fresh
+            else:
+                await self._join(fresh, seat)
+
+        if await self.session.room.admit(c, self.user.id, seat, take_seat) is None:
+            raise m.ProtocolError("not_waiting", "this patient is not waiting", msg.ref)
+
+    async def _admit_professional(
+        self, c: Consultation, participant_id: str, ref: str | None
+    ) -> None:
+        """Let an invited professional in; the GP opens the call for it if need be."""
+        room = self.session.room
+        guest = await get_participant(self.session.redis, participant_id)
+        if guest is None or guest.consultation_id != c.id or guest.role != "staff":
+            raise m.ProtocolError("unknown_participant", "no such professional here", ref)
+        if not await room.lobby_leave(c.clinic_id, guest.id, "admitted"):
+            raise m.ProtocolError("not_waiting", "this professional is not waiting", ref)
+        if self.seat.participant is None:
+            seat = await self._seat_for(c)
+            opened = await room.open_call(c, self.user.id, seat)
+            if opened is None:
+                raise m.ProtocolError("not_open", "this consultation is over", ref)
+            await self._join(opened, seat)
+        await room.let_in(guest)
+
+    async def rejoin(self, msg: m.Rejoin) -> None:
+        c = await self._own(msg.consultation_id, msg.ref)
+        redis = self.session.redis
+        p = await get_participant(redis, c.gp_participant) if c.gp_participant else None
+        if p is None or p.user_id != self.user.id or not await self._call_open(c):
+            raise m.ProtocolError("not_your_call", "you are not holding this call", msg.ref)
+        if self.seat.participant is not None and self.seat.participant.id != p.id:
+            raise m.ProtocolError("busy", "end your current call first", msg.ref)
+        await self.seat.take(p, c)
+        self.session.move_to(SessionState.IN_CALL)
+        await self.seat.enter_call()
+
+    async def message(self, msg: m.SendMessage) -> None:
+        c = await self._own(msg.consultation_id, msg.ref, waiting=True)
+        note = await add_clinic_message(self.session.redis, c.id, msg.text)
+        await self.seat.relay([c.patient_participant], m.ClinicMessage(text=note.text, at=note.at))
+
+    async def transfer(self, msg: m.Transfer) -> None:
+        c = await self._own(msg.consultation_id, msg.ref, waiting=True)
+        colleague = await get_user(self.session.redis, msg.to_user)
+        if colleague is None or colleague.clinic_id != c.clinic_id or colleague.role != "gp":
+            raise m.ProtocolError("unknown_colleague", "no such GP in your clinic", msg.ref)
+        if not await self.session.room.transfer(c, colleague.id):
+            raise m.ProtocolError("not_waiting", "this patient is not waiting", msg.ref)
+
+    async def remove(self, msg: m.Remove) -> None:
+        c = await self._own(msg.consultation_id, msg.ref, waiting=True)
+        told = controls.Removed(text=msg.text)
+        if not await self.session.room.leave(c, LeaveReason.REMOVED, told):
+            raise m.ProtocolError("not_waiting", "this patient is not waiting", msg.ref)
+
+    # ---- the call ---------------------------------------------------------------------------
+
+    async def hold(self, msg: m.Hold) -> None:
+        c = await self._own(msg.consultation_id, msg.ref)
+        self._holding(c, msg.ref)
+        if await self.session.room.hold(c) is None:
+            raise m.ProtocolError("not_in_call", "this consultation is not in a call", msg.ref)
+        # Anyone else in the call (an invited professional) stays with the GP; alone, the
+        # GP goes back to the list.
+        assert self.seat.participant is not None
+        others = await call.members(self.session.redis, c.id) - {self.seat.participant.id}
+        if others:
+            left = m.PeerLeft(participant_id=c.patient_participant, reason="held")
+            self.session.send(left)
+            await self.seat.relay(others, left)
+        else:
+            await self.give_up_seat("held")
+
+    async def end(self, msg: m.End) -> None:
+        c = await self._own(msg.consultation_id, msg.ref)
+        if await self.session.room.end(c, continued_by_phone=msg.continued_by_phone) is None:
+            raise m.ProtocolError("not_in_call", "this consultation is not in a call", msg.ref)
+
+    async def remove_participant(self, msg: m.RemoveParticipant) -> None:
+        c = await self._own(msg.consultation_id, msg.ref)
+        p = await get_participant(self.session.redis, msg.participant_id)
+        if p is None or p.consultation_id != c.id or p.role == "gp":
+            raise m.ProtocolError("unknown_participant", "no such participant here", msg.ref)
+        await self.session.room.remove(c, p)
+
+    async def notetaker_offer(self, msg: NoteTakerOffer) -> None:
+        """Offered in the call, by the GP holding it: the patient hears it explained."""
+        c = await self._own(msg.consultation_id, msg.ref)
+        self._holding(c, msg.ref)
+        if c.status != IN_CALL:
+            raise m.ProtocolError("not_in_call", "this consultation is not in a call", msg.ref)
+        s = self.session
+        await refused_as_error(
+            msg.ref, notetaker.offer(s.redis, s.router, s.settings, c, self.user)
+        )
+
+    async def close(self) -> None:
+        self.session.presence.discard_gp(self.session.id)
+        await super().close()
+
+    handlers: ClassVar[Mapping[type[m.BaseModel], Handler]] = {
+        **Role.IN_CALL,
+        m.Admit: admit,
+        m.Rejoin: rejoin,
+        m.SendMessage: message,
+        m.Transfer: transfer,
+        m.Remove: remove,
+        m.Hold: hold,
+        m.End: end,
+        m.RemoveParticipant: remove_participant,
+        NoteTakerOffer: notetaker_offer,
+    }

@@ -1,0 +1,97 @@
+"""Instructions between instances: typed, parsed once where they arrive.
+
+The router carries two kinds of message on a channel: protocol messages for a browser
+(they have a `type` and are forwarded as they are) and controls for whoever listens (they
+have a `ctl`). A control is one of the models below, never an ad-hoc dict; the router
+parses it on arrival and hands the same object to every local listener.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+
+class _Control(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class QueueMoved(_Control):
+    """A consultation joined or left a clinic's queue (see clinicstate: O(1) per patient)."""
+
+    ctl: Literal["queue"] = "queue"
+    op: Literal["join", "leave"]
+    score: float
+    id: str
+    pace: float
+
+
+class Supersede(_Control):
+    """A newer socket took this participant's seat; every other socket on it lets go."""
+
+    ctl: Literal["supersede"] = "supersede"
+    keep: str
+
+
+class Admitted(_Control):
+    """The GP let this participant in (a patient from the queue, a professional from the lobby)."""
+
+    ctl: Literal["admitted"] = "admitted"
+
+
+class Held(_Control):
+    """The GP put this patient back in the queue, at the front."""
+
+    ctl: Literal["held"] = "held"
+
+
+class Removed(_Control):
+    """Sent away by the clinic (with the GP's words, if any) or cancelled by the LPS."""
+
+    ctl: Literal["removed"] = "removed"
+    text: str = ""
+
+
+class Ended(_Control):
+    ctl: Literal["ended"] = "ended"
+    consultation_id: str
+    billing_code: str
+
+
+class NoteTakerFinish(_Control):
+    """The call ended: the instance running the note-taker drafts from what it heard."""
+
+    ctl: Literal["notetaker.finish"] = "notetaker.finish"
+
+
+class NoteTakerWithdraw(_Control):
+    """Consent was withdrawn: the instance running the note-taker stops and forgets."""
+
+    ctl: Literal["notetaker.withdraw"] = "notetaker.withdraw"
+
+
+Control = Annotated[
+    QueueMoved
+    | Supersede
+    | Admitted
+    | Held
+    | Removed
+    | Ended
+    | NoteTakerFinish
+    | NoteTakerWithdraw,
+    Field(discriminator="ctl"),
+]
+_adapter: TypeAdapter[Control] = TypeAdapter(Control)
+
+# What a channel carries: a control, or a browser message (a dumped protocol message).
+Delivery = Control | dict[str, Any]
+
+
+def parse(data: dict[str, Any]) -> Delivery:
+    """A control if the payload is one (`ctl`), otherwise the browser message as it is."""
+    return _adapter.validate_python(data) if "ctl" in data else data
+
+
+def wire(message: Delivery) -> dict[str, Any]:
+    return message.model_dump(mode="json") if isinstance(message, BaseModel) else message

@@ -1,0 +1,200 @@
+"""A patient's socket: present a link and resume token, wait in the queue, take the call."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, ClassVar
+
+from server.auth.tokens import token_hash
+from server.clock import now
+from server.consultations.linkrules import LinkState
+from server.consultations.links import resolve_link
+from server.notetaker import control as notetaker
+from server.signalling import controls
+from server.signalling import messages as m
+from server.signalling.notetakermessages import NoteTakerConsent
+from server.signalling.place import Place
+from server.signalling.role import Handler, Role, refused_as_error
+from server.signalling.state import SessionState
+from server.store import keys
+from server.store.clinics import get_clinic
+from server.store.consultations import ENDED, IN_CALL, WAITING, Consultation, get_consultation
+from server.store.messages import clinic_messages
+from server.store.participants import get_participant
+from server.waitingroom import queue
+from server.waitingroom.clinicavailability import absence_stops_queueing
+from server.waitingroom.eta import clinic_pace, eta_minutes
+from server.waitingroom.room import LeaveReason
+
+if TYPE_CHECKING:
+    from server.signalling.session import Session
+
+PRESENCE_TTL = 25
+
+
+class PatientRole(Role):
+    name = "patient"
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.place: Place | None = None  # while waiting
+
+    # ---- the presence keeper's view of a waiting patient (see PresenceKeeper) ---------------
+
+    @property
+    def participant_id(self) -> str:
+        return self.seat.participant.id if self.seat.participant else ""
+
+    @property
+    def clinic_id(self) -> str:
+        return self.seat.consultation.clinic_id if self.seat.consultation else ""
+
+    @property
+    def consultation_id(self) -> str:
+        return self.seat.consultation.id if self.seat.consultation else ""
+
+    def resync(self, position: int, pace: float) -> None:
+        if self.place is not None and self.place.resync(position, pace):
+            self._send_place()
+
+    def queue_moved(self, moved: controls.QueueMoved) -> None:
+        if self.place is not None and self.place.moved(moved):
+            self._send_place()
+
+    def _send_place(self) -> None:
+        """On the hot path (one per patient behind every admit), so the message is built
+        directly; `waiting_message` matches m.Waiting."""
+        assert self.place is not None
+        c = self.seat.consultation
+        start = c.scheduled_start if c else None
+        eta = eta_minutes(self.place.position - 1, self.place.pace, start, now())
+        self.session.send_raw(m.waiting_message(self.place.position, eta))
+
+    # ---- hello ------------------------------------------------------------------------------
+
+    async def hello(self, msg: m.Hello) -> None:
+        assert msg.link is not None
+        s = self.session
+        resolved = await resolve_link(s.redis, msg.link)
+        c = resolved.consultation
+        if resolved.state not in (LinkState.OK, LinkState.ENDED) or c is None:
+            raise m.ProtocolError(
+                f"link_{resolved.state.value}", "this link does not work", msg.ref
+            )
+        p = await get_participant(s.redis, c.patient_participant) if c.patient_participant else None
+        if p is None or msg.resume is None or p.resume_hash != token_hash(msg.resume):
+            raise m.ProtocolError("resume_invalid", "join from the start page", msg.ref)
+        clinic = await get_clinic(s.redis, c.clinic_id)
+        if clinic is not None and await absence_stops_queueing(s.redis, clinic, c):
+            raise m.ProtocolError("clinic_absent", "the clinic is away today", msg.ref)
+        if c.status not in (ENDED, IN_CALL):
+            await queue.heartbeat(s.redis, p.id, PRESENCE_TTL)
+            entered = await s.room.enter(c)
+            if entered is None:
+                raise m.ProtocolError("cannot_wait", "this consultation is not open", msg.ref)
+            c = entered
+        await self.seat.take(p, c)
+        s.send(
+            m.Welcome(
+                role="patient",
+                connection_id=s.id,
+                participant_id=p.id,
+                state={ENDED: "ended", IN_CALL: "in_call"}.get(c.status, "waiting"),  # type: ignore[arg-type]
+                clinic_phone=clinic.phone if clinic else None,
+                wait_limit_minutes=clinic.wait_limit_minutes if clinic else None,
+                waiting_since=c.waiting_since,
+                scheduled_start=c.scheduled_start,
+                messages=[
+                    m.ClinicNote(text=n.text, at=n.at) for n in await clinic_messages(s.redis, c.id)
+                ],
+            )
+        )
+        await self.seat.send_notetaker_state(c)
+        if c.status == ENDED:
+            s.move_to(SessionState.IDLE)
+            s.send(m.CallEnded(consultation_id=c.id, billing_code=c.billing_code))
+        elif c.status == IN_CALL:
+            s.move_to(SessionState.IN_CALL)
+            await self.seat.enter_call()
+        else:
+            await self._start_waiting(c)
+
+    # ---- waiting ----------------------------------------------------------------------------
+
+    async def _start_waiting(self, c: Consultation) -> None:
+        """Follow this patient's place from queue deltas."""
+        s = self.session
+        s.move_to(SessionState.WAITING)
+        await s.listen(keys.queue_channel(c.clinic_id))
+        score = await queue.score_of(s.redis, c)
+        place = await queue.rank(s.redis, c)
+        if score is not None and place is not None:
+            self.place = Place((score, c.id), place + 1, await clinic_pace(s.redis, c.clinic_id))
+            self._send_place()
+        s.presence.add_waiter(self)
+
+    async def stop_waiting(self) -> None:
+        self.session.presence.discard_waiter(self)
+        self.place = None
+        if self.seat.consultation is not None:
+            await self.session.unlisten(keys.queue_channel(self.seat.consultation.clinic_id))
+
+    async def leave(self, msg: m.Leave) -> None:
+        s = self.session
+        if self.seat.consultation is None:
+            raise m.ProtocolError("forbidden", "only a patient leaves this way", msg.ref)
+        c = await get_consultation(s.redis, self.seat.consultation.id) or self.seat.consultation
+        await s.room.leave(c, LeaveReason.LEFT)
+        await self.stop_waiting()
+        await self.give_up_seat("left")
+        s.send(m.Left())
+
+    # ---- moved by the clinic ----------------------------------------------------------------
+
+    async def admitted(self) -> None:
+        p, s = self.seat.participant, self.session
+        assert p is not None and self.seat.consultation is not None
+        await self.stop_waiting()
+        await queue.forget_presence(s.redis, p.id)
+        c = await get_consultation(s.redis, self.seat.consultation.id)
+        if c is not None and c.status == IN_CALL and s.may_move(SessionState.IN_CALL):
+            self.seat.consultation = c
+            s.move_to(SessionState.IN_CALL)
+            await self.seat.enter_call()
+
+    async def held(self) -> None:
+        assert self.seat.consultation is not None
+        s = self.session
+        c = await get_consultation(s.redis, self.seat.consultation.id)
+        if c is not None and c.status == WAITING and s.may_move(SessionState.WAITING):
+            self.seat.consultation = c
+            s.send(m.Held())
+            await self._start_waiting(c)
+            await s.room.details_changed(c)
+
+    async def close(self) -> None:
+        was_waiting = self.place is not None
+        await super().close()
+        if was_waiting and self.seat.consultation is not None:
+            # The patient keeps their place for the grace period; GPs see them offline.
+            await self.session.room.details_changed(self.seat.consultation)
+
+    # ---- the note-taker ---------------------------------------------------------------------
+
+    async def notetaker_consent(self, msg: NoteTakerConsent) -> None:
+        c = await self.seat.current(msg.ref)
+        assert self.seat.participant is not None
+        s = self.session
+        await refused_as_error(
+            msg.ref,
+            notetaker.answer(
+                s.redis, s.router, s.settings, c, self.seat.participant, msg.answer == "given",
+                msg.text_version, msg.language,
+            ),
+        )  # fmt: skip
+
+    handlers: ClassVar[Mapping[type[m.BaseModel], Handler]] = {
+        **Role.IN_CALL,
+        m.Leave: leave,
+        NoteTakerConsent: notetaker_consent,
+    }
