@@ -37,7 +37,7 @@ import aiohttp
 from server.auth.tokens import new_token
 from server.consultations.links import issue_link
 from server.store.clinics import create_clinic
-from server.store.consultations import SCHEDULED, create_consultation
+from server.store.consultations import Kind, create_consultation
 from server.store.participants import issue_resume_token, patient_seat
 from server.store.users import create_user
 from tests.support.stack import Stack
@@ -76,7 +76,7 @@ async def populate(stack: Stack, clinics: int, per_clinic: int) -> list[dict[str
             patients = []
             for n in range(per_clinic):
                 c = await create_consultation(
-                    redis, clinic.id, SCHEDULED, scheduled_start=start + n * 60
+                    redis, clinic.id, Kind.SCHEDULED, scheduled_start=start + n * 60
                 )
                 link, c = await issue_link(redis, c)
                 seat = await patient_seat(redis, c.id, f"Patient {n}")

@@ -28,10 +28,10 @@ from server.store.organisations import (
 )
 from server.store.sessions import close_user_sessions
 from server.store.users import (
-    ORG_ADMIN,
     ORGANISATION_ROLES,
     User,
     UsernameTaken,
+    UserRole,
     create_user,
     delete_user,
     find_user,
@@ -167,7 +167,7 @@ async def create_organisation_with_admin(
     org = await add_organisation(redis, actor, name, municipality_code)
     try:
         account = await _create_account(
-            redis, actor, username, display_name, ORG_ADMIN, organisation_id=org.id
+            redis, actor, username, display_name, UserRole.ORG_ADMIN, organisation_id=org.id
         )
     except Refused:
         await delete_organisation(redis, org)

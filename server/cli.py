@@ -34,7 +34,7 @@ from server.store.audit import audit
 from server.store.clinics import find_clinic, save_clinic
 from server.store.connection import Redis, open_redis
 from server.store.organisations import Organisation
-from server.store.users import ADMIN
+from server.store.users import UserRole
 from server.store.vendors import (
     Vendor,
     create_vendor,
@@ -120,7 +120,7 @@ def _create_admin(args: argparse.Namespace) -> int:
 
     async def work(redis: Redis, settings: Settings) -> NewAccount:
         display_name = args.display_name or args.username
-        return await ensure_account(redis, CLI, args.username, display_name, ADMIN)
+        return await ensure_account(redis, CLI, args.username, display_name, UserRole.ADMIN)
 
     account = _with_redis(args, work)
     _print_account("Admin", f"{_settings(args).public_base_url}/admin", account)

@@ -25,11 +25,11 @@ from server.settings import Settings
 from server.store import keys
 from server.store.clinics import create_clinic, get_clinic, issue_dropin_link, save_clinic
 from server.store.connection import Redis
-from server.store.consultations import SCHEDULED, create_consultation, get_consultation
+from server.store.consultations import Kind, create_consultation, get_consultation
 from server.store.honoraria import create_programme, get_enrolment, get_programme
 from server.store.organisations import Organisation, get_organisation, organisation_by_code
 from server.store.subscriptions import capacity_history, set_capacities, set_vendor, vendor_history
-from server.store.users import ADMIN, ORG_ADMIN, STAFF, create_user, set_password
+from server.store.users import UserRole, create_user, set_password
 from server.store.vendors import (
     create_vendor,
     issue_api_key,
@@ -84,7 +84,9 @@ async def ensure_demo(redis: Redis, settings: Settings) -> dict[str, Any]:
     if "gp_user_id" in state:
         await set_password(redis, state["gp_user_id"], password)
     else:
-        gp = await create_user(redis, GP_USERNAME, password, "Dr. Demo Hansen", "gp", clinic.id)
+        gp = await create_user(
+            redis, GP_USERNAME, password, "Dr. Demo Hansen", UserRole.GP, clinic.id
+        )
         state["gp_user_id"] = gp.id
 
     if "vendor_id" not in state:
@@ -103,7 +105,7 @@ async def ensure_demo(redis: Redis, settings: Settings) -> dict[str, Any]:
     if c is None or link_state(c, c.link_hash, False, now()) is not LinkState.OK:
         start = (int(now()) // 60 + 5) * 60
         c = await create_consultation(
-            redis, clinic.id, SCHEDULED, scheduled_start=start, duration_minutes=15,
+            redis, clinic.id, Kind.SCHEDULED, scheduled_start=start, duration_minutes=15,
             practitioner_id=state["gp_user_id"], patient_ref="demo-patient",
         )  # fmt: skip
         state["consultation_id"] = c.id
@@ -177,12 +179,20 @@ async def _ensure_organisation_people(redis: Redis, org: Organisation) -> dict[s
     """The platform admin, the municipality's admin and a nurse: made once, and given fresh
     passwords on every run (which also ends their open sessions)."""
     people = {
-        "admin": await ensure_account(redis, CLI, ADMIN_USERNAME, "Demo Administrator", ADMIN),
+        "admin": await ensure_account(
+            redis, CLI, ADMIN_USERNAME, "Demo Administrator", UserRole.ADMIN
+        ),
         "org_admin": await ensure_account(
-            redis, CLI, ORG_ADMIN_USERNAME, "Kim Kommune", ORG_ADMIN, org.id
+            redis, CLI, ORG_ADMIN_USERNAME, "Kim Kommune", UserRole.ORG_ADMIN, org.id
         ),
         "staff": await ensure_account(
-            redis, CLI, STAFF_USERNAME, "Sara Sygeplejerske", STAFF, org.id, "Hjemmesygeplejerske"
+            redis,
+            CLI,
+            STAFF_USERNAME,
+            "Sara Sygeplejerske",
+            UserRole.STAFF,
+            org.id,
+            "Hjemmesygeplejerske",
         ),
     }
     return {

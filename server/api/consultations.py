@@ -36,18 +36,16 @@ from server.phone import phone_ok
 from server.store import keys
 from server.store.clinics import Clinic, find_clinic
 from server.store.consultations import (
-    BOOKED,
-    CANCELLED,
-    ENDED,
-    SCHEDULED,
     Consultation,
+    Kind,
+    Status,
     consultations_on_day,
     create_consultation,
     reschedule,
 )
 from server.store.cpr import CPR, cpr_hash
 from server.store.events import EventType, append_event
-from server.store.users import GP, find_user, get_user
+from server.store.users import UserRole, find_user, get_user
 from server.store.vendors import Vendor
 from server.waitingroom.room import CancelOutcome
 
@@ -231,7 +229,7 @@ async def _book(request: web.Request, vendor: Vendor, raw: Any) -> tuple[int, di
         raise invalid_body(error) from None
     clinic = await _served_clinic(redis, vendor, body.clinic)
     gp = await find_user(redis, body.practitioner)
-    if gp is None or gp.role != GP or gp.clinic_id != clinic.id:
+    if gp is None or gp.role != UserRole.GP or gp.clinic_id != clinic.id:
         raise problem(422, "unknown_practitioner", "no GP with this user name in the clinic")
     start = body.scheduled_start.timestamp()
     if start + body.duration_minutes * 60 < now():
@@ -240,9 +238,10 @@ async def _book(request: web.Request, vendor: Vendor, raw: Any) -> tuple[int, di
     if await redis.exists(external):
         raise problem(409, "duplicate_external_id", "a consultation with this external_id exists")
     c = await create_consultation(
-        redis, clinic.id, SCHEDULED, scheduled_start=start, duration_minutes=body.duration_minutes,
-        practitioner_id=gp.id, patient_ref=body.patient.reference,
-        patient_name=body.patient.display_name, vendor_id=vendor.id,
+        redis, clinic.id, Kind.SCHEDULED, scheduled_start=start,
+        duration_minutes=body.duration_minutes, practitioner_id=gp.id,
+        patient_ref=body.patient.reference, patient_name=body.patient.display_name,
+        vendor_id=vendor.id,
         external_id=body.external_id, purpose=body.kind, patient_phone=body.patient.phone or "",
         cpr_hash=await cpr_hash(redis, body.patient.cpr) if body.patient.cpr else "",
     )  # fmt: skip
@@ -278,7 +277,7 @@ async def patch(request: web.Request) -> web.Response:
         body = ConsultationPatch.model_validate(await _json(request))
     except ValidationError as error:
         raise invalid_body(error) from None
-    if c.status != BOOKED:
+    if c.status != Status.BOOKED:
         raise problem(409, "not_reschedulable", f"the consultation is {c.status}")
     start = body.scheduled_start.timestamp() if body.scheduled_start else c.scheduled_start or now()
     minutes = body.duration_minutes or c.duration_minutes
@@ -329,7 +328,7 @@ async def list_day(request: web.Request) -> web.Response:
 )
 async def new_patient_link(request: web.Request) -> web.Response:
     vendor, c, _ = await vendor_consultation(request, request.match_info["consultation_id"])
-    if c.status in (ENDED, CANCELLED):
+    if c.status in (Status.ENDED, Status.CANCELLED):
         raise problem(409, "consultation_closed", f"the consultation is {c.status}")
     redis = request.app[REDIS]
     link, c = await issue_link(redis, c)

@@ -28,9 +28,9 @@ from server.appkeys import REDIS, SETTINGS
 from server.clock import iso_local, now
 from server.responses import NO_STORE
 from server.store.audit import audit
-from server.store.consultations import CANCELLED
+from server.store.consultations import Status
 from server.store.embeds import issue_embed
-from server.store.users import GP, find_user
+from server.store.users import UserRole, find_user
 
 routes = ApiRoutes(tag="embedding")
 
@@ -63,9 +63,9 @@ async def create_embed_session(request: web.Request) -> web.Response:
         raise invalid_body(error) from None
     redis = request.app[REDIS]
     gp = await find_user(redis, body.practitioner)
-    if gp is None or gp.role != GP or gp.clinic_id != c.clinic_id:
+    if gp is None or gp.role != UserRole.GP or gp.clinic_id != c.clinic_id:
         raise problem(422, "unknown_practitioner", "no GP with this user name in the clinic")
-    if c.status == CANCELLED:
+    if c.status == Status.CANCELLED:
         raise problem(409, "consultation_cancelled", "the consultation is cancelled")
     token, grant = await issue_embed(redis, vendor.id, c.id, gp.id, now())
     await audit(

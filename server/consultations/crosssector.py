@@ -7,7 +7,7 @@ or running, the organisation must exist, and a named invitee must be on its staf
 from __future__ import annotations
 
 from server.store.connection import Redis
-from server.store.consultations import CANCELLED, ENDED, Consultation
+from server.store.consultations import Consultation, Status
 from server.store.events import EventType, append_event
 from server.store.invitations import Invitation, create_invitation
 from server.store.organisations import Organisation
@@ -29,7 +29,7 @@ async def invite(
     invitee_user_id: str = "",
 ) -> tuple[Invitation, str, User | None]:
     """A new invitation, its link token (shown once) and the named invitee, if any."""
-    if c.status in (ENDED, CANCELLED):
+    if c.status in (Status.ENDED, Status.CANCELLED):
         raise InviteError("consultation_closed", "the consultation has ended or is cancelled")
     if organisation is None:
         raise InviteError("unknown_organisation", "no such organisation")

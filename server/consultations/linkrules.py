@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from server.store.consultations import CANCELLED, ENDED, Consultation
+from server.store.consultations import Consultation, Status
 
 OPENS_BEFORE = 24 * 3600
 CLOSES_AFTER_END = 4 * 3600
@@ -53,9 +53,9 @@ def link_state(c: Consultation | None, link_hash: str, revoked: bool, at: float)
 
 def window_state(c: Consultation, at: float) -> LinkState:
     """Whether any link to the consultation (the patient's, an invitation) works at `at`."""
-    if c.status == CANCELLED:
+    if c.status == Status.CANCELLED:
         return LinkState.CANCELLED
-    if c.status == ENDED:
+    if c.status == Status.ENDED:
         return LinkState.ENDED
     opens, closes = link_window(c)
     if at < opens:

@@ -11,23 +11,15 @@ from __future__ import annotations
 from server.clock import iso_local
 from server.fhir import references, systems
 from server.fhir.references import Resource
-from server.store.consultations import (
-    BOOKED,
-    CANCELLED,
-    DROP_IN,
-    ENDED,
-    IN_CALL,
-    WAITING,
-    Consultation,
-)
+from server.store.consultations import Consultation, Kind, Status
 from server.store.users import User
 
 STATUS = {
-    BOOKED: "booked",
-    WAITING: "arrived",
-    IN_CALL: "arrived",  # the Encounter says "in-progress"
-    ENDED: "fulfilled",
-    CANCELLED: "cancelled",
+    Status.BOOKED: "booked",
+    Status.WAITING: "arrived",
+    Status.IN_CALL: "arrived",  # the Encounter says "in-progress"
+    Status.ENDED: "fulfilled",
+    Status.CANCELLED: "cancelled",
 }
 
 
@@ -65,7 +57,7 @@ def appointment(c: Consultation, gp: User | None, clinician_url: str) -> Resourc
             "coding": [
                 {
                     "system": systems.APPOINTMENT_REASON,
-                    "code": "WALKIN" if c.kind == DROP_IN else "ROUTINE",
+                    "code": "WALKIN" if c.kind == Kind.DROP_IN else "ROUTINE",
                 }
             ]
         },

@@ -7,22 +7,15 @@ from server.clock import iso_local
 from server.fhir import references, systems
 from server.fhir.references import Resource
 from server.store.clinics import Clinic
-from server.store.consultations import (
-    BOOKED,
-    CANCELLED,
-    ENDED,
-    IN_CALL,
-    WAITING,
-    Consultation,
-)
+from server.store.consultations import Consultation, Status
 from server.store.users import User
 
 STATUS = {
-    BOOKED: "planned",
-    WAITING: "arrived",
-    IN_CALL: "in-progress",
-    ENDED: "finished",
-    CANCELLED: "cancelled",
+    Status.BOOKED: "planned",
+    Status.WAITING: "arrived",
+    Status.IN_CALL: "in-progress",
+    Status.ENDED: "finished",
+    Status.CANCELLED: "cancelled",
 }
 
 VIRTUAL = {"system": systems.ACT_CODE, "code": "VR", "display": "virtual"}

@@ -22,7 +22,7 @@ from server.store import keys, notes, pilotevidence
 from server.store import notetaker as store
 from server.store.clinics import get_clinic
 from server.store.connection import Redis
-from server.store.consultations import ENDED, Consultation, get_consultation
+from server.store.consultations import Consultation, Status, get_consultation
 from server.store.honoraria import gp_enrolments
 from server.store.invitations import consultation_invitations
 from server.store.participants import Participant
@@ -68,7 +68,7 @@ async def _enrolled_today(redis: Redis, gp_id: str) -> bool:
 async def offer(
     redis: Redis, router: Router, settings: Settings, c: Consultation, gp: User
 ) -> None:
-    if c.status == ENDED:
+    if c.status == Status.ENDED:
         raise Refused("consultation_ended", "this consultation has ended")
     info = await offered_engine(redis, settings, gp)
     if info is None:
@@ -169,7 +169,7 @@ async def announce(redis: Redis, router: Router, settings: Settings, c: Consulta
         return
     body = m.dump(message)
     current = await get_consultation(redis, c.id)
-    if current is not None and current.status == ENDED:
+    if current is not None and current.status == Status.ENDED:
         await router.publish(keys.clinic_channel(c.clinic_id), body)
         return
     for seat in await seats(redis, c):

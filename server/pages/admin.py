@@ -16,7 +16,7 @@ from server.pages.forms import form_values
 from server.pages.render import format_time, render
 from server.pages.shownonce import show_once
 from server.store.organisations import list_organisations, staff_count
-from server.store.users import ADMIN, User
+from server.store.users import User, UserRole
 
 ADMIN_PATH = "/admin"
 ORGANISATION_FIELDS = ("name", "municipality_code", "username", "display_name")
@@ -57,12 +57,12 @@ async def _page(
 
 @routes.get(ADMIN_PATH)
 async def admin_page(request: web.Request) -> web.Response:
-    return await _page(request, await require_user(request, ADMIN))
+    return await _page(request, await require_user(request, UserRole.ADMIN))
 
 
 @routes.post(f"{ADMIN_PATH}/organisations")
 async def create_organisation_post(request: web.Request) -> web.Response:
-    user = await require_user(request, ADMIN)
+    user = await require_user(request, UserRole.ADMIN)
     values = form_values(await request.post(), ORGANISATION_FIELDS)
     try:
         org, account = await create_organisation_with_admin(

@@ -37,7 +37,7 @@ from server.store.budgets import (
     record_spending,
 )
 from server.store.connection import Redis
-from server.store.users import ADMIN, User, get_user
+from server.store.users import User, UserRole, get_user
 
 BUDGETS_PATH = "/admin/budgets"
 FIELDS = ("line", "on", "amount", "text", "corrects")
@@ -223,13 +223,13 @@ async def _page(
 
 @routes.get(BUDGETS_PATH)
 async def budgets_page(request: web.Request) -> web.Response:
-    return await _page(request, await require_user(request, ADMIN))
+    return await _page(request, await require_user(request, UserRole.ADMIN))
 
 
 @routes.post(f"{BUDGETS_PATH}/spendings")
 async def record_spending_post(request: web.Request) -> web.Response:
     """Record a spending or a correction; bad input shows the page again (422), unchanged."""
-    user = await require_user(request, ADMIN)
+    user = await require_user(request, UserRole.ADMIN)
     redis = request.app[REDIS]
     lang = request_language(request)
     values = form_values(await request.post(), FIELDS)
@@ -254,7 +254,7 @@ async def record_spending_post(request: web.Request) -> web.Response:
 async def budgets_csv(request: web.Request) -> web.Response:
     """The lines with budget, spent and remaining in kroner ("1234.50"), names in the
     reader's language."""
-    await require_user(request, ADMIN)
+    await require_user(request, UserRole.ADMIN)
     redis = request.app[REDIS]
     lang = request_language(request)
     lines = await list_lines(redis)

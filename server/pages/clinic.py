@@ -32,7 +32,7 @@ from server.store.absences import (
 )
 from server.store.clinics import Clinic, Hours, get_clinic, save_clinic
 from server.store.events import append_event
-from server.store.users import GP, User
+from server.store.users import User, UserRole
 from server.waitingroom.availability import availability, local_instant
 from server.waitingroom.hours import WEEKDAYS, HoursProblem, format_spans, parse_spans
 
@@ -142,7 +142,7 @@ def parse_absence(form: Form, at: float) -> tuple[dict[str, Any], Errors]:
 
 async def _gp_and_clinic(request: web.Request) -> tuple[User, Clinic]:
     """The logged-in GP and their clinic; anyone else is sent to log in."""
-    user = await require_user(request, GP)
+    user = await require_user(request, UserRole.GP)
     clinic = await get_clinic(request.app[REDIS], user.clinic_id)
     if clinic is None:
         raise web.HTTPNotFound()

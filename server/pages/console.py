@@ -22,18 +22,15 @@ from server.store.connection import Redis
 from server.store.consultations import get_consultation
 from server.store.organisations import list_organisations
 from server.store.sessions import close_session, open_session
-from server.store.users import (
-    ADMIN,
-    GP,
-    ORG_ADMIN,
-    STAFF,
-    User,
-    clinic_users,
-    organisation_users,
-)
+from server.store.users import User, UserRole, clinic_users, organisation_users
 
 # Where each role lands after logging in, unless the login was for a particular page.
-HOME = {GP: "/console", STAFF: "/directory", ORG_ADMIN: "/org", ADMIN: "/admin"}
+HOME = {
+    UserRole.GP: "/console",
+    UserRole.STAFF: "/directory",
+    UserRole.ORG_ADMIN: "/org",
+    UserRole.ADMIN: "/admin",
+}
 
 routes = web.RouteTableDef()
 
@@ -94,7 +91,7 @@ async def logout(request: web.Request) -> web.Response:
 async def console_page(request: web.Request) -> web.Response:
     """`?consultation=<id>` focuses the page on one consultation; `&embed=1` is the view an
     LPS frames (`server.pages.embed`): no navigation, and events for the host window."""
-    user = await require_user(request, GP)
+    user = await require_user(request, UserRole.GP)
     redis = request.app[REDIS]
     clinic = await get_clinic(redis, user.clinic_id)
     assert clinic is not None
@@ -104,7 +101,7 @@ async def console_page(request: web.Request) -> web.Response:
     colleagues = [
         {"id": u.id, "display_name": u.display_name}
         for u in await clinic_users(redis, user.clinic_id)
-        if u.role == "gp"
+        if u.role == UserRole.GP
     ]
     engine = await offered_engine(redis, request.app[SETTINGS], user)
     notetaker = {"label": engine.label, "clinical_use": engine.clinical_use} if engine else None
@@ -146,7 +143,7 @@ async def _invitable(redis: Redis) -> list[dict[str, object]]:
             "staff": [
                 {"id": u.id, "display_name": u.display_name, "title": u.title}
                 for u in await organisation_users(redis, org.id)
-                if u.role == STAFF
+                if u.role == UserRole.STAFF
             ],
         }
         for org in await list_organisations(redis)

@@ -22,10 +22,10 @@ from server.phone import tel_uri
 from server.responses import no_store
 from server.store.absences import Absence
 from server.store.clinics import list_clinics
-from server.store.users import ADMIN, ORG_ADMIN, STAFF
+from server.store.users import UserRole
 from server.waitingroom.hours import WEEKDAYS, format_spans
 
-READERS = (STAFF, ORG_ADMIN, ADMIN)
+READERS = (UserRole.STAFF, UserRole.ORG_ADMIN, UserRole.ADMIN)
 
 routes = web.RouteTableDef()
 

@@ -25,7 +25,7 @@ from server.security import csp
 from server.store.audit import audit
 from server.store.consultations import get_consultation
 from server.store.embeds import embed_binding, issuer, open_embed_session, take_embed
-from server.store.users import GP, get_user
+from server.store.users import UserRole, get_user
 from server.store.vendors import Vendor, get_vendor, origin_problem
 
 routes = web.RouteTableDef()
@@ -73,7 +73,7 @@ async def embed_page(request: web.Request) -> web.StreamResponse:
         or vendor is None
         or user is None
         or c is None
-        or user.role != GP
+        or user.role != UserRole.GP
         or user.clinic_id != c.clinic_id
         or c.clinic_id not in vendor.clinic_ids
     ):

@@ -22,7 +22,7 @@ from server.store.clinics import get_clinic
 from server.store.consultations import get_consultation
 from server.store.invitations import invitation_for_token
 from server.store.organisations import get_organisation
-from server.store.users import GP
+from server.store.users import UserRole
 
 STATUS = {
     InvitationState.UNKNOWN: 404,
@@ -69,7 +69,7 @@ async def invitation_page(request: web.Request) -> web.Response:
 async def invite_post(request: web.Request) -> web.Response:
     """GP: `POST /console/consultations/{id}/invitations` {organisation_id, invitee_user_id?}
     -> 201 {id, url, organisation, invitee}. The link is shown once."""
-    user = await require_user(request, GP)
+    user = await require_user(request, UserRole.GP)
     redis = request.app[REDIS]
     c = await get_consultation(redis, request.match_info["consultation_id"])
     if c is None or c.clinic_id != user.clinic_id:

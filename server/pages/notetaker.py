@@ -30,9 +30,9 @@ from server.pages.render import error_page, format_time, render
 from server.pilots.evidence import compare
 from server.store import notes, pilotevidence
 from server.store import notetaker as store
-from server.store.consultations import IN_CALL, Consultation, get_consultation
+from server.store.consultations import Consultation, Status, get_consultation
 from server.store.participants import get_participant
-from server.store.users import GP, User
+from server.store.users import User, UserRole
 
 Speaker = Annotated[str, Field(pattern=r"^(gp|patient|staff(-[0-9]{1,2})?)$")]
 MAX_SECTION = 20_000
@@ -51,7 +51,7 @@ class TapOffer(BaseModel):
 
 async def _own(request: web.Request) -> tuple[User, Consultation | None]:
     """The logged-in GP, and the consultation in the URL if it is their clinic's."""
-    user = await require_user(request, GP)
+    user = await require_user(request, UserRole.GP)
     c = await get_consultation(request.app[REDIS], request.match_info["consultation_id"])
     return user, c if c is not None and c.clinic_id == user.clinic_id else None
 
@@ -63,7 +63,7 @@ async def tap(request: web.Request) -> web.Response:
     if c is None:
         return json_error(404, "unknown_consultation", "no such consultation in your clinic")
     gp = await get_participant(redis, c.gp_participant) if c.gp_participant else None
-    if c.status != IN_CALL or gp is None or gp.user_id != user.id:
+    if c.status != Status.IN_CALL or gp is None or gp.user_id != user.id:
         return json_error(409, "not_your_call", "you are not holding this call")
     state = await store.get_state(redis, c.id)
     if state is None or state.state not in (store.CONSENTED, store.LISTENING):

@@ -28,7 +28,7 @@ from server.pages.forms import form_values
 from server.pages.render import format_time, render
 from server.pages.shownonce import show_once
 from server.store.organisations import Organisation, get_organisation, organisation_keys
-from server.store.users import ORG_ADMIN, STAFF, User, get_user, organisation_users
+from server.store.users import User, UserRole, get_user, organisation_users
 
 ORG_PATH = "/org"
 STAFF_FIELDS = ("username", "display_name", "title", "role")
@@ -39,7 +39,7 @@ routes = web.RouteTableDef()
 
 
 async def _org_admin(request: web.Request) -> tuple[User, Organisation]:
-    user = await require_user(request, ORG_ADMIN)
+    user = await require_user(request, UserRole.ORG_ADMIN)
     org = await get_organisation(request.app[REDIS], user.organisation_id)
     if org is None:
         raise web.HTTPNotFound()
@@ -96,8 +96,8 @@ async def _page(
             {"id": k.id, "label": k.label, "created": format_time(k.created_at, lang)}
             for k in await organisation_keys(redis, org.id)
         ],
-        roles=(STAFF, ORG_ADMIN),
-        staff_values=staff_values or dict.fromkeys(STAFF_FIELDS, "") | {"role": STAFF},
+        roles=(UserRole.STAFF, UserRole.ORG_ADMIN),
+        staff_values=staff_values or dict.fromkeys(STAFF_FIELDS, "") | {"role": UserRole.STAFF},
         staff_errors=staff_errors or {},
         key_values=key_values or dict.fromkeys(KEY_FIELDS, ""),
         key_errors=key_errors or {},

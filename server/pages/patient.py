@@ -21,9 +21,9 @@ from server.pages.render import error_page, format_time, render
 from server.store.clinics import Clinic, get_clinic, resolve_dropin_link
 from server.store.connection import Redis
 from server.store.consultations import (
-    DROP_IN,
-    IN_CALL,
     Consultation,
+    Kind,
+    Status,
     create_consultation,
     update_consultation,
 )
@@ -87,9 +87,9 @@ async def join_page(request: web.Request) -> web.Response:
     clinic = await get_clinic(request.app[REDIS], c.clinic_id)
     if clinic is None:
         return error_page(request, 404, "link_unknown")
-    mode = "dropin" if c.kind == DROP_IN else "scheduled"
+    mode = "dropin" if c.kind == Kind.DROP_IN else "scheduled"
     state = await clinic_availability(request.app[REDIS], clinic, now())
-    if state.absent and c.status != IN_CALL:  # a call already under way is not cut off
+    if state.absent and c.status != Status.IN_CALL:  # a call already under way is not cut off
         return _closed_page(request, clinic, state, mode)
     return render(
         request,
@@ -194,7 +194,7 @@ async def dropin_join(request: web.Request) -> web.Response:
         return _absent_error(state)
     if not state.open:
         return json_error(409, "clinic_closed", "the open video hour is closed", phone=clinic.phone)
-    c = await create_consultation(redis, clinic.id, DROP_IN, patient_name=name)
+    c = await create_consultation(redis, clinic.id, Kind.DROP_IN, patient_name=name)
     link, c = await issue_link(redis, c)
     resume = await _seat_patient(request, c, name)
     return web.json_response(

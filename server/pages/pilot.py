@@ -29,7 +29,7 @@ from server.pilots.evidence import (
 )
 from server.responses import csv_download, no_store
 from server.store.pilotevidence import evidence_rows
-from server.store.users import ADMIN, GP, User
+from server.store.users import User, UserRole
 
 NONE = "–"
 
@@ -44,7 +44,7 @@ routes = web.RouteTableDef()
 
 async def _visible_rows(request: web.Request, user: User) -> list[EvidenceRow]:
     """The rows this user may see: all for the admin, a GP's own otherwise."""
-    gp_id = None if user.role == ADMIN else user.id
+    gp_id = None if user.role == UserRole.ADMIN else user.id
     return await evidence_rows(request.app[REDIS], gp_id=gp_id)
 
 
@@ -109,10 +109,10 @@ def _row_view(r: EvidenceRow, lang: str) -> dict[str, Any]:
 
 @routes.get("/pilot/notetaker")
 async def notetaker_page(request: web.Request) -> web.Response:
-    user = await require_user(request, GP, ADMIN)
+    user = await require_user(request, UserRole.GP, UserRole.ADMIN)
     rows = await _visible_rows(request, user)
     lang = request_language(request)
-    is_admin = user.role == ADMIN
+    is_admin = user.role == UserRole.ADMIN
     per_gp = sorted(summarise(rows, by_gp), key=lambda s: s.gp_names) if is_admin else []
     response = render(
         request,
@@ -130,7 +130,7 @@ async def notetaker_page(request: web.Request) -> web.Response:
 async def notetaker_csv(request: web.Request) -> web.Response:
     """`?view=consultations` (one line per consultation, the default), `gp` (per GP) or
     `pilot` (one line for everything this user may see)."""
-    user = await require_user(request, GP, ADMIN)
+    user = await require_user(request, UserRole.GP, UserRole.ADMIN)
     view = request.query.get("view", "consultations")
     export = EXPORTS.get(view)
     if export is None:

@@ -52,7 +52,7 @@ from server.store.honoraria import (
     read_ledger,
     reverse,
 )
-from server.store.users import ADMIN, GP, User, clinic_users
+from server.store.users import User, UserRole, clinic_users
 
 PROGRAMMES_PATH = "/admin/programmes"
 CREATE_FIELDS = ("name", "starts", "ends", "budget_line", *AMOUNT_FIELDS)
@@ -78,7 +78,7 @@ async def _gps(redis: Redis) -> list[tuple[User, str]]:
         (user, clinic.name)
         for clinic in await list_clinics(redis)
         for user in await clinic_users(redis, clinic.id)
-        if user.role == GP
+        if user.role == UserRole.GP
     ]
     return sorted(found, key=lambda pair: (pair[0].display_name, pair[1]))
 
@@ -141,12 +141,12 @@ async def _list_page(
 
 @routes.get(PROGRAMMES_PATH)
 async def programmes_page(request: web.Request) -> web.Response:
-    return await _list_page(request, await require_user(request, ADMIN))
+    return await _list_page(request, await require_user(request, UserRole.ADMIN))
 
 
 @routes.post(PROGRAMMES_PATH)
 async def create_programme_post(request: web.Request) -> web.Response:
-    user = await require_user(request, ADMIN)
+    user = await require_user(request, UserRole.ADMIN)
     redis = request.app[REDIS]
     lang = request_language(request)
     values = form_values(await request.post(), CREATE_FIELDS)
@@ -266,7 +266,7 @@ async def _programme_page(
 
 
 async def _own_programme(request: web.Request) -> tuple[User, PilotProgramme | None]:
-    user = await require_user(request, ADMIN)
+    user = await require_user(request, UserRole.ADMIN)
     programme = await get_programme(request.app[REDIS], request.match_info["programme_id"])
     return user, programme
 
@@ -353,7 +353,7 @@ async def _apply(
 @routes.get(PROGRAMMES_PATH + "/{programme_id}/statements.csv")
 async def statements_csv(request: web.Request) -> web.Response:
     """`?quarter=2025Q1`: the programme's entries of that quarter."""
-    await require_user(request, ADMIN)
+    await require_user(request, UserRole.ADMIN)
     redis = request.app[REDIS]
     programme = await get_programme(redis, request.match_info["programme_id"])
     if programme is None:

@@ -15,14 +15,14 @@ from server.pages.render import render
 from server.pilots import ledger, statements
 from server.responses import no_store
 from server.store.honoraria import gp_enrolments, read_ledger
-from server.store.users import GP
+from server.store.users import UserRole
 
 routes = web.RouteTableDef()
 
 
 @routes.get("/statement")
 async def statement_page(request: web.Request) -> web.Response:
-    user = await require_user(request, GP)
+    user = await require_user(request, UserRole.GP)
     redis = request.app[REDIS]
     entries, payouts = await read_ledger(redis)
     enrolled = await gp_enrolments(redis, user.id)
@@ -63,7 +63,7 @@ async def statement_page(request: web.Request) -> web.Response:
 @routes.get("/statement.csv")
 async def statement_csv(request: web.Request) -> web.Response:
     """`?quarter=2025Q1`: the GP's own entries of that quarter."""
-    user = await require_user(request, GP)
+    user = await require_user(request, UserRole.GP)
     redis = request.app[REDIS]
     entries, payouts = await read_ledger(redis)
     own = [e for e in entries if e.gp_id == user.id]

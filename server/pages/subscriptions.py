@@ -47,7 +47,7 @@ from server.store.subscriptions import (
     set_vendor,
     subscribers,
 )
-from server.store.users import ADMIN, User
+from server.store.users import User, UserRole
 from server.store.vendors import get_vendor, list_vendors
 
 SUBSCRIPTIONS_PATH = "/admin/subscriptions"
@@ -256,7 +256,7 @@ async def _clinic(request: web.Request) -> Clinic:
 @routes.get(SUBSCRIPTIONS_PATH)
 async def subscriptions_page(request: web.Request) -> web.Response:
     """`?quarter=2025Q1` picks the quarter (this quarter by default; 400 if malformed)."""
-    user = await require_user(request, ADMIN)
+    user = await require_user(request, UserRole.ADMIN)
     text = request.query.get("quarter")
     quarter = _quarter(text) if text else _this_quarter()
     if quarter is None:
@@ -267,7 +267,7 @@ async def subscriptions_page(request: web.Request) -> web.Response:
 @routes.post(SUBSCRIPTIONS_PATH + "/clinics/{clinic_id}/capacities")
 async def capacities_post(request: web.Request) -> web.Response:
     """The clinic's capacities from a date; bad input shows the page again (422), unchanged."""
-    user = await require_user(request, ADMIN)
+    user = await require_user(request, UserRole.ADMIN)
     clinic = await _clinic(request)
     values = form_values(await request.post(), CAPACITY_FIELDS)
     since, capacities = parse_day(values["since"]), parse_capacities(values["capacities"])
@@ -284,7 +284,7 @@ async def capacities_post(request: web.Request) -> web.Response:
 @routes.post(SUBSCRIPTIONS_PATH + "/clinics/{clinic_id}/vendor")
 async def vendor_post(request: web.Request) -> web.Response:
     """The clinic's LPS vendor from a date; bad input shows the page again (422), unchanged."""
-    user = await require_user(request, ADMIN)
+    user = await require_user(request, UserRole.ADMIN)
     redis = request.app[REDIS]
     clinic = await _clinic(request)
     values = form_values(await request.post(), VENDOR_FIELDS)
@@ -303,7 +303,7 @@ async def vendor_post(request: web.Request) -> web.Response:
 @routes.post(f"{SUBSCRIPTIONS_PATH}/prices")
 async def price_post(request: web.Request) -> web.Response:
     """A price from the first of a month; bad input shows the page again (422), unchanged."""
-    user = await require_user(request, ADMIN)
+    user = await require_user(request, UserRole.ADMIN)
     lang = request_language(request)
     values = form_values(await request.post(), PRICE_FIELDS)
     since, price = parse_day(values["since"]), parse_price(values["price"], lang)
@@ -321,7 +321,7 @@ async def price_post(request: web.Request) -> web.Response:
 async def invoices_csv(request: web.Request) -> web.Response:
     """`?quarter=2025Q1&vendor=<id>`: that vendor's lines for the quarter, amounts in kroner
     with a dot ("720.00"). A vendor with no lines gets the header only."""
-    await require_user(request, ADMIN)
+    await require_user(request, UserRole.ADMIN)
     redis = request.app[REDIS]
     quarter = _quarter(request.query.get("quarter", ""))
     if quarter is None:

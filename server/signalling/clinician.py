@@ -21,17 +21,14 @@ from server.signalling.role import Handler, Role, refused_as_error
 from server.signalling.state import SessionState
 from server.store import keys
 from server.store.consultations import (
-    CANCELLED,
-    ENDED,
-    IN_CALL,
-    WAITING,
     Consultation,
+    Status,
     consultations_on_day,
     get_consultation,
 )
 from server.store.messages import add_clinic_message
-from server.store.participants import create_participant, get_participant
-from server.store.users import User, get_user
+from server.store.participants import SeatRole, create_participant, get_participant
+from server.store.users import User, UserRole, get_user
 from server.waitingroom.eta import gp_seen
 from server.waitingroom.room import LeaveReason
 
@@ -69,9 +66,9 @@ class ClinicianRole(Role):
 
     async def _call_open(self, c: Consultation) -> bool:
         """In a call with the patient, or open with only an invited professional left."""
-        if c.status == IN_CALL:
+        if c.status == Status.IN_CALL:
             return True
-        return c.status not in (ENDED, CANCELLED) and bool(
+        return c.status not in (Status.ENDED, Status.CANCELLED) and bool(
             await call.members(self.session.redis, c.id)
         )
 
@@ -82,7 +79,7 @@ class ClinicianRole(Role):
         c = await get_consultation(self.session.redis, consultation_id)
         if c is None or c.clinic_id != self.user.clinic_id:
             raise m.ProtocolError("forbidden", "no such consultation in your clinic", ref)
-        if waiting and c.status != WAITING:
+        if waiting and c.status != Status.WAITING:
             raise m.ProtocolError("not_waiting", "this patient is not waiting", ref)
         return c
 
@@ -101,7 +98,7 @@ class ClinicianRole(Role):
         p = await get_participant(self.session.redis, seat) or await create_participant(
             self.session.redis,
             c.id,
-            "gp",
+            SeatRole.GP,
             self.user.display_name,
             self.user.id,
             participant_id=seat,
@@ -141,7 +138,7 @@ class ClinicianRole(Role):
         """Let an invited professional in; the GP opens the call for it if need be."""
         room = self.session.room
         guest = await get_participant(self.session.redis, participant_id)
-        if guest is None or guest.consultation_id != c.id or guest.role != "staff":
+        if guest is None or guest.consultation_id != c.id or guest.role != SeatRole.STAFF:
             raise m.ProtocolError("unknown_participant", "no such professional here", ref)
         if not await room.lobby_leave(c.clinic_id, guest.id, "admitted"):
             raise m.ProtocolError("not_waiting", "this professional is not waiting", ref)
@@ -173,7 +170,7 @@ class ClinicianRole(Role):
     async def transfer(self, msg: m.Transfer) -> None:
         c = await self._own(msg.consultation_id, msg.ref, waiting=True)
         colleague = await get_user(self.session.redis, msg.to_user)
-        if colleague is None or colleague.clinic_id != c.clinic_id or colleague.role != "gp":
+        if colleague is None or colleague.clinic_id != c.clinic_id or colleague.role != UserRole.GP:
             raise m.ProtocolError("unknown_colleague", "no such GP in your clinic", msg.ref)
         if not await self.session.room.transfer(c, colleague.id):
             raise m.ProtocolError("not_waiting", "this patient is not waiting", msg.ref)
@@ -210,7 +207,7 @@ class ClinicianRole(Role):
     async def remove_participant(self, msg: m.RemoveParticipant) -> None:
         c = await self._own(msg.consultation_id, msg.ref)
         p = await get_participant(self.session.redis, msg.participant_id)
-        if p is None or p.consultation_id != c.id or p.role == "gp":
+        if p is None or p.consultation_id != c.id or p.role == SeatRole.GP:
             raise m.ProtocolError("unknown_participant", "no such participant here", msg.ref)
         await self.session.room.remove(c, p)
 
@@ -218,7 +215,7 @@ class ClinicianRole(Role):
         """Offered in the call, by the GP holding it: the patient hears it explained."""
         c = await self._own(msg.consultation_id, msg.ref)
         self._holding(c, msg.ref)
-        if c.status != IN_CALL:
+        if c.status != Status.IN_CALL:
             raise m.ProtocolError("not_in_call", "this consultation is not in a call", msg.ref)
         s = self.session
         await refused_as_error(

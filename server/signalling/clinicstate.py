@@ -31,7 +31,12 @@ from server.signalling.messages import dump
 from server.signalling.router import Router
 from server.store import keys
 from server.store.connection import Redis
-from server.store.consultations import WAITING, Consultation, consultations_on_day, get_consultation
+from server.store.consultations import (
+    Consultation,
+    Status,
+    consultations_on_day,
+    get_consultation,
+)
 from server.store.participants import Participant, get_participant
 from server.waitingroom.eta import clinic_pace
 from server.waitingroom.queue import waiting_ids
@@ -135,7 +140,7 @@ async def changed(redis: Redis, router: Router, c: Consultation) -> None:
 async def entry(redis: Redis, router: Router, fresh: Consultation) -> None:
     """Show a consultation's current state: its queue card (if waiting) and its day row."""
     channel = keys.clinic_channel(fresh.clinic_id)
-    if fresh.status == WAITING:
+    if fresh.status == Status.WAITING:
         await router.publish(
             channel, dump(QueueEntryChanged(entry=await queue_entry(redis, fresh)))
         )

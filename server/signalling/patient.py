@@ -18,7 +18,7 @@ from server.signalling.role import Handler, Role, refused_as_error
 from server.signalling.state import SessionState
 from server.store import keys
 from server.store.clinics import get_clinic
-from server.store.consultations import ENDED, IN_CALL, WAITING, Consultation, get_consultation
+from server.store.consultations import Consultation, Status, get_consultation
 from server.store.messages import clinic_messages
 from server.store.participants import get_participant
 from server.waitingroom import queue
@@ -87,7 +87,7 @@ class PatientRole(Role):
         clinic = await get_clinic(s.redis, c.clinic_id)
         if clinic is not None and await absence_stops_queueing(s.redis, clinic, c):
             raise m.ProtocolError("clinic_absent", "the clinic is away today", msg.ref)
-        if c.status not in (ENDED, IN_CALL):
+        if c.status not in (Status.ENDED, Status.IN_CALL):
             await queue.heartbeat(s.redis, p.id, PRESENCE_TTL)
             entered = await s.room.enter(c)
             if entered is None:
@@ -99,7 +99,7 @@ class PatientRole(Role):
                 role="patient",
                 connection_id=s.id,
                 participant_id=p.id,
-                state={ENDED: "ended", IN_CALL: "in_call"}.get(c.status, "waiting"),  # type: ignore[arg-type]
+                state={Status.ENDED: "ended", Status.IN_CALL: "in_call"}.get(c.status, "waiting"),  # type: ignore[arg-type]
                 clinic_phone=clinic.phone if clinic else None,
                 wait_limit_minutes=clinic.wait_limit_minutes if clinic else None,
                 waiting_since=c.waiting_since,
@@ -110,10 +110,10 @@ class PatientRole(Role):
             )
         )
         await self.seat.send_notetaker_state(c)
-        if c.status == ENDED:
+        if c.status == Status.ENDED:
             s.move_to(SessionState.IDLE)
             s.send(m.CallEnded(consultation_id=c.id, billing_code=c.billing_code))
-        elif c.status == IN_CALL:
+        elif c.status == Status.IN_CALL:
             s.move_to(SessionState.IN_CALL)
             await self.seat.enter_call()
         else:
@@ -157,7 +157,7 @@ class PatientRole(Role):
         await self.stop_waiting()
         await queue.forget_presence(s.redis, p.id)
         c = await get_consultation(s.redis, self.seat.consultation.id)
-        if c is not None and c.status == IN_CALL and s.may_move(SessionState.IN_CALL):
+        if c is not None and c.status == Status.IN_CALL and s.may_move(SessionState.IN_CALL):
             self.seat.consultation = c
             s.move_to(SessionState.IN_CALL)
             await self.seat.enter_call()
@@ -166,7 +166,7 @@ class PatientRole(Role):
         assert self.seat.consultation is not None
         s = self.session
         c = await get_consultation(s.redis, self.seat.consultation.id)
-        if c is not None and c.status == WAITING and s.may_move(SessionState.WAITING):
+        if c is not None and c.status == Status.WAITING and s.may_move(SessionState.WAITING):
             self.seat.consultation = c
             s.send(m.Held())
             await self._start_waiting(c)

@@ -25,7 +25,7 @@ from server.signalling.professional import ProfessionalRole
 from server.signalling.ratelimit import TokenBucket
 from server.signalling.role import Role
 from server.signalling.state import SessionState, check_move, may_move
-from server.store.users import User
+from server.store.users import User, UserRole
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ class Session:
             self.role = PatientRole(self)
         elif msg.invitation is not None:
             self.role = ProfessionalRole(self)
-        elif self.user is not None and self.user.role == "gp":
+        elif self.user is not None and self.user.role == UserRole.GP:
             self.role = ClinicianRole(self)
         else:
             raise m.ProtocolError("unauthorised", "log in, or open your link again", msg.ref)

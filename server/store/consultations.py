@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
+from enum import StrEnum
 
 from server.auth.tokens import new_id
 from server.clock import local_day, now
 from server.store import keys
 from server.store.connection import Redis
 
-SCHEDULED = "scheduled"
-DROP_IN = "drop_in"
 
-BOOKED = "booked"
-WAITING = "waiting"
-IN_CALL = "in_call"
-ENDED = "ended"
-CANCELLED = "cancelled"
+class Kind(StrEnum):
+    SCHEDULED = "scheduled"
+    DROP_IN = "drop_in"
+
+
+class Status(StrEnum):
+    """Where the patient stands; the moves between them are the room's
+    (server/waitingroom/room.py)."""
+
+    BOOKED = "booked"
+    WAITING = "waiting"
+    IN_CALL = "in_call"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+
 
 # Keep consultation records for the day's list and audits, then let Redis drop them.
 RETENTION_SECONDS = 14 * 24 * 3600
@@ -26,8 +35,8 @@ RETENTION_SECONDS = 14 * 24 * 3600
 class Consultation:
     id: str
     clinic_id: str
-    kind: str
-    status: str
+    kind: Kind
+    status: Status
     created_at: float
     scheduled_start: float | None = None
     duration_minutes: int = 15
@@ -78,15 +87,20 @@ class Consultation:
                 values[f.name] = float(raw)
             elif f.type == "int":
                 values[f.name] = int(raw) if raw else f.default
+            elif f.type in _ENUMS:
+                values[f.name] = _ENUMS[f.type](raw)
             else:
                 values[f.name] = raw
         return cls(**values)  # type: ignore[arg-type]
 
 
+_ENUMS: dict[str, type[StrEnum]] = {"Kind": Kind, "Status": Status}
+
+
 async def create_consultation(
     redis: Redis,
     clinic_id: str,
-    kind: str,
+    kind: Kind,
     scheduled_start: float | None = None,
     duration_minutes: int = 15,
     practitioner_id: str = "",
@@ -99,7 +113,7 @@ async def create_consultation(
         id=new_id(),
         clinic_id=clinic_id,
         kind=kind,
-        status=BOOKED,
+        status=Status.BOOKED,
         created_at=now(),
         scheduled_start=scheduled_start,
         duration_minutes=duration_minutes,

@@ -16,7 +16,7 @@ from server.store import keys
 from server.store.connection import Redis
 from server.store.consultations import RETENTION_SECONDS, Consultation
 from server.store.organisations import Organisation
-from server.store.participants import create_participant
+from server.store.participants import SeatRole, create_participant
 
 ACTIVE = "active"
 REVOKED = "revoked"
@@ -48,7 +48,7 @@ async def create_invitation(
     invitee_user_id: str = "",
 ) -> tuple[Invitation, str]:
     """A new invitation and its link token (shown once)."""
-    seat = await create_participant(redis, c.id, "staff", organisation.name)
+    seat = await create_participant(redis, c.id, SeatRole.STAFF, organisation.name)
     token = new_token()
     invitation = Invitation(
         new_id(), c.id, c.clinic_id, organisation.id, organisation.name, invitee_user_id,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
 
 from server.auth.tokens import new_id, new_token, token_hash
 from server.store import keys
@@ -15,11 +16,19 @@ from server.store.connection import Redis
 from server.store.consultations import RETENTION_SECONDS
 
 
+class SeatRole(StrEnum):
+    """Who holds a seat in a consultation."""
+
+    PATIENT = "patient"
+    GP = "gp"
+    STAFF = "staff"  # an invited professional from another organisation
+
+
 @dataclass(frozen=True)
 class Participant:
     id: str
     consultation_id: str
-    role: str  # patient | gp | staff (an invited professional from another organisation)
+    role: SeatRole
     display_name: str
     user_id: str = ""
     resume_hash: str = ""
@@ -35,7 +44,7 @@ class Participant:
 async def create_participant(
     redis: Redis,
     consultation_id: str,
-    role: str,
+    role: SeatRole,
     display_name: str,
     user_id: str = "",
     participant_id: str | None = None,
@@ -57,7 +66,7 @@ return ARGV[1]
 async def patient_seat(redis: Redis, consultation_id: str, display_name: str) -> str:
     """The consultation's one patient participant, created on first join. Two browsers
     joining at once still end up sharing one seat (the loser's spare record is dropped)."""
-    candidate = await create_participant(redis, consultation_id, "patient", display_name)
+    candidate = await create_participant(redis, consultation_id, SeatRole.PATIENT, display_name)
     seat = await redis.register_script(_CLAIM_PATIENT_SEAT)(
         keys=[keys.consultation(consultation_id)], args=[candidate.id]
     )
@@ -68,7 +77,7 @@ async def patient_seat(redis: Redis, consultation_id: str, display_name: str) ->
 
 async def get_participant(redis: Redis, participant_id: str) -> Participant | None:
     h = await redis.hgetall(keys.participant(participant_id))
-    return Participant(**h) if h else None
+    return Participant(**{**h, "role": SeatRole(h["role"])}) if h else None
 
 
 async def issue_resume_token(

@@ -11,18 +11,22 @@ Roles:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 
 from server.auth.passwords import hash_password
 from server.auth.tokens import new_id
 from server.store import keys
 from server.store.connection import Redis
 
-GP = "gp"
-ADMIN = "admin"
-ORG_ADMIN = "org_admin"
-STAFF = "staff"
-ROLES = (GP, ADMIN, ORG_ADMIN, STAFF)
-ORGANISATION_ROLES = (ORG_ADMIN, STAFF)
+
+class UserRole(StrEnum):
+    GP = "gp"
+    ADMIN = "admin"
+    ORG_ADMIN = "org_admin"
+    STAFF = "staff"
+
+
+ORGANISATION_ROLES = (UserRole.ORG_ADMIN, UserRole.STAFF)
 
 
 class UsernameTaken(ValueError):
@@ -34,7 +38,7 @@ class User:
     id: str
     username: str
     display_name: str
-    role: str
+    role: UserRole
     clinic_id: str
     password_hash: str
     organisation_id: str = ""
@@ -51,8 +55,9 @@ async def create_user(
     organisation_id: str = "",
     title: str = "",
 ) -> User:
-    if role not in ROLES:
+    if role not in UserRole.__members__.values():
         raise ValueError(f"unknown role {role!r}")
+    role = UserRole(role)
     if (role in ORGANISATION_ROLES) != bool(organisation_id):
         raise ValueError("organisation staff, and only they, belong to an organisation")
     user = User(
@@ -73,7 +78,7 @@ async def create_user(
 
 async def get_user(redis: Redis, user_id: str) -> User | None:
     h = await redis.hgetall(keys.user(user_id))
-    return User(**h) if h else None
+    return User(**{**h, "role": UserRole(h["role"])}) if h else None
 
 
 async def find_user(redis: Redis, username: str) -> User | None:

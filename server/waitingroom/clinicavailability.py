@@ -6,7 +6,7 @@ from server.clock import now
 from server.store.absences import list_absences
 from server.store.clinics import Clinic
 from server.store.connection import Redis
-from server.store.consultations import ENDED, IN_CALL, Consultation
+from server.store.consultations import Consultation, Status
 from server.waitingroom.availability import Availability, availability
 
 
@@ -19,7 +19,7 @@ async def absence_stops_queueing(
 ) -> Availability | None:
     """The absence in force when it keeps this patient out of the queue, else None.
     A call already running, or a consultation already over, is never cut off."""
-    if c.status in (ENDED, IN_CALL):
+    if c.status in (Status.ENDED, Status.IN_CALL):
         return None
     state = await clinic_availability(redis, clinic, now())
     return state if state.absent else None

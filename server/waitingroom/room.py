@@ -36,7 +36,7 @@ from server.signalling import controls
 from server.signalling.router import Router
 from server.store import keys
 from server.store.connection import Redis
-from server.store.consultations import ENDED, Consultation
+from server.store.consultations import Consultation, Status
 from server.store.events import EventType, append_event
 from server.store.invitations import (
     consultation_invitations,
@@ -44,7 +44,7 @@ from server.store.invitations import (
     revoke_invitation,
 )
 from server.store.links import revoke_link
-from server.store.participants import Participant, set_admitted
+from server.store.participants import Participant, SeatRole, set_admitted
 from server.waitingroom import queue
 from server.waitingroom import roomscripts as lua
 from server.waitingroom.eta import record_duration
@@ -174,7 +174,7 @@ class Room:
         or over, nothing changes. One step, so an admit racing this either wins (and the
         cancel is refused) or loses (and the admit finds nobody waiting)."""
         result = await self._run(lua.CANCEL, c, [c.id])
-        status = str(result[0]) if result else ENDED
+        status = str(result[0]) if result else Status.ENDED
         if status != "cancelled" or len(result) == 1:
             return {"cancelled": CancelOutcome.ALREADY, "in_call": CancelOutcome.IN_CALL}.get(
                 status, CancelOutcome.ENDED
@@ -228,7 +228,7 @@ class Room:
         await self._event(
             EventType.CALL_ENDED, c, billing_code=code, duration_seconds=duration, parties=parties
         )
-        done = replace(c, status=ENDED, ended_at=ended_at, billing_code=code)
+        done = replace(c, status=Status.ENDED, ended_at=ended_at, billing_code=code)
         if c.started_at is not None:
             await record_duration(self.redis, c.clinic_id, ended_at - c.started_at)
         guests = [i.participant_id for i in await consultation_invitations(self.redis, c.id)]
@@ -267,7 +267,7 @@ class Room:
         """Take an invited professional or the patient out without ending the call; the
         link they came by stops working. Their own socket leaves the call and tells the
         others (or, if they are not connected, there is nobody to tell)."""
-        if p.role == "staff":
+        if p.role == SeatRole.STAFF:
             invitation = await invitation_for_participant(self.redis, c.id, p.id)
             if invitation is not None:
                 await revoke_invitation(self.redis, invitation)

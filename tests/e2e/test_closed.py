@@ -18,7 +18,7 @@ from playwright.async_api import Browser, expect
 from server.clock import local
 from server.consultations.links import issue_link
 from server.store.clinics import create_clinic, issue_dropin_link
-from server.store.consultations import SCHEDULED, create_consultation
+from server.store.consultations import Kind, create_consultation
 from server.store.users import create_user
 from server.waitingroom.hours import WEEKDAYS
 from tests.support.browser import gp_login, media_context
@@ -56,7 +56,7 @@ async def own_clinic(stack: Stack) -> AsyncIterator[OwnClinic]:
         username = f"gp-closed-{suffix}"
         await create_user(client, username, password, "Dr. Ida Berg", "gp", clinic.id)
         c = await create_consultation(
-            client, clinic.id, SCHEDULED, scheduled_start=time.time() + 600
+            client, clinic.id, Kind.SCHEDULED, scheduled_start=time.time() + 600
         )
         link, _ = await issue_link(client, c)
         dropin = await issue_dropin_link(client, clinic.id)

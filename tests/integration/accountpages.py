@@ -9,14 +9,14 @@ from aiohttp import ClientResponse, ClientSession
 
 from server.store.connection import Redis
 from server.store.organisations import Organisation, create_organisation
-from server.store.users import ADMIN, ORG_ADMIN, STAFF, User, create_user
+from server.store.users import User, UserRole, create_user
 from tests.integration.helpers import GP_PASSWORD
 
 _SECRET = re.compile(r'<code data-testid="secret">([^<]+)</code>')
 
 
 async def make_admin(redis: Redis, username: str = "root") -> User:
-    return await create_user(redis, username, GP_PASSWORD, "Ada Admin", ADMIN)
+    return await create_user(redis, username, GP_PASSWORD, "Ada Admin", UserRole.ADMIN)
 
 
 async def make_organisation(
@@ -25,10 +25,15 @@ async def make_organisation(
     """A municipality with an organisation admin and a home-care nurse (password GP_PASSWORD)."""
     org = await create_organisation(redis, name, code)
     admin = await create_user(
-        redis, f"admin-{code}", GP_PASSWORD, f"Admin {code}", ORG_ADMIN, organisation_id=org.id
+        redis,
+        f"admin-{code}",
+        GP_PASSWORD,
+        f"Admin {code}",
+        UserRole.ORG_ADMIN,
+        organisation_id=org.id,
     )
     nurse = await create_user(
-        redis, f"nurse-{code}", GP_PASSWORD, f"Nurse {code}", STAFF,
+        redis, f"nurse-{code}", GP_PASSWORD, f"Nurse {code}", UserRole.STAFF,
         organisation_id=org.id, title="Hjemmesygeplejerske",
     )  # fmt: skip
     return org, admin, nurse

@@ -5,7 +5,7 @@ from __future__ import annotations
 from server.store.audit import read_audit
 from server.store.connection import Redis
 from server.store.organisations import list_organisations
-from server.store.users import ORG_ADMIN, find_user
+from server.store.users import UserRole, find_user
 from tests.integration.accountpages import (
     html,
     make_admin,
@@ -81,7 +81,7 @@ async def test_an_organisation_is_made_with_its_admin_whose_password_is_shown_on
     first = await find_user(redis, "aarhus-admin")
     assert first is not None
     assert (first.role, first.organisation_id, first.display_name) == (
-        ORG_ADMIN, org.id, "Anne Aarhus",
+        UserRole.ORG_ADMIN, org.id, "Anne Aarhus",
     )  # fmt: skip
     async with browser(client) as session:
         response = await session.post(
@@ -96,7 +96,7 @@ async def test_an_organisation_is_made_with_its_admin_whose_password_is_shown_on
             "organisation_id": org.id, "municipality_code": "751",
         }),
         ("account.created", f"user:{admin.id}", {
-            "user_id": first.id, "role": ORG_ADMIN, "organisation_id": org.id,
+            "user_id": first.id, "role": UserRole.ORG_ADMIN, "organisation_id": org.id,
         }),
     ]  # fmt: skip
 

@@ -14,7 +14,7 @@ from server.clock import local_day
 from server.settings import Settings
 from server.store.clinics import Clinic
 from server.store.connection import Redis
-from server.store.consultations import CANCELLED, get_consultation
+from server.store.consultations import Status, get_consultation
 from server.store.events import read_events
 from server.store.users import User
 from server.store.vendors import create_vendor, issue_api_key
@@ -218,7 +218,7 @@ async def test_reschedule_list_relink_and_cancel(client: Client, redis: Redis) -
     assert (await client.delete(path, headers=v.auth)).status == 204
     assert (await client.delete(path, headers=v.auth)).status == 204  # twice is fine
     read = await (await client.get(path, headers=v.auth)).json()
-    assert read["status"] == CANCELLED
+    assert read["status"] == Status.CANCELLED
     late = await client.patch(path, json={"duration_minutes": 30}, headers=v.auth)
     assert await problem(late) == (409, "not_reschedulable")
     assert (await client.get(f"/j/{new_link}")).status == 410
@@ -238,7 +238,7 @@ async def test_cancelling_a_waiting_patient_tells_them(client: Client, redis: Re
         ).status == 204
         await receive_type(ws, "removed")
     stored = await get_consultation(redis, made["id"])
-    assert stored is not None and stored.status == CANCELLED
+    assert stored is not None and stored.status == Status.CANCELLED
 
 
 async def test_a_cpr_number_is_never_stored(client: Client, redis: Redis) -> None:

@@ -25,7 +25,7 @@ from server.store.absences import HOLIDAY, Substitute, add_absence
 from server.store.clinics import create_clinic, issue_dropin_link
 from server.store.connection import Redis
 from server.store.organisations import create_organisation
-from server.store.users import STAFF, create_user
+from server.store.users import UserRole, create_user
 from server.store.vendors import create_vendor
 from server.waitingroom.hours import WEEKDAYS
 from tests.integration.helpers import (
@@ -115,7 +115,7 @@ async def test_patients_and_the_public_never_see_the_back_door_number(
     later = await add_absence(redis, clinic.id, HOLIDAY, t + 5 * DAY, t + 6 * DAY, NORD, at=t)
     org = await create_organisation(redis, "Aarhus Kommune", "751")
     nurse = await create_user(
-        redis, "nurse", GP_PASSWORD, "Mette Berg", STAFF, organisation_id=org.id
+        redis, "nurse", GP_PASSWORD, "Mette Berg", UserRole.STAFF, organisation_id=org.id
     )
     vendor = await create_vendor(redis, "Journal A/S", [clinic.id])
     values = [

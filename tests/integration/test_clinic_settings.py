@@ -15,7 +15,7 @@ from server.settings import Settings
 from server.store.absences import HOLIDAY, Substitute, add_absence, list_absences
 from server.store.clinics import Clinic, create_clinic, get_clinic, issue_dropin_link
 from server.store.connection import Redis
-from server.store.consultations import IN_CALL, get_consultation, update_consultation
+from server.store.consultations import Status, get_consultation, update_consultation
 from server.store.events import read_events
 from server.waitingroom.hours import WEEKDAYS
 from tests.integration.helpers import Client, book, browser, login, make_gp, origin
@@ -361,7 +361,7 @@ async def test_an_absent_clinics_patient_link_shows_the_substitute(
 
 async def test_a_call_under_way_is_not_cut_off_by_an_absence(client: Client, redis: Redis) -> None:
     b = await book(redis)
-    await update_consultation(redis, b.consultation, status=IN_CALL)
+    await update_consultation(redis, b.consultation, status=Status.IN_CALL)
     await absent(redis, b.clinic)
     body = await html(await client.get(f"/j/{b.link}"))
     assert f'data-join-url="/j/{b.link}/join"' in body

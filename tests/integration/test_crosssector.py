@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import ClientSession, ClientWebSocketResponse
 
 from server.consultations import call
-from server.store.consultations import ENDED, IN_CALL, WAITING, get_consultation
+from server.store.consultations import Status, get_consultation
 from server.store.events import read_events
 from server.store.organisations import Organisation, create_organisation
 from server.store.users import User, create_user
@@ -149,7 +149,7 @@ async def test_gp_talks_with_the_nurse_first_then_lets_the_patient_in_and_it_is_
             "staff", NURSE, NURSE_TITLE, "Københavns Kommune",
         )  # fmt: skip
         stored = await get_consultation(redis, b.consultation.id)
-        assert stored is not None and stored.status != IN_CALL  # the patient is not in it
+        assert stored is not None and stored.status != Status.IN_CALL  # the patient is not in it
 
         # The patient arrives; the GP lets them into the running call.
         async with waiting_patient(client, b) as p:
@@ -255,7 +255,7 @@ async def test_removing_the_professional_keeps_the_call_and_kills_their_link(
                     entry["participant_id"], "removed",
                 )  # fmt: skip
             stored = await get_consultation(redis, b.consultation.id)
-            assert stored is not None and stored.status == IN_CALL  # the call goes on
+            assert stored is not None and stored.status == Status.IN_CALL  # the call goes on
             assert len(await call.members(redis, b.consultation.id)) == 2
             page = await session.get(f"/i/{token}")
             assert page.status == 410
@@ -288,7 +288,7 @@ async def test_hold_with_a_professional_keeps_the_gp_in_the_call(
         members = await call.members(redis, b.consultation.id)
         assert p.participant_id not in members and len(members) == 2
         stored = await get_consultation(redis, b.consultation.id)
-        assert stored is not None and stored.status == WAITING
+        assert stored is not None and stored.status == Status.WAITING
 
 
 async def test_ending_tells_a_professional_still_in_the_lobby_and_a_waiting_patient(
@@ -324,7 +324,7 @@ async def test_ending_tells_a_professional_still_in_the_lobby_and_a_waiting_pati
             for ws in (p.ws, nurse, colleague):
                 assert (await receive_type(ws, "call.ended"))["billing_code"] == "0125"
     stored = await get_consultation(redis, b.consultation.id)
-    assert stored is not None and stored.status == ENDED
+    assert stored is not None and stored.status == Status.ENDED
 
 
 async def test_invitations_are_checked(client: Client, redis: Any) -> None:

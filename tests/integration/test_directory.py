@@ -17,7 +17,7 @@ from server.store.clinics import Clinic, create_clinic
 from server.store.connection import Redis
 from server.store.events import read_events
 from server.store.organisations import Organisation, create_organisation, issue_organisation_key
-from server.store.users import ADMIN, ORG_ADMIN, STAFF, User, create_user
+from server.store.users import User, UserRole, create_user
 from server.store.vendors import Vendor, create_vendor, issue_api_key
 from server.waitingroom.clinicavailability import absence_stops_queueing
 from server.waitingroom.hours import WEEKDAYS
@@ -33,10 +33,14 @@ PROBLEM = "application/problem+json"
 _names = itertools.count(1)
 
 
-async def make_reader(redis: Redis, role: str = STAFF, org: Organisation | None = None) -> User:
+async def make_reader(
+    redis: Redis, role: str = UserRole.STAFF, org: Organisation | None = None
+) -> User:
     """A municipality nurse (or organisation admin, or platform admin) who may read it."""
-    if role == ADMIN:
-        return await create_user(redis, f"admin-{next(_names)}", GP_PASSWORD, "Ada Admin", ADMIN)
+    if role == UserRole.ADMIN:
+        return await create_user(
+            redis, f"admin-{next(_names)}", GP_PASSWORD, "Ada Admin", UserRole.ADMIN
+        )
     org = org or await create_organisation(redis, "Aarhus Kommune", "751")
     return await create_user(
         redis, f"staff-{next(_names)}", GP_PASSWORD, "Mette Berg", role,
@@ -199,8 +203,8 @@ async def test_staff_see_the_back_door_number_and_the_look_up_is_audited(
 
 async def test_organisation_admins_and_admins_may_read_it_too(client: Client, redis: Redis) -> None:
     clinic = await make_listed_clinic(redis)
-    org_admin = await make_reader(redis, ORG_ADMIN)
-    admin = await make_reader(redis, ADMIN)
+    org_admin = await make_reader(redis, UserRole.ORG_ADMIN)
+    admin = await make_reader(redis, UserRole.ADMIN)
     for user in (org_admin, admin):
         async with browser(client) as session:
             await login(session, user.username)

@@ -7,7 +7,7 @@ from server.demo import ALL_DAY
 from server.pages.patient import TERMS_VERSION
 from server.store.clinics import create_clinic, issue_dropin_link
 from server.store.connection import Redis
-from server.store.consultations import DROP_IN, get_consultation
+from server.store.consultations import Kind, get_consultation
 from tests.integration.helpers import Client, patient_hello, receive_type
 
 JOIN = {"name": "Karen Jensen", "accepted_terms": TERMS_VERSION}
@@ -28,7 +28,7 @@ async def test_open_hour_page_and_join(client: Client, redis: Redis) -> None:
     link = first["link"].removeprefix("/j/")
     resolved = await resolve_link(redis, link)
     assert resolved.consultation is not None
-    assert resolved.consultation.kind == DROP_IN
+    assert resolved.consultation.kind == Kind.DROP_IN
     assert resolved.consultation.clinic_id == clinic.id
 
     async with client.ws_connect("/ws") as ws:

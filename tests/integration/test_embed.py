@@ -21,7 +21,7 @@ from server.settings import Settings
 from server.store import keys
 from server.store.clinics import Clinic
 from server.store.connection import Redis
-from server.store.consultations import CANCELLED, Consultation, update_consultation
+from server.store.consultations import Consultation, Status, update_consultation
 from server.store.users import User, create_user
 from server.store.vendors import create_vendor, issue_api_key, set_vendor_origins
 from tests.integration.helpers import (
@@ -211,7 +211,7 @@ async def test_another_vendors_consultation_is_not_found(client: Client, redis: 
         f"/api/v1/consultations/{e.consultation.id}/embed-session", json={"practitioner": "x"}
     )
     assert await problem_code(anonymous) == (401, "missing_api_key")
-    await update_consultation(redis, e.consultation, status=CANCELLED)
+    await update_consultation(redis, e.consultation, status=Status.CANCELLED)
     assert await problem_code(await embed_session(client, e)) == (409, "consultation_cancelled")
 
 

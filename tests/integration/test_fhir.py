@@ -10,7 +10,7 @@ import pytest
 
 from server.fhir import systems
 from server.store.connection import Redis
-from server.store.consultations import ENDED, update_consultation
+from server.store.consultations import Status, update_consultation
 from server.store.cpr import cpr_hash
 from server.store.notes import Section, approve, delete_note, save_draft
 from tests.integration.helpers import Client
@@ -64,7 +64,7 @@ async def test_the_encounter_after_the_call(client: Client, redis: Redis, lps: S
     c = lps.consultation
     assert (await fhir_get(client, f"/fhir/Encounter/{c.id}", lps)).status == "planned"
     await update_consultation(
-        redis, c, status=ENDED, started_at=c.created_at + 60, ended_at=c.created_at + 660,
+        redis, c, status=Status.ENDED, started_at=c.created_at + 60, ended_at=c.created_at + 660,
         billing_code="0126",
     )  # fmt: skip
 

@@ -7,7 +7,7 @@ from pytest_aiohttp import AiohttpClient
 from server.app import create_app
 from server.settings import Settings
 from server.store.connection import Redis
-from server.store.consultations import ENDED, get_consultation
+from server.store.consultations import Status, get_consultation
 from tests.integration.helpers import (
     book,
     browser,
@@ -65,7 +65,7 @@ async def test_call_across_two_instances(
 
     c = await get_consultation(redis, booking.consultation.id)
     assert c is not None
-    assert c.status == ENDED
+    assert c.status == Status.ENDED
 
 
 async def test_a_second_tab_on_another_instance_supersedes_the_first(

@@ -13,7 +13,7 @@ from server.store.organisations import (
     organisation_keys,
 )
 from server.store.sessions import session_user_id
-from server.store.users import ORG_ADMIN, STAFF, find_user, get_user, organisation_users
+from server.store.users import UserRole, find_user, get_user, organisation_users
 from tests.integration.accountpages import (
     html,
     make_admin,
@@ -29,7 +29,7 @@ NEW_NURSE = {
     "username": "Bente.B",
     "display_name": "Bente Berg",
     "title": "Hjemmesygeplejerske",
-    "role": STAFF,
+    "role": UserRole.STAFF,
 }
 
 
@@ -129,7 +129,7 @@ async def test_an_org_admin_creates_staff_whose_password_is_shown_once(
     bente = await find_user(redis, "bente.b")
     assert bente is not None
     assert (bente.role, bente.organisation_id, bente.title) == (
-        STAFF, org.id, "Hjemmesygeplejerske",
+        UserRole.STAFF, org.id, "Hjemmesygeplejerske",
     )  # fmt: skip
     assert password not in await stored_text(redis)
     async with browser(client) as session:
@@ -139,14 +139,14 @@ async def test_an_org_admin_creates_staff_whose_password_is_shown_once(
         assert response.headers["Location"] == "/directory"
     entry = (await read_audit(redis))[-1]
     assert (entry.action, entry.actor) == ("account.created", f"user:{org_admin.id}")
-    assert entry.data == {"user_id": bente.id, "role": STAFF, "organisation_id": org.id}
+    assert entry.data == {"user_id": bente.id, "role": UserRole.STAFF, "organisation_id": org.id}
 
 
 async def test_an_org_admin_can_make_another_org_admin(client: Client, redis: Redis) -> None:
     _, org_admin, _ = await make_organisation(redis)
     async with browser(client) as session:
         await login(session, org_admin.username)
-        form = NEW_NURSE | {"username": "chef", "role": ORG_ADMIN, "title": ""}
+        form = NEW_NURSE | {"username": "chef", "role": UserRole.ORG_ADMIN, "title": ""}
         password = await secret_on(await post(session, "/org/staff", form))
     async with browser(client) as session:
         await login(session, "chef", password)
@@ -198,7 +198,7 @@ async def test_a_removed_member_can_neither_log_in_nor_use_an_open_session(
     async with browser(client) as session:
         await login(session, org_admin.username)
         second = await post(
-            session, "/org/staff", NEW_NURSE | {"username": "chef", "role": ORG_ADMIN}
+            session, "/org/staff", NEW_NURSE | {"username": "chef", "role": UserRole.ORG_ADMIN}
         )
         chef_password = await secret_on(second)
     chef = await find_user(redis, "chef")

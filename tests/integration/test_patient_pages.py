@@ -7,7 +7,7 @@ from server.consultations.links import issue_link
 from server.pages.patient import TERMS_VERSION
 from server.security import CSP
 from server.store.connection import Redis
-from server.store.consultations import CANCELLED, get_consultation, update_consultation
+from server.store.consultations import Status, get_consultation, update_consultation
 from server.store.participants import get_participant
 from tests.integration.helpers import Client, book, origin
 from tests.unit.factories import make_clinic, make_scheduled, with_link
@@ -92,7 +92,7 @@ async def test_expired_link_is_410(client: Client, redis: Redis) -> None:
 
 async def test_cancelled_link_is_410(client: Client, redis: Redis) -> None:
     b = await book(redis)
-    await update_consultation(redis, b.consultation, status=CANCELLED)
+    await update_consultation(redis, b.consultation, status=Status.CANCELLED)
     response = await client.get(f"/j/{b.link}?lang=en")
     assert response.status == 410
     body = await response.text()
@@ -199,7 +199,7 @@ async def test_join_cross_origin_is_refused(client: Client, redis: Redis) -> Non
 
 async def test_join_with_a_dead_link(client: Client, redis: Redis) -> None:
     b = await book(redis)
-    await update_consultation(redis, b.consultation, status=CANCELLED)
+    await update_consultation(redis, b.consultation, status=Status.CANCELLED)
     body = {"name": "Karen", "accepted_terms": TERMS_VERSION}
     cancelled = await client.post(f"/j/{b.link}/join", json=body)
     assert cancelled.status == 410

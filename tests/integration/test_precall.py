@@ -29,7 +29,7 @@ from server.media.echo import LIFETIME_SECONDS, MAX_PEERS, EchoPeers
 from server.settings import Settings
 from server.store.clinics import create_clinic, issue_dropin_link
 from server.store.connection import Redis
-from server.store.consultations import CANCELLED, get_consultation, update_consultation
+from server.store.consultations import Status, get_consultation, update_consultation
 from server.store.events import read_events
 from tests.integration.helpers import Client, book, origin
 
@@ -257,7 +257,7 @@ async def test_echo_needs_a_working_link(
     assert (response.status, (await response.json())["code"]) == (410, "link_revoked")
 
     cancelled = await book(redis)
-    await update_consultation(redis, cancelled.consultation, status=CANCELLED)
+    await update_consultation(redis, cancelled.consultation, status=Status.CANCELLED)
     response = await client.post(f"/j/{cancelled.link}/echo", json=offer)
     assert (response.status, (await response.json())["code"]) == (410, "link_cancelled")
 

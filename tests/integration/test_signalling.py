@@ -12,7 +12,7 @@ from aiohttp import ClientSession, ClientWebSocketResponse, WSMsgType, WSServerH
 
 from server.store.clinics import create_clinic
 from server.store.connection import Redis
-from server.store.consultations import ENDED, WAITING, get_consultation
+from server.store.consultations import Status, get_consultation
 from server.store.events import read_events
 from server.store.users import create_user
 from server.waitingroom.queue import waiting_ids
@@ -154,7 +154,7 @@ async def test_patient_hello_puts_them_in_the_queue(client: Client, redis: Redis
         assert waiting["eta_minutes"] >= 0
         c = await get_consultation(redis, b.consultation.id)
         assert c is not None
-        assert c.status == WAITING
+        assert c.status == Status.WAITING
         assert await waiting_ids(redis, b.clinic.id) == [b.consultation.id]
 
 
@@ -318,7 +318,7 @@ async def test_admit_signal_and_end(client: Client, redis: Redis) -> None:
             assert ended["billing_code"] == "0125"
         c = await get_consultation(redis, b.consultation.id)
         assert c is not None
-        assert (c.status, c.billing_code) == (ENDED, "0125")
+        assert (c.status, c.billing_code) == (Status.ENDED, "0125")
 
         await send(call.gp, "end", consultation_id=b.consultation.id)
         await receive_type(call.gp, "error")
@@ -352,7 +352,7 @@ async def test_a_patient_cannot_admit_or_end(client: Client, redis: Redis) -> No
         assert (await receive_type(p.ws, "error"))["code"] == "forbidden"
     c = await get_consultation(redis, b.consultation.id)
     assert c is not None
-    assert c.status == WAITING
+    assert c.status == Status.WAITING
 
 
 async def test_a_gp_of_another_clinic_cannot_admit(client: Client, redis: Redis) -> None:
@@ -375,7 +375,7 @@ async def test_a_gp_of_another_clinic_cannot_admit(client: Client, redis: Redis)
         assert (await receive_type(ws, "error"))["code"] == "forbidden"
         c = await get_consultation(redis, b.consultation.id)
         assert c is not None
-        assert c.status == WAITING
+        assert c.status == Status.WAITING
         assert c.gp_participant == ""
         assert await waiting_ids(redis, b.clinic.id) == [b.consultation.id]
         assert not p.ws.closed

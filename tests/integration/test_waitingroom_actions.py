@@ -16,15 +16,7 @@ from server.store import keys
 from server.store.absences import Substitute, add_absence
 from server.store.clinics import create_clinic
 from server.store.connection import Redis
-from server.store.consultations import (
-    BOOKED,
-    ENDED,
-    IN_CALL,
-    WAITING,
-    Consultation,
-    get_consultation,
-    update_consultation,
-)
+from server.store.consultations import Consultation, Status, get_consultation, update_consultation
 from server.store.events import read_events
 from server.store.users import User, create_user
 from server.waitingroom.eta import record_duration
@@ -86,7 +78,7 @@ async def joined_the_queue(gp: Console, consultation_id: str) -> dict[str, Any]:
     """Read the console's deltas for a patient's arrival; returns the queue entry."""
     entry = await receive_about(gp.ws, "queue.entry", consultation_id)
     day = await receive_about(gp.ws, "day.entry", consultation_id)
-    assert day["entry"]["status"] == WAITING
+    assert day["entry"]["status"] == Status.WAITING
     return entry
 
 
@@ -202,9 +194,9 @@ async def test_console_starts_with_the_clinic_state(client: Client, redis: Redis
         assert state["waiting"][0]["precall_verdict"] == ""
         today = {e["consultation_id"]: e["status"] for e in state["today"]}
         assert today == {
-            early.consultation.id: WAITING,
-            b.consultation.id: WAITING,
-            not_here.consultation.id: BOOKED,
+            early.consultation.id: Status.WAITING,
+            b.consultation.id: Status.WAITING,
+            not_here.consultation.id: Status.BOOKED,
         }
 
 
@@ -229,7 +221,7 @@ async def test_console_is_told_of_a_joining_patient(client: Client, redis: Redis
             }
             day = await receive_type(gp.ws, "day.entry")
             assert day["entry"]["consultation_id"] == b.consultation.id
-            assert day["entry"]["status"] == WAITING
+            assert day["entry"]["status"] == Status.WAITING
             assert day["entry"]["billing_code"] == ""
 
             await p.ws.close()  # the browser went away: still queued, but offline
@@ -254,7 +246,7 @@ async def test_console_is_told_when_a_patient_leaves(client: Client, redis: Redi
         day = await receive_type(gp.ws, "day.entry")
         assert (day["entry"]["consultation_id"], day["entry"]["status"]) == (
             b.consultation.id,
-            BOOKED,
+            Status.BOOKED,
         )
 
 
@@ -268,12 +260,12 @@ async def test_console_follows_an_admitted_patient_to_the_end(client: Client, re
         day = await receive_type(other.ws, "day.entry")
         assert (day["entry"]["consultation_id"], day["entry"]["status"]) == (
             b.consultation.id,
-            IN_CALL,
+            Status.IN_CALL,
         )
         await send(call.gp, "end", consultation_id=b.consultation.id)
         ended = await receive(other.ws)  # strictly the next message
         assert ended["type"] == "day.entry", ended
-        assert (ended["entry"]["status"], ended["entry"]["billing_code"]) == (ENDED, "0125")
+        assert (ended["entry"]["status"], ended["entry"]["billing_code"]) == (Status.ENDED, "0125")
         assert await drain(other.ws) == []  # an ended call is no queue entry
 
 
@@ -461,7 +453,7 @@ async def test_transfer_to_a_colleague(client: Client, redis: Redis) -> None:
         assert moved["entry"]["practitioner_id"] == mads.id
         assert moved["entry"]["connected"] is True
         assert (await fresh(redis, b.consultation.id)).practitioner_id == mads.id
-        assert (await fresh(redis, b.consultation.id)).status == WAITING
+        assert (await fresh(redis, b.consultation.id)).status == Status.WAITING
         await assert_silent(p.ws)  # the patient's place does not change
     transfers = [
         data for _, kind, data in await read_events(redis) if kind == "patient.transferred"
@@ -521,7 +513,7 @@ async def test_hold_puts_the_patient_first_and_the_gp_can_admit_again(
                 late.consultation.id,
             ]
             held = await fresh(redis, b.consultation.id)
-            assert held.status == WAITING
+            assert held.status == Status.WAITING
             entry = await receive_about(call.gp, "queue.entry", b.consultation.id)
             assert entry["entry"]["practitioner_id"] == b.gp.id  # admitting assigned them
             assert entry["entry"]["connected"] is True
@@ -537,7 +529,11 @@ async def test_hold_puts_the_patient_first_and_the_gp_can_admit_again(
             for ws in (call.gp, call.patient):
                 assert (await receive_type(ws, "call.ended"))["billing_code"] == "0125"
             ended = await fresh(redis, b.consultation.id)
-            assert (ended.status, ended.billing_code, ended.peak_parties) == (ENDED, "0125", 2)
+            assert (ended.status, ended.billing_code, ended.peak_parties) == (
+                Status.ENDED,
+                "0125",
+                2,
+            )
             assert await waiting_ids(redis, b.clinic.id) == [late.consultation.id]
 
 
@@ -549,7 +545,7 @@ async def test_only_the_gp_in_the_call_can_hold_it(client: Client, redis: Redis)
         await receive_error(other.ws, "not_your_call", ref="h1")
         await send(call.patient, "hold", consultation_id=b.consultation.id)
         await receive_error(call.patient, "forbidden")
-        assert (await fresh(redis, b.consultation.id)).status == IN_CALL
+        assert (await fresh(redis, b.consultation.id)).status == Status.IN_CALL
         assert all(m["type"] != "held" for m in await drain(call.patient))
 
 
@@ -559,7 +555,7 @@ async def test_hold_of_a_waiting_patient_is_refused(client: Client, redis: Redis
         await send(gp.ws, "hold", consultation_id=b.consultation.id)
         await receive_error(gp.ws, "not_your_call")
         assert all(m["type"] != "held" for m in await drain(p.ws))
-        assert (await fresh(redis, b.consultation.id)).status == WAITING
+        assert (await fresh(redis, b.consultation.id)).status == Status.WAITING
 
 
 async def until_offline(gp: ClientWebSocketResponse, consultation_id: str) -> None:
@@ -578,7 +574,7 @@ async def test_a_waiting_patient_who_closes_the_browser_is_swept(
         await until_offline(gp.ws, b.consultation.id)
     await client.app[ROOM].sweep(grace_seconds=0)
     assert await waiting_ids(redis, b.clinic.id) == []
-    assert (await fresh(redis, b.consultation.id)).status == BOOKED
+    assert (await fresh(redis, b.consultation.id)).status == Status.BOOKED
 
 
 async def test_a_held_patient_who_closes_the_browser_is_swept(client: Client, redis: Redis) -> None:
@@ -592,7 +588,7 @@ async def test_a_held_patient_who_closes_the_browser_is_swept(client: Client, re
         await until_offline(call.gp, b.consultation.id)
     await client.app[ROOM].sweep(grace_seconds=0)
     assert await waiting_ids(redis, b.clinic.id) == []
-    assert (await fresh(redis, b.consultation.id)).status == BOOKED
+    assert (await fresh(redis, b.consultation.id)).status == Status.BOOKED
 
 
 async def test_a_patient_held_after_their_browser_closed_is_swept(
@@ -608,7 +604,7 @@ async def test_a_patient_held_after_their_browser_closed_is_swept(
         assert entry["entry"]["connected"] is False
     await client.app[ROOM].sweep(grace_seconds=0)
     assert await waiting_ids(redis, b.clinic.id) == []
-    assert (await fresh(redis, b.consultation.id)).status == BOOKED
+    assert (await fresh(redis, b.consultation.id)).status == Status.BOOKED
 
 
 # ---- remove ---------------------------------------------------------------------------------
@@ -633,10 +629,10 @@ async def test_remove_tells_the_patient_who_may_come_back(client: Client, redis:
         day = await receive_about(gp.ws, "day.entry", b.consultation.id)
         assert (day["entry"]["consultation_id"], day["entry"]["status"]) == (
             b.consultation.id,
-            BOOKED,
+            Status.BOOKED,
         )
         assert (await receive_type(q.ws, "waiting"))["position"] == 1
-        assert (await fresh(redis, b.consultation.id)).status == BOOKED
+        assert (await fresh(redis, b.consultation.id)).status == Status.BOOKED
         assert await waiting_ids(redis, b.clinic.id) == [behind.consultation.id]
 
         await send(gp.ws, "remove", consultation_id=b.consultation.id)
@@ -649,7 +645,7 @@ async def test_remove_tells_the_patient_who_may_come_back(client: Client, redis:
             assert (await receive_type(q.ws, "waiting"))["position"] == 2
             entry = await receive_about(gp.ws, "queue.entry", b.consultation.id)
             assert entry["entry"]["connected"] is True
-            assert (await fresh(redis, b.consultation.id)).status == WAITING
+            assert (await fresh(redis, b.consultation.id)).status == Status.WAITING
             assert await waiting_ids(redis, b.clinic.id) == [
                 b.consultation.id,
                 behind.consultation.id,

@@ -20,7 +20,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from server.consultations.links import issue_link, resolve_link
-from server.store.consultations import SCHEDULED, create_consultation
+from server.store.consultations import Kind, create_consultation
 from server.store.organisations import create_organisation
 from server.store.users import create_user
 from tests.support.redisserver import RedisServer, free_port
@@ -85,7 +85,7 @@ class Stack:
         """Another consultation for the clinic, scheduled shortly, and its patient link."""
         async with self.client() as client:
             c = await create_consultation(
-                client, clinic_id, SCHEDULED, scheduled_start=time.time() + starts_in
+                client, clinic_id, Kind.SCHEDULED, scheduled_start=time.time() + starts_in
             )
             token, _ = await issue_link(client, c)
         return f"{base_url}/j/{token}"

@@ -11,13 +11,12 @@ from server.signalling.redisrouter import RedisRouter
 from server.store.clinics import Clinic, create_clinic
 from server.store.connection import Redis
 from server.store.consultations import (
-    DROP_IN,
-    SCHEDULED,
     Consultation,
+    Kind,
     create_consultation,
     update_consultation,
 )
-from server.store.participants import Participant, create_participant
+from server.store.participants import Participant, SeatRole, create_participant
 from server.waitingroom.room import Room
 
 _ydernumre = itertools.count(100001)
@@ -45,14 +44,14 @@ async def make_scheduled(
     return await create_consultation(
         redis,
         clinic.id,
-        SCHEDULED,
+        Kind.SCHEDULED,
         scheduled_start=start,
         **fields,  # type: ignore[arg-type]
     )
 
 
 async def make_drop_in(redis: Redis, clinic: Clinic) -> Consultation:
-    return await create_consultation(redis, clinic.id, DROP_IN)
+    return await create_consultation(redis, clinic.id, Kind.DROP_IN)
 
 
 async def with_link(redis: Redis, c: Consultation) -> tuple[str, Consultation]:
@@ -67,7 +66,7 @@ class Waiter:
 
 async def seat_patient(redis: Redis, c: Consultation, name: str = PATIENT_NAME) -> Waiter:
     """Give the consultation a patient participant, as joining by link does."""
-    p = await create_participant(redis, c.id, "patient", name)
+    p = await create_participant(redis, c.id, SeatRole.PATIENT, name)
     c = await update_consultation(redis, c, patient_participant=p.id, patient_name=name)
     return Waiter(c, p)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from server.store.clinics import Clinic
-from server.store.consultations import ENDED, SCHEDULED, Consultation
+from server.store.consultations import Consultation, Kind, Status
 from server.store.users import User
 
 T0 = 1_790_000_000.0  # 2026-09-21, a Monday
@@ -17,8 +17,8 @@ CPR_HASH = "c0ffee" * 10
 ENDED_CALL = Consultation(
     id="0123456789abcdef",
     clinic_id=CLINIC.id,
-    kind=SCHEDULED,
-    status=ENDED,
+    kind=Kind.SCHEDULED,
+    status=Status.ENDED,
     created_at=T0,
     scheduled_start=T0 + 3600,
     duration_minutes=15,

@@ -21,7 +21,7 @@ from server.store.audit import read_audit
 from server.store.connection import Redis
 from server.store.organisations import list_organisations, organisation_for_key
 from server.store.sessions import open_session, session_user_id
-from server.store.users import ADMIN, GP, ORG_ADMIN, STAFF, User, create_user, find_user
+from server.store.users import User, UserRole, create_user, find_user
 from tests.support.redisdump import stored_text
 
 ACTOR = "user:admin-1"
@@ -44,7 +44,11 @@ async def test_an_organisation_is_made_with_its_first_admin(redis: Redis) -> Non
     )
     assert (org.name, org.municipality_code) == ("Københavns Kommune", "101")
     user = account.user
-    assert (user.username, user.role, user.organisation_id) == ("kbh-admin", ORG_ADMIN, org.id)
+    assert (user.username, user.role, user.organisation_id) == (
+        "kbh-admin",
+        UserRole.ORG_ADMIN,
+        org.id,
+    )
     assert len(account.password) >= 20
     assert await authenticate(redis, "kbh-admin", account.password) == user
     assert account.password not in await stored_text(redis)
@@ -53,7 +57,7 @@ async def test_an_organisation_is_made_with_its_first_admin(redis: Redis) -> Non
         ("account.created", ACTOR),
     ]
     created = (await read_audit(redis))[1].data
-    assert created == {"user_id": user.id, "role": ORG_ADMIN, "organisation_id": org.id}
+    assert created == {"user_id": user.id, "role": UserRole.ORG_ADMIN, "organisation_id": org.id}
 
 
 @pytest.mark.parametrize(
@@ -105,7 +109,7 @@ async def test_an_admin_name_taken_meanwhile_undoes_the_organisation(
     redis: Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two admins racing for one user name: the loser's organisation is taken back."""
-    await create_user(redis, "kbh-admin", "x" * 20, "Someone", GP, clinic_id="c1")
+    await create_user(redis, "kbh-admin", "x" * 20, "Someone", UserRole.GP, clinic_id="c1")
 
     async def not_yet(redis: Redis, username: str) -> None:
         return None
@@ -130,30 +134,30 @@ async def test_staff_are_made_with_a_title_and_a_role(redis: Redis) -> None:
     org_id, admin = await kbh(redis)
     actor = f"user:{admin.id}"
     nurse = await create_staff(
-        redis, actor, org_id, "Sara", "Sara Sygeplejerske", "Hjemmesygeplejerske", STAFF
+        redis, actor, org_id, "Sara", "Sara Sygeplejerske", "Hjemmesygeplejerske", UserRole.STAFF
     )
     assert (nurse.user.username, nurse.user.title, nurse.user.role) == (
-        "sara", "Hjemmesygeplejerske", STAFF,
+        "sara", "Hjemmesygeplejerske", UserRole.STAFF,
     )  # fmt: skip
     assert nurse.user.organisation_id == org_id
-    second = await create_staff(redis, actor, org_id, "kbh-admin-2", "Bo", "", ORG_ADMIN)
-    assert second.user.role == ORG_ADMIN
-    for role in (GP, ADMIN, ""):
+    second = await create_staff(redis, actor, org_id, "kbh-admin-2", "Bo", "", UserRole.ORG_ADMIN)
+    assert second.user.role == UserRole.ORG_ADMIN
+    for role in (UserRole.GP, UserRole.ADMIN, ""):
         with pytest.raises(Refused) as refused:
             await create_staff(redis, actor, org_id, "nurse-3", "Ny", "", role)
         assert refused.value.errors == {"role": "accounts.error.role"}
     with pytest.raises(Refused) as refused:
-        await create_staff(redis, actor, org_id, "SARA", "Sara 2", "", STAFF)
+        await create_staff(redis, actor, org_id, "SARA", "Sara 2", "", UserRole.STAFF)
     assert refused.value.status == 409
     with pytest.raises(Refused) as refused:
-        await create_staff(redis, actor, org_id, "nurse-4", "Nina", "x" * 101, STAFF)
+        await create_staff(redis, actor, org_id, "nurse-4", "Nina", "x" * 101, UserRole.STAFF)
     assert refused.value.errors == {"title": "accounts.error.title"}
     assert [a for a, _ in await actions(redis)][-2:] == ["account.created", "account.created"]
 
 
 async def test_a_reset_password_ends_the_old_one_and_every_session(redis: Redis) -> None:
     org_id, _ = await kbh(redis)
-    nurse = await create_staff(redis, ACTOR, org_id, "sara", "Sara", "", STAFF)
+    nurse = await create_staff(redis, ACTOR, org_id, "sara", "Sara", "", UserRole.STAFF)
     token = await open_session(redis, nurse.user.id, 60)
     password = await reset_password(redis, ACTOR, nurse.user)
     assert password != nurse.password
@@ -166,7 +170,7 @@ async def test_a_reset_password_ends_the_old_one_and_every_session(redis: Redis)
 
 async def test_a_removed_account_is_gone_but_stays_in_the_audit(redis: Redis) -> None:
     org_id, _ = await kbh(redis)
-    nurse = await create_staff(redis, ACTOR, org_id, "sara", "Sara", "", STAFF)
+    nurse = await create_staff(redis, ACTOR, org_id, "sara", "Sara", "", UserRole.STAFF)
     token = await open_session(redis, nurse.user.id, 60)
     await remove_account(redis, ACTOR, nurse.user)
     assert await find_user(redis, "sara") is None
@@ -174,15 +178,19 @@ async def test_a_removed_account_is_gone_but_stays_in_the_audit(redis: Redis) ->
     assert await session_user_id(redis, token) is None
     entry = (await read_audit(redis))[-1]
     assert entry.action == "account.removed"
-    assert entry.data == {"user_id": nurse.user.id, "role": STAFF, "organisation_id": org_id}
+    assert entry.data == {
+        "user_id": nurse.user.id,
+        "role": UserRole.STAFF,
+        "organisation_id": org_id,
+    }
     # The name is free again, for a new account with a new id.
-    again = await create_staff(redis, ACTOR, org_id, "sara", "Sara", "", STAFF)
+    again = await create_staff(redis, ACTOR, org_id, "sara", "Sara", "", UserRole.STAFF)
     assert again.user.id != nurse.user.id
 
 
 async def test_ensure_account_creates_then_renews_the_password(redis: Redis) -> None:
-    first = await ensure_account(redis, CLI, "root", "Root", ADMIN)
-    second = await ensure_account(redis, CLI, "ROOT", "Root", ADMIN)
+    first = await ensure_account(redis, CLI, "root", "Root", UserRole.ADMIN)
+    second = await ensure_account(redis, CLI, "ROOT", "Root", UserRole.ADMIN)
     assert first.user.id == second.user.id
     assert await authenticate(redis, "root", first.password) is None
     assert await authenticate(redis, "root", second.password) is not None
@@ -190,14 +198,14 @@ async def test_ensure_account_creates_then_renews_the_password(redis: Redis) -> 
 
 
 async def test_ensure_account_never_takes_over_another_kind_of_account(redis: Redis) -> None:
-    gp = await create_user(redis, "lise", "x" * 20, "Dr. Lise", GP, clinic_id="c1")
+    gp = await create_user(redis, "lise", "x" * 20, "Dr. Lise", UserRole.GP, clinic_id="c1")
     with pytest.raises(Refused) as refused:
-        await ensure_account(redis, CLI, "lise", "Lise", ADMIN)
+        await ensure_account(redis, CLI, "lise", "Lise", UserRole.ADMIN)
     assert refused.value.status == 409
     assert await find_user(redis, "lise") == gp
     await kbh(redis)
     with pytest.raises(Refused):
-        await ensure_account(redis, CLI, "kbh-admin", "Kim", ORG_ADMIN, "another-org")
+        await ensure_account(redis, CLI, "kbh-admin", "Kim", UserRole.ORG_ADMIN, "another-org")
     assert await authenticate(redis, "lise", "x" * 20) == gp
 
 

@@ -29,7 +29,7 @@ from server.store.honoraria import (
     reverse,
 )
 from server.store.notes import Section, approve, delete_note, save_draft
-from server.store.users import GP, create_user
+from server.store.users import UserRole, create_user
 from tests.unit.factories import make_clinic, make_scheduled
 
 AMOUNTS = {
@@ -105,7 +105,7 @@ async def test_duplicated_and_reordered_events_make_the_same_ledger(redis: Redis
 
 async def test_the_consumer_group_accrues_each_event_once_and_acknowledges(redis: Redis) -> None:
     p = await programme(redis, "2020-01-01", "2099-12-31")
-    gp = await create_user(redis, "lise", "pw-123456789012", "Dr. Lise", GP)
+    gp = await create_user(redis, "lise", "pw-123456789012", "Dr. Lise", UserRole.GP)
     await enrol_gp(redis, p, gp.id, "2020-01-01", "2099-12-31", ADMIN)
     [cid] = await reviewed_consultations(redis, gp.id, 1)
     await append_event(redis, EventType.NOTE_APPROVED, consultation_id=cid)  # a repeat

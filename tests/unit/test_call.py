@@ -7,7 +7,7 @@ import asyncio
 from server.consultations import call
 from server.store import keys
 from server.store.connection import Redis
-from server.store.consultations import BOOKED, ENDED, Consultation, get_consultation
+from server.store.consultations import Consultation, Status, get_consultation
 from server.store.events import read_events
 from server.waitingroom import queue
 from tests.unit.factories import make_clinic, make_scheduled, no_seat, room_of, waiting_patient
@@ -54,11 +54,11 @@ async def test_end_settles_0125_for_two_parties(redis: Redis) -> None:
     await call.connect(redis, c.id, patient)  # a reconnect is not a third party
     ended = await room_of(redis).end(c)
     assert ended is not None
-    assert (ended.status, ended.billing_code) == (ENDED, "0125")
+    assert (ended.status, ended.billing_code) == (Status.ENDED, "0125")
     assert await call.members(redis, c.id) == set()
     stored = await get_consultation(redis, c.id)
     assert stored is not None
-    assert (stored.status, stored.billing_code) == (ENDED, "0125")
+    assert (stored.status, stored.billing_code) == (Status.ENDED, "0125")
     assert stored.ended_at is not None
     assert await call.members(redis, c.id) == set()
 
@@ -112,7 +112,7 @@ async def test_a_consultation_that_is_not_in_a_call_cannot_end(redis: Redis) -> 
     assert await room_of(redis).end(c) is None
     stored = await get_consultation(redis, c.id)
     assert stored is not None
-    assert stored.status == BOOKED
+    assert stored.status == Status.BOOKED
     assert stored.billing_code == ""
 
 
@@ -133,7 +133,7 @@ async def test_a_call_open_without_the_patient_can_end_and_takes_the_waiting_pat
     stored = await get_consultation(redis, c.id)
     assert stored is not None
     assert (stored.status, stored.gp_participant, stored.practitioner_id) == (
-        ENDED, "gp-part", "gp-user",
+        Status.ENDED, "gp-part", "gp-user",
     )  # fmt: skip
     assert stored.started_at is not None
 

@@ -15,7 +15,7 @@ from server.store.audit import read_audit
 from server.store.clinics import create_clinic
 from server.store.connection import Redis
 from server.store.organisations import list_organisations
-from server.store.users import ADMIN, GP, ORG_ADMIN, create_user, find_user
+from server.store.users import UserRole, create_user, find_user
 from server.store.vendors import vendor_for_key
 
 
@@ -37,7 +37,7 @@ async def test_create_admin_prints_a_password_and_renews_it_when_run_again(
     first = password_in(capsys.readouterr().out)
     admin = await find_user(redis, "root")
     assert admin is not None
-    assert (admin.role, admin.display_name) == (ADMIN, "Root")
+    assert (admin.role, admin.display_name) == (UserRole.ADMIN, "Root")
     assert await authenticate(redis, "root", first) == admin
 
     assert await run(settings, "create-admin", "--username", "root", "--display-name", "Ada") == 0
@@ -54,7 +54,9 @@ async def test_create_admin_prints_a_password_and_renews_it_when_run_again(
 async def test_create_admin_never_takes_over_another_account(
     redis: Redis, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    gp = await create_user(redis, "lise", "rugbrød-og-kaffe-42", "Dr. Lise", GP, clinic_id="c1")
+    gp = await create_user(
+        redis, "lise", "rugbrød-og-kaffe-42", "Dr. Lise", UserRole.GP, clinic_id="c1"
+    )
     assert await run(settings, "create-admin", "--username", "lise") == 1
     captured = capsys.readouterr()
     assert "password" not in captured.out
@@ -76,7 +78,7 @@ async def test_create_organisation_prints_its_admins_password(
     [org] = await list_organisations(redis)
     user = await authenticate(redis, "kbh-admin", password_in(output))
     assert user is not None
-    assert (user.role, user.organisation_id) == (ORG_ADMIN, org.id)
+    assert (user.role, user.organisation_id) == (UserRole.ORG_ADMIN, org.id)
     assert [(e.action, e.actor) for e in await read_audit(redis)] == [
         ("organisation.created", CLI),
         ("account.created", CLI),

@@ -14,4 +14,3 @@ async def test_messages_read_back_oldest_first_and_only_the_newest_are_kept(
     assert await clinic_messages(redis, "c1") == sent[-KEEP:]
     assert await clinic_messages(redis, "c2") == []
     assert await redis.ttl(keys.consultation_messages("c1")) > 0
-

@@ -6,11 +6,9 @@ from server.clock import local_day, now
 from server.store import keys
 from server.store.connection import Redis
 from server.store.consultations import (
-    BOOKED,
-    DROP_IN,
     RETENTION_SECONDS,
-    SCHEDULED,
-    WAITING,
+    Kind,
+    Status,
     consultations_on_day,
     create_consultation,
     get_consultation,
@@ -25,20 +23,20 @@ async def test_create_and_get_roundtrip(redis: Redis) -> None:
     c = await create_consultation(
         redis,
         clinic.id,
-        SCHEDULED,
+        Kind.SCHEDULED,
         scheduled_start=start,
         duration_minutes=20,
         practitioner_id="u1",
         patient_ref="ref-1",
         patient_name="Åse Ømø",
     )
-    assert c.status == BOOKED
+    assert c.status == Status.BOOKED
     assert await get_consultation(redis, c.id) == c
     assert 0 < await redis.ttl(keys.consultation(c.id)) <= RETENTION_SECONDS
 
 
 async def test_drop_in_has_no_start(redis: Redis) -> None:
-    c = await create_consultation(redis, (await make_clinic(redis)).id, DROP_IN)
+    c = await create_consultation(redis, (await make_clinic(redis)).id, Kind.DROP_IN)
     stored = await get_consultation(redis, c.id)
     assert stored is not None
     assert stored.scheduled_start is None
@@ -46,9 +44,9 @@ async def test_drop_in_has_no_start(redis: Redis) -> None:
 
 
 async def test_update_changes_only_the_named_fields(redis: Redis) -> None:
-    c = await create_consultation(redis, (await make_clinic(redis)).id, DROP_IN)
-    updated = await update_consultation(redis, c, status=WAITING, waiting_since=123.5)
-    assert (updated.status, updated.waiting_since) == (WAITING, 123.5)
+    c = await create_consultation(redis, (await make_clinic(redis)).id, Kind.DROP_IN)
+    updated = await update_consultation(redis, c, status=Status.WAITING, waiting_since=123.5)
+    assert (updated.status, updated.waiting_since) == (Status.WAITING, 123.5)
     assert await get_consultation(redis, c.id) == updated
 
 
@@ -59,8 +57,8 @@ async def test_missing_consultation(redis: Redis) -> None:
 async def test_day_list_is_ordered_by_start(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     base = float(int(now()))
-    later = await create_consultation(redis, clinic.id, SCHEDULED, scheduled_start=base + 120)
-    sooner = await create_consultation(redis, clinic.id, SCHEDULED, scheduled_start=base + 60)
+    later = await create_consultation(redis, clinic.id, Kind.SCHEDULED, scheduled_start=base + 120)
+    sooner = await create_consultation(redis, clinic.id, Kind.SCHEDULED, scheduled_start=base + 60)
     days = {later.day, sooner.day}
     listed = [
         c.id for day in sorted(days) for c in await consultations_on_day(redis, clinic.id, day)

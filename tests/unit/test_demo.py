@@ -15,9 +15,9 @@ from server.settings import Settings
 from server.store.audit import read_audit
 from server.store.clinics import get_clinic, resolve_dropin_link
 from server.store.connection import Redis
-from server.store.consultations import ENDED, get_consultation, update_consultation
+from server.store.consultations import Status, get_consultation, update_consultation
 from server.store.organisations import list_organisations
-from server.store.users import ADMIN, ORG_ADMIN, STAFF, find_user, organisation_users
+from server.store.users import UserRole, find_user, organisation_users
 from server.store.vendors import vendor_for_key
 
 
@@ -66,7 +66,7 @@ async def test_demo_replaces_an_ended_consultation(redis: Redis, tmp_path: Path)
     first = await ensure_demo(redis, settings)
     c = await get_consultation(redis, str(first["consultation_id"]))
     assert c is not None
-    await update_consultation(redis, c, status=ENDED)
+    await update_consultation(redis, c, status=Status.ENDED)
     second = await ensure_demo(redis, settings)
     assert second["clinic_id"] == first["clinic_id"]
     assert second["consultation_id"] != first["consultation_id"]
@@ -83,9 +83,9 @@ async def test_demo_has_an_admin_a_municipality_and_a_nurse(redis: Redis, tmp_pa
         first["organisation_id"], "Københavns Kommune", "101",
     )  # fmt: skip
     expected = {
-        "admin": ("demo-admin", ADMIN, ""),
-        "org_admin": ("demo-kommune-admin", ORG_ADMIN, org.id),
-        "staff": ("demo-sygeplejerske", STAFF, org.id),
+        "admin": ("demo-admin", UserRole.ADMIN, ""),
+        "org_admin": ("demo-kommune-admin", UserRole.ORG_ADMIN, org.id),
+        "staff": ("demo-sygeplejerske", UserRole.STAFF, org.id),
     }
     for name, (username, role, organisation_id) in expected.items():
         assert first[name]["username"] == second[name]["username"] == username

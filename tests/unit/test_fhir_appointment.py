@@ -8,7 +8,7 @@ import pytest
 
 from server.fhir import systems
 from server.fhir.appointment import STATUS, appointment
-from server.store.consultations import DROP_IN
+from server.store.consultations import Kind
 from tests.support.fhir import validated
 from tests.unit.fhirdata import CPR_HASH, GP, T0, consultation
 
@@ -52,7 +52,7 @@ def test_the_virtual_service_names_the_room_and_the_clinicians_way_in() -> None:
 
 
 def test_a_drop_in_starts_when_the_patient_came_and_is_a_walk_in() -> None:
-    c = consultation(kind=DROP_IN, scheduled_start=None, created_at=T0, patient_ref="")
+    c = consultation(kind=Kind.DROP_IN, scheduled_start=None, created_at=T0, patient_ref="")
     resource = validated(appointment(c, None, CONSOLE))
 
     assert resource.start.timestamp() == T0

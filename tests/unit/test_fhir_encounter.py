@@ -8,7 +8,7 @@ import pytest
 
 from server.fhir import systems
 from server.fhir.encounter import STATUS, encounter
-from server.store.consultations import BOOKED, IN_CALL
+from server.store.consultations import Status
 from tests.support.fhir import validated
 from tests.unit.fhirdata import CLINIC, CPR_HASH, GP, T0, consultation
 
@@ -44,9 +44,11 @@ def test_the_clinic_is_named_by_its_ydernummer_and_the_gp_by_user_name() -> None
 
 
 def test_a_call_in_progress_has_only_a_start_and_a_booking_nothing() -> None:
-    running = validated(encounter(consultation(status=IN_CALL, ended_at=None), CLINIC, GP))
+    running = validated(encounter(consultation(status=Status.IN_CALL, ended_at=None), CLINIC, GP))
     booked = encounter(
-        consultation(status=BOOKED, started_at=None, ended_at=None, billing_code=""), CLINIC, None
+        consultation(status=Status.BOOKED, started_at=None, ended_at=None, billing_code=""),
+        CLINIC,
+        None,
     )
 
     assert running.period.start is not None and running.period.end is None

@@ -8,13 +8,13 @@ import pytest
 
 from server.consultations.invitationrules import InvitationState, invitation_state
 from server.consultations.linkrules import CLOSES_AFTER_END, OPENS_BEFORE
-from server.store.consultations import BOOKED, CANCELLED, ENDED, SCHEDULED, Consultation
+from server.store.consultations import Consultation, Kind, Status
 from server.store.invitations import ACTIVE, REVOKED, Invitation
-from server.store.users import GP, ORG_ADMIN, STAFF, User
+from server.store.users import User, UserRole
 
 START = 1_800_000_000.0
 CONSULTATION = Consultation(
-    id="c1", clinic_id="k1", kind=SCHEDULED, status=BOOKED, created_at=START - 86_400,
+    id="c1", clinic_id="k1", kind=Kind.SCHEDULED, status=Status.BOOKED, created_at=START - 86_400,
     scheduled_start=START, duration_minutes=15,
 )  # fmt: skip
 OPEN = Invitation(
@@ -24,7 +24,7 @@ OPEN = Invitation(
 )  # fmt: skip
 
 
-def person(user_id: str = "u1", role: str = STAFF, organisation_id: str = "kbh") -> User:
+def person(user_id: str = "u1", role: str = UserRole.STAFF, organisation_id: str = "kbh") -> User:
     return User(user_id, f"name-{user_id}", "Sara", role, "", "hash", organisation_id, "Nurse")
 
 
@@ -32,18 +32,21 @@ def person(user_id: str = "u1", role: str = STAFF, organisation_id: str = "kbh")
     ("invitation", "consultation", "user", "at", "expected"),
     [
         (OPEN, CONSULTATION, person(), START, InvitationState.OK),
-        (OPEN, CONSULTATION, person(role=ORG_ADMIN), START, InvitationState.OK),
+        (OPEN, CONSULTATION, person(role=UserRole.ORG_ADMIN), START, InvitationState.OK),
         (None, CONSULTATION, person(), START, InvitationState.UNKNOWN),
         (OPEN, None, person(), START, InvitationState.UNKNOWN),
         (replace(OPEN, status=REVOKED), CONSULTATION, person(), START, InvitationState.REVOKED),
-        (OPEN, replace(CONSULTATION, status=ENDED), person(), START, InvitationState.ENDED),
-        (OPEN, replace(CONSULTATION, status=CANCELLED), person(), START, InvitationState.CANCELLED),
+        (OPEN, replace(CONSULTATION, status=Status.ENDED), person(), START, InvitationState.ENDED),
+        (
+            OPEN, replace(CONSULTATION, status=Status.CANCELLED), person(), START,
+            InvitationState.CANCELLED,
+        ),
         (OPEN, CONSULTATION, person(), START - OPENS_BEFORE - 1, InvitationState.NOT_YET),
         (OPEN, CONSULTATION, person(), START + 900 + CLOSES_AFTER_END + 1, InvitationState.EXPIRED),
         (OPEN, CONSULTATION, None, START, InvitationState.LOGIN),
         (OPEN, CONSULTATION, person(organisation_id="aarhus"), START,
          InvitationState.WRONG_ORGANISATION),
-        (OPEN, CONSULTATION, person(role=GP, organisation_id=""), START,
+        (OPEN, CONSULTATION, person(role=UserRole.GP, organisation_id=""), START,
          InvitationState.WRONG_ORGANISATION),
         (replace(OPEN, invitee_user_id="u2"), CONSULTATION, person("u1"), START,
          InvitationState.WRONG_PERSON),

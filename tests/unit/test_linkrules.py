@@ -19,16 +19,7 @@ from server.consultations.linkrules import (
     link_ttl,
     link_window,
 )
-from server.store.consultations import (
-    BOOKED,
-    CANCELLED,
-    DROP_IN,
-    ENDED,
-    IN_CALL,
-    SCHEDULED,
-    WAITING,
-    Consultation,
-)
+from server.store.consultations import Consultation, Kind, Status
 
 START = 1_800_000_000.0
 HASH = "a" * 64
@@ -38,8 +29,8 @@ def scheduled(**changes: object) -> Consultation:
     c = Consultation(
         id="c1",
         clinic_id="k1",
-        kind=SCHEDULED,
-        status=BOOKED,
+        kind=Kind.SCHEDULED,
+        status=Status.BOOKED,
         created_at=START - 3 * 24 * 3600,
         scheduled_start=START,
         duration_minutes=15,
@@ -50,7 +41,12 @@ def scheduled(**changes: object) -> Consultation:
 
 def drop_in(**changes: object) -> Consultation:
     c = Consultation(
-        id="c2", clinic_id="k1", kind=DROP_IN, status=BOOKED, created_at=START, link_hash=HASH
+        id="c2",
+        clinic_id="k1",
+        kind=Kind.DROP_IN,
+        status=Status.BOOKED,
+        created_at=START,
+        link_hash=HASH,
     )
     return replace(c, **changes)  # type: ignore[arg-type]
 
@@ -84,7 +80,7 @@ def test_expired_after_the_window() -> None:
 
 
 def test_waiting_and_in_call_consultations_keep_their_link() -> None:
-    for status in (WAITING, IN_CALL):
+    for status in (Status.WAITING, Status.IN_CALL):
         assert link_state(scheduled(status=status), HASH, False, START) is LinkState.OK
 
 
@@ -97,22 +93,22 @@ def test_a_link_that_is_not_the_consultations_current_one_is_revoked() -> None:
 
 
 def test_cancelled() -> None:
-    assert link_state(scheduled(status=CANCELLED), HASH, False, START) is LinkState.CANCELLED
+    assert link_state(scheduled(status=Status.CANCELLED), HASH, False, START) is LinkState.CANCELLED
 
 
 def test_ended() -> None:
-    assert link_state(scheduled(status=ENDED), HASH, False, START) is LinkState.ENDED
+    assert link_state(scheduled(status=Status.ENDED), HASH, False, START) is LinkState.ENDED
 
 
 def test_cancelled_and_ended_are_reported_even_outside_the_window() -> None:
     _, closes = link_window(scheduled())
     late = closes + 3600
-    assert link_state(scheduled(status=CANCELLED), HASH, False, late) is LinkState.CANCELLED
-    assert link_state(scheduled(status=ENDED), HASH, False, late) is LinkState.ENDED
+    assert link_state(scheduled(status=Status.CANCELLED), HASH, False, late) is LinkState.CANCELLED
+    assert link_state(scheduled(status=Status.ENDED), HASH, False, late) is LinkState.ENDED
 
 
 def test_revoked_beats_cancelled() -> None:
-    assert link_state(scheduled(status=CANCELLED), HASH, True, START) is LinkState.REVOKED
+    assert link_state(scheduled(status=Status.CANCELLED), HASH, True, START) is LinkState.REVOKED
 
 
 def test_no_consultation_is_unknown() -> None:

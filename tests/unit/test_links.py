@@ -8,7 +8,7 @@ from server.consultations.linkrules import KEEP_AFTER_CLOSE, LinkState, link_win
 from server.consultations.links import issue_link, resolve_link
 from server.store import keys
 from server.store.connection import Redis
-from server.store.consultations import CANCELLED, get_consultation, update_consultation
+from server.store.consultations import Status, get_consultation, update_consultation
 from server.store.links import revoke_link
 from tests.unit.factories import make_clinic, make_drop_in, make_scheduled
 
@@ -87,7 +87,7 @@ async def test_states_follow_the_consultation(redis: Redis) -> None:
     opens, closes = link_window(c)
     assert (await resolve_link(redis, token, at=opens - 1)).state is LinkState.NOT_YET
     assert (await resolve_link(redis, token, at=closes + 1)).state is LinkState.EXPIRED
-    await update_consultation(redis, c, status=CANCELLED)
+    await update_consultation(redis, c, status=Status.CANCELLED)
     assert (await resolve_link(redis, token)).state is LinkState.CANCELLED
 
 

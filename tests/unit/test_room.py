@@ -9,7 +9,7 @@ from server.clock import now
 from server.consultations import call
 from server.store import keys
 from server.store.connection import Redis
-from server.store.consultations import BOOKED, CANCELLED, ENDED, IN_CALL, WAITING, get_consultation
+from server.store.consultations import Status, get_consultation
 from server.store.consultations import update_consultation as update
 from server.store.events import read_events
 from server.waitingroom import queue
@@ -37,7 +37,7 @@ async def test_enter_puts_the_patient_in_the_queue(redis: Redis) -> None:
     assert await room_of(redis).enter(c) is not None
     fresh = await get_consultation(redis, c.id)
     assert fresh is not None
-    assert fresh.status == WAITING
+    assert fresh.status == Status.WAITING
     assert fresh.waiting_since is not None
     assert await waiting_ids(redis, clinic.id) == [c.id]
 
@@ -55,19 +55,19 @@ async def test_enter_is_idempotent_and_logs_one_event(redis: Redis) -> None:
 
 async def test_a_cancelled_or_running_consultation_cannot_queue(redis: Redis) -> None:
     clinic = await make_clinic(redis)
-    cancelled = await update(redis, await make_scheduled(redis, clinic), status=CANCELLED)
-    running = await update(redis, await make_scheduled(redis, clinic), status=IN_CALL)
+    cancelled = await update(redis, await make_scheduled(redis, clinic), status=Status.CANCELLED)
+    running = await update(redis, await make_scheduled(redis, clinic), status=Status.IN_CALL)
     assert not await room_of(redis).enter(cancelled) is not None
     assert not await room_of(redis).enter(running) is not None
     assert await waiting_ids(redis, clinic.id) == []
-    assert await status(redis, running.id) == IN_CALL
+    assert await status(redis, running.id) == Status.IN_CALL
 
 
 async def test_leave_returns_to_booked(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     w = await waiting_patient(redis, await make_scheduled(redis, clinic))
     assert await room_of(redis).leave(w.consultation, LeaveReason.LEFT)
-    assert await status(redis, w.consultation.id) == BOOKED
+    assert await status(redis, w.consultation.id) == Status.BOOKED
     assert await waiting_ids(redis, clinic.id) == []
     assert not await room_of(redis).leave(w.consultation, LeaveReason.LEFT)
     left = [e for e in await read_events(redis) if e[1] == "patient.left"]
@@ -88,7 +88,7 @@ async def test_admit_moves_the_patient_into_a_call(redis: Redis) -> None:
     assert await room_of(redis).admit(w.consultation, "gp-user", "gp-part", no_seat) is not None
     c = await get_consultation(redis, w.consultation.id)
     assert c is not None
-    assert c.status == IN_CALL
+    assert c.status == Status.IN_CALL
     assert c.practitioner_id == "gp-user"
     assert c.gp_participant == "gp-part"
     assert c.started_at is not None
@@ -128,7 +128,7 @@ async def test_admit_of_a_patient_who_is_not_waiting_fails(redis: Redis) -> None
     clinic = await make_clinic(redis)
     c = await make_scheduled(redis, clinic)
     assert await room_of(redis).admit(c, "gp", "part", no_seat) is None
-    assert await status(redis, c.id) == BOOKED
+    assert await status(redis, c.id) == Status.BOOKED
 
 
 async def test_scheduled_patients_queue_by_appointment_time(redis: Redis) -> None:
@@ -164,7 +164,7 @@ async def test_enter_returns_the_new_state_also_when_already_waiting(redis: Redi
     clinic = await make_clinic(redis)
     c = await make_scheduled(redis, clinic)
     first = await room_of(redis).enter(c)
-    assert first is not None and first.status == WAITING and first.waiting_since is not None
+    assert first is not None and first.status == Status.WAITING and first.waiting_since is not None
     assert await room_of(redis).enter(c) == first
 
 
@@ -178,7 +178,7 @@ async def test_hold_puts_the_patient_back_at_the_front(redis: Redis) -> None:
     assert score is not None and first.consultation.scheduled_start is not None
     assert score < first.consultation.scheduled_start
     assert await waiting_ids(redis, clinic.id) == [second.consultation.id, first.consultation.id]
-    assert await status(redis, second.consultation.id) == WAITING
+    assert await status(redis, second.consultation.id) == Status.WAITING
     assert await queue.rank(redis, second.consultation) == 0
     assert await room_of(redis).hold(second.consultation) is None  # not in a call any more
     held = [e for e in await read_events(redis) if e[1] == "patient.held"]
@@ -205,7 +205,7 @@ async def test_sweep_removes_a_vanished_patient(redis: Redis) -> None:
     await redis.delete(keys.presence(w.patient.id))
     await redis.zadd(keys.WAITING_LAST_SEEN, {w.patient.id: now() - 120})
     assert await room_of(redis).sweep(grace_seconds=60) == 1
-    assert await status(redis, w.consultation.id) == BOOKED
+    assert await status(redis, w.consultation.id) == Status.BOOKED
     assert await waiting_ids(redis, clinic.id) == []
     assert await redis.zscore(keys.WAITING_LAST_SEEN, w.patient.id) is None
     left = [e for e in await read_events(redis) if e[1] == "patient.left"]
@@ -218,7 +218,7 @@ async def test_sweep_keeps_a_patient_with_presence(redis: Redis) -> None:
     await queue.heartbeat(redis, w.patient.id, presence_ttl=25)
     await redis.zadd(keys.WAITING_LAST_SEEN, {w.patient.id: now() - 120})
     assert await room_of(redis).sweep(grace_seconds=60) == 0
-    assert await status(redis, w.consultation.id) == WAITING
+    assert await status(redis, w.consultation.id) == Status.WAITING
     assert await waiting_ids(redis, clinic.id) == [w.consultation.id]
 
 
@@ -228,7 +228,7 @@ async def test_sweep_waits_for_the_grace_period(redis: Redis) -> None:
     await queue.heartbeat(redis, w.patient.id, presence_ttl=25)
     await redis.delete(keys.presence(w.patient.id))  # silent, but only just
     assert await room_of(redis).sweep(grace_seconds=60) == 0
-    assert await status(redis, w.consultation.id) == WAITING
+    assert await status(redis, w.consultation.id) == Status.WAITING
     assert await redis.zscore(keys.WAITING_LAST_SEEN, w.patient.id) is not None
 
 
@@ -238,7 +238,7 @@ async def test_sweep_leaves_a_patient_in_a_call_alone(redis: Redis) -> None:
     await room_of(redis).admit(w.consultation, "gp", "part", no_seat)
     await redis.zadd(keys.WAITING_LAST_SEEN, {w.patient.id: now() - 120})
     assert await room_of(redis).sweep(grace_seconds=60) == 0
-    assert await status(redis, w.consultation.id) == IN_CALL
+    assert await status(redis, w.consultation.id) == Status.IN_CALL
 
 
 async def test_forget_presence(redis: Redis) -> None:
@@ -256,7 +256,7 @@ async def test_cancel_takes_a_waiting_patient_out_and_tells_why(redis: Redis) ->
     clinic = await make_clinic(redis)
     w = await waiting_patient(redis, await make_scheduled(redis, clinic))
     assert await room_of(redis).cancel(w.consultation, "vendor-1") is CancelOutcome.CANCELLED
-    assert await status(redis, w.consultation.id) == CANCELLED
+    assert await status(redis, w.consultation.id) == Status.CANCELLED
     assert await waiting_ids(redis, clinic.id) == []
     kinds = [(kind, data.get("reason")) for _, kind, data in await read_events(redis)]
     assert kinds[-2:] == [("patient.left", "cancelled"), ("consultation.cancelled", None)]
@@ -268,11 +268,11 @@ async def test_cancel_leaves_a_consultation_in_a_call_or_over_alone(redis: Redis
     w = await waiting_patient(redis, await make_scheduled(redis, clinic))
     assert await room_of(redis).admit(w.consultation, "gp", "part", no_seat) is not None
     assert await room_of(redis).cancel(w.consultation, "vendor-1") is CancelOutcome.IN_CALL
-    assert await status(redis, w.consultation.id) == IN_CALL
+    assert await status(redis, w.consultation.id) == Status.IN_CALL
     await call.connect(redis, w.consultation.id, "part")
     assert await room_of(redis).end(w.consultation) is not None
     assert await room_of(redis).cancel(w.consultation, "vendor-1") is CancelOutcome.ENDED
-    assert await status(redis, w.consultation.id) == ENDED
+    assert await status(redis, w.consultation.id) == Status.ENDED
 
 
 async def test_cancel_racing_admit_never_ends_in_a_cancelled_call(redis: Redis) -> None:
@@ -293,9 +293,9 @@ async def test_cancel_racing_admit_never_ends_in_a_cancelled_call(redis: Redis) 
         c = await get_consultation(redis, w.consultation.id)
         assert c is not None
         if admitted is not None:
-            assert (c.status, cancelled) == (IN_CALL, CancelOutcome.IN_CALL)
+            assert (c.status, cancelled) == (Status.IN_CALL, CancelOutcome.IN_CALL)
         else:
-            assert (c.status, cancelled) == (CANCELLED, CancelOutcome.CANCELLED)
+            assert (c.status, cancelled) == (Status.CANCELLED, CancelOutcome.CANCELLED)
         outcomes.add(c.status)
     assert await waiting_ids(redis, clinic.id) == []
-    assert outcomes == {IN_CALL, CANCELLED}  # both orders really happened
+    assert outcomes == {Status.IN_CALL, Status.CANCELLED}  # both orders really happened
