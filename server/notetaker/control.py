@@ -75,7 +75,7 @@ async def offer(
         reason = engines.availability(settings).reason or "your clinic is not in the pilot"
         raise Refused("notetaker_unavailable", f"the note-taker cannot be offered: {reason}")
     moved = await store.set_state(
-        redis, c.id, store.OFFERED, only_from=store.OFFERABLE,
+        redis, c.id, store.Phase.OFFERED, only_from=store.OFFERABLE,
         engine=info.name, engine_version=info.version, reason="", consent_version="",
     )  # fmt: skip
     if not moved:
@@ -100,10 +100,10 @@ async def answer(
         raise Refused("forbidden", "only the patient answers")
     if text_version != CURRENT.version:
         raise Refused("stale_consent_text", "the consent text has changed; read it again")
-    state = store.CONSENTED if given else store.DECLINED
+    state = store.Phase.CONSENTED if given else store.Phase.DECLINED
     fields = {"consent_version": text_version} if given else {}
     if not await store.set_state(
-        redis, c.id, state, only_from=frozenset({store.OFFERED}), **fields
+        redis, c.id, state, only_from=frozenset({store.Phase.OFFERED}), **fields
     ):
         raise Refused("not_offered", "the note-taker is not offered")
     record = store.ConsentRecord(
@@ -120,13 +120,13 @@ async def withdraw(
 ) -> None:
     current = await store.get_state(redis, c.id)
     moved = await store.set_state(
-        redis, c.id, store.WITHDRAWN, only_from=store.WITHDRAWABLE, reason=by.role
+        redis, c.id, store.Phase.WITHDRAWN, only_from=store.WITHDRAWABLE, reason=by.role
     )
     if not moved or current is None:
         raise Refused("not_running", "the note-taker is not running")
     await router.publish(keys.notetaker_channel(c.id), NoteTakerWithdraw())
     await notes.purge_draft(redis, c.id)
-    if current.state != store.OFFERED:  # an offer not yet answered had no consent to withdraw
+    if current.state != store.Phase.OFFERED:  # an offer not yet answered had no consent to withdraw
         how = f"{by.role}'s stop button"
         record = store.ConsentRecord(
             "withdrawn", by.id, by.role, now(), current.consent_version, "", how
@@ -141,7 +141,11 @@ async def call_ended(redis: Redis, router: Router, c: Consultation) -> None:
     offered or consented but never listened is simply over."""
     await router.publish(keys.notetaker_channel(c.id), NoteTakerFinish())
     await store.set_state(
-        redis, c.id, "", only_from=frozenset({store.OFFERED, store.CONSENTED}), reason="ended"
+        redis,
+        c.id,
+        store.Phase.OFF,
+        reason="ended",
+        only_from=frozenset({store.Phase.OFFERED, store.Phase.CONSENTED}),
     )
 
 

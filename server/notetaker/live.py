@@ -130,7 +130,10 @@ class LiveNoteTaker:
     async def _shut(self, cancel: bool) -> None:
         try:
             if not cancel and await store.set_state(
-                self._redis, self.c.id, store.DRAFTING, only_from=frozenset({store.LISTENING})
+                self._redis,
+                self.c.id,
+                store.Phase.DRAFTING,
+                only_from=frozenset({store.Phase.LISTENING}),
             ):
                 await control.announce(self._redis, self._router, self._settings, self.c)
             if self._tap is not None:
@@ -227,7 +230,7 @@ class LiveNoteTaker:
             self._redis, c, sections, engine=f"{self.info.name} {self.info.version}",
             ttl_seconds=self._settings.note_retention_seconds,
         )  # fmt: skip
-        if await store.set_state(self._redis, c.id, store.DRAFTED, only_from=store.CAPTURING):
+        if await store.set_state(self._redis, c.id, store.Phase.DRAFTED, only_from=store.CAPTURING):
             await pilotevidence.record_draft(self._redis, c.id, c.ended_at, now())
             await control.announce(self._redis, self._router, self._settings, c)
 
@@ -241,7 +244,7 @@ class LiveNoteTaker:
         log.warning("note-taker engine failed in %s: %s", self.c.id, reason)
         self._stopping = True
         if await store.set_state(
-            self._redis, self.c.id, store.FAILED, only_from=store.CAPTURING, reason=reason
+            self._redis, self.c.id, store.Phase.FAILED, only_from=store.CAPTURING, reason=reason
         ):
             await control.announce(self._redis, self._router, self._settings, self.c)
 
@@ -295,14 +298,14 @@ class LiveNoteTakers:
                 live = await self._start(c, tuple(dict.fromkeys(speakers.values())))
             except EngineUnavailable as exc:
                 await store.set_state(
-                    self._redis, c.id, store.FAILED, only_from=frozenset({store.CONSENTED}),
-                    reason=str(exc),
+                    self._redis, c.id, store.Phase.FAILED, reason=str(exc),
+                    only_from=frozenset({store.Phase.CONSENTED}),
                 )  # fmt: skip
                 await control.announce(self._redis, self._router, self._settings, c)
                 raise
         answer = await live.attach(offer_sdp, speakers)
         if await store.set_state(
-            self._redis, c.id, store.LISTENING, only_from=frozenset({store.CONSENTED})
+            self._redis, c.id, store.Phase.LISTENING, only_from=frozenset({store.Phase.CONSENTED})
         ):
             await control.announce(self._redis, self._router, self._settings, c)
         return answer

@@ -66,7 +66,7 @@ async def tap(request: web.Request) -> web.Response:
     if c.status != Status.IN_CALL or gp is None or gp.user_id != user.id:
         return json_error(409, "not_your_call", "you are not holding this call")
     state = await store.get_state(redis, c.id)
-    if state is None or state.state not in (store.CONSENTED, store.LISTENING):
+    if state is None or state.state not in (store.Phase.CONSENTED, store.Phase.LISTENING):
         return json_error(409, "no_consent", "the patient has not consented to the note-taker")
     offer = await json_body(request, TapOffer, "invalid_offer")
     if isinstance(offer, web.Response):

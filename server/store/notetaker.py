@@ -14,33 +14,40 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 
 from server.clock import now
 from server.store import keys
 from server.store.connection import Redis
 from server.store.consultations import RETENTION_SECONDS as CONSULTATION_RETENTION
 
-OFFERED = "offered"
-DECLINED = "declined"
-CONSENTED = "consented"
-LISTENING = "listening"
-DRAFTING = "drafting"
-DRAFTED = "drafted"
-WITHDRAWN = "withdrawn"
-FAILED = "failed"
+
+class Phase(StrEnum):
+    """Where a consultation's note-taker stands (server/notetaker/control.py moves it)."""
+
+    OFF = ""
+    OFFERED = "offered"
+    DECLINED = "declined"
+    CONSENTED = "consented"
+    LISTENING = "listening"
+    DRAFTING = "drafting"
+    DRAFTED = "drafted"
+    WITHDRAWN = "withdrawn"
+    FAILED = "failed"
+
 
 # States in which a GP may offer the note-taker (again).
-OFFERABLE = frozenset({"", DECLINED, WITHDRAWN, FAILED})
+OFFERABLE = frozenset({Phase.OFF, Phase.DECLINED, Phase.WITHDRAWN, Phase.FAILED})
 # States in which audio may be captured and its words kept.
-CAPTURING = frozenset({LISTENING, DRAFTING})
+CAPTURING = frozenset({Phase.LISTENING, Phase.DRAFTING})
 # States a withdrawal applies to: anything that has not produced its draft.
-WITHDRAWABLE = frozenset({OFFERED, CONSENTED, LISTENING, DRAFTING})
+WITHDRAWABLE = frozenset({Phase.OFFERED, Phase.CONSENTED, Phase.LISTENING, Phase.DRAFTING})
 
 
 @dataclass(frozen=True)
 class NoteTakerState:
     consultation_id: str
-    state: str
+    state: Phase
     engine: str = ""
     engine_version: str = ""
     reason: str = ""  # why it failed or who withdrew
@@ -78,7 +85,7 @@ async def get_state(redis: Redis, consultation_id: str) -> NoteTakerState | None
         return None
     return NoteTakerState(
         consultation_id,
-        h.get("state", ""),
+        Phase(h.get("state", "")),
         h.get("engine", ""),
         h.get("engine_version", ""),
         h.get("reason", ""),
@@ -88,7 +95,7 @@ async def get_state(redis: Redis, consultation_id: str) -> NoteTakerState | None
 
 
 async def set_state(
-    redis: Redis, consultation_id: str, state: str, *, only_from: frozenset[str] | None = None,
+    redis: Redis, consultation_id: str, state: Phase, *, only_from: frozenset[Phase] | None = None,
     **fields: str,
 ) -> bool:  # fmt: skip
     """Move to `state` (with other fields); with `only_from`, only if the current state is

@@ -330,7 +330,7 @@ async def test_a_vendor_dropping_mid_call_fails_the_note_taker_not_the_call(
         assert failed["reason"]
         assert (await call.patient.state("failed"))["reason"] == failed["reason"]
         state = await store.get_state(redis, call.consultation_id)
-        assert state is not None and state.state == store.FAILED
+        assert state is not None and state.state == store.Phase.FAILED
         await until(lambda: pc.connectionState in ("closed", "failed"))  # the tap stopped
 
         mark_gp, mark_patient = call.gp.mark(), call.patient.mark()
@@ -448,7 +448,7 @@ async def test_withdrawal_stops_the_tap_and_purges_everything_heard(
         await asyncio.sleep(1.0)  # anything still in flight from the tap or the vendor
         await nothing_heard_is_stored()
         state = await store.get_state(redis, c_id)
-        assert state is not None and state.state == store.WITHDRAWN
+        assert state is not None and state.state == store.Phase.WITHDRAWN
 
         await send(call.gp.ws, "end", consultation_id=c_id)  # the call goes on, and ends
         await call.patient.wait_for(lambda msg: msg["type"] == "call.ended")
@@ -513,7 +513,7 @@ async def test_the_note_taker_refuses_what_it_must(
         refused = await call.patient.error(mark)
         assert (refused["code"], refused["ref"]) == ("stale_consent_text", "c1")
         state = await store.get_state(redis, c_id)
-        assert state is not None and state.state == store.OFFERED
+        assert state is not None and state.state == store.Phase.OFFERED
         assert await store.consent_log(redis, c_id) == []
 
         mark = call.gp.mark()
@@ -553,7 +553,7 @@ async def test_the_note_taker_refuses_what_it_must(
 
         assert len(client.app[NOTETAKERS]) == 0
         state = await store.get_state(redis, c_id)
-        assert state is not None and state.state == store.CONSENTED
+        assert state is not None and state.state == store.Phase.CONSENTED
 
 
 # ---- 5: audio stays in memory ----------------------------------------------------------------

@@ -22,20 +22,22 @@ async def c(redis: Redis) -> Consultation:
 async def test_a_move_from_a_state_not_allowed_changes_nothing(
     redis: Redis, c: Consultation
 ) -> None:
-    assert await store.set_state(redis, c.id, store.OFFERED, only_from=store.OFFERABLE)
-    assert not await store.set_state(redis, c.id, store.OFFERED, only_from=store.OFFERABLE)
-    assert not await store.set_state(redis, c.id, store.LISTENING, only_from=frozenset({"x"}))
+    assert await store.set_state(redis, c.id, store.Phase.OFFERED, only_from=store.OFFERABLE)
+    assert not await store.set_state(redis, c.id, store.Phase.OFFERED, only_from=store.OFFERABLE)
+    assert not await store.set_state(
+        redis, c.id, store.Phase.LISTENING, only_from=frozenset({store.Phase.DRAFTED})
+    )
     state = await store.get_state(redis, c.id)
-    assert state is not None and state.state == store.OFFERED
+    assert state is not None and state.state == store.Phase.OFFERED
     assert await redis.ttl(keys.consultation_notetaker(c.id)) > 0
 
 
 async def test_segments_are_kept_only_while_capturing(redis: Redis, c: Consultation) -> None:
-    await store.set_state(redis, c.id, store.CONSENTED)
+    await store.set_state(redis, c.id, store.Phase.CONSENTED)
     assert not await store.append_segment(redis, c.id, SEGMENT, 60)
-    await store.set_state(redis, c.id, store.LISTENING)
+    await store.set_state(redis, c.id, store.Phase.LISTENING)
     assert await store.append_segment(redis, c.id, SEGMENT, 60)
-    await store.set_state(redis, c.id, store.WITHDRAWN)
+    await store.set_state(redis, c.id, store.Phase.WITHDRAWN)
     assert not await store.append_segment(redis, c.id, SEGMENT, 60)
     assert await store.transcript(redis, c.id) == [SEGMENT]
     assert 0 < await redis.ttl(keys.consultation_transcript(c.id)) <= 60
@@ -52,7 +54,7 @@ async def test_the_consent_log_keeps_every_answer_in_order(redis: Redis, c: Cons
 async def test_a_purge_takes_the_draft_and_transcript_but_not_an_approved_note(
     redis: Redis, c: Consultation
 ) -> None:
-    await store.set_state(redis, c.id, store.LISTENING)
+    await store.set_state(redis, c.id, store.Phase.LISTENING)
     await store.append_segment(redis, c.id, SEGMENT, 60)
     await save_draft(
         redis,
