@@ -10,20 +10,26 @@ from server.settings import Settings
 from server.store.connection import Redis
 
 if TYPE_CHECKING:
-    pass
+    from server.i18n import Locales
+    from server.media.echo import EchoPeers
+    from server.notetaker.live import LiveNoteTakers
+    from server.pages.render import Templates
+    from server.signalling.presencekeeper import PresenceKeeper
+    from server.signalling.redisrouter import RedisRouter
+    from server.waitingroom.room import Room
 
 SETTINGS = web.AppKey("settings", Settings)
 REDIS = web.AppKey("redis", Redis)
-ROUTER = web.AppKey["RedisRouter"]("router")
-PRESENCE = web.AppKey["PresenceKeeper"]("presence")
+ROUTER: web.AppKey[RedisRouter] = web.AppKey("router")
+PRESENCE: web.AppKey[PresenceKeeper] = web.AppKey("presence")
 # Every move of a consultation through the waiting room and the call (server.waitingroom.room).
-ROOM = web.AppKey["Room"]("room")
-TEMPLATES = web.AppKey["Templates"]("templates")
-LOCALES = web.AppKey["Locales"]("locales")
+ROOM: web.AppKey[Room] = web.AppKey("room")
+TEMPLATES: web.AppKey[Templates] = web.AppKey("templates")
+LOCALES: web.AppKey[Locales] = web.AppKey("locales")
 # Live signalling sockets of this instance: closed with "going away" on shutdown so
 # browsers reconnect to another instance at once.
 SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])
 # The line-test echo peers running on this instance (server.media.echo.EchoPeers).
-ECHO_PEERS = web.AppKey["EchoPeers"]("echo_peers")
+ECHO_PEERS: web.AppKey[EchoPeers] = web.AppKey("echo_peers")
 # The AI note-takers running on this instance (server.notetaker.live.LiveNoteTakers).
-NOTETAKERS = web.AppKey["LiveNoteTakers"]("notetakers")
+NOTETAKERS: web.AppKey[LiveNoteTakers] = web.AppKey("notetakers")

@@ -22,7 +22,7 @@ from server.consultations.linkrules import LinkState, link_state
 from server.consultations.links import issue_link
 from server.honoraria.enrolment import enrol_gp
 from server.settings import Settings
-from server.store import keys
+from server.store import decoded, keys
 from server.store.clinics import create_clinic, get_clinic, issue_dropin_link, save_clinic
 from server.store.connection import Redis
 from server.store.consultations import Kind, create_consultation, get_consultation
@@ -63,7 +63,7 @@ CAPACITIES = 2
 
 
 async def ensure_demo(redis: Redis, settings: Settings) -> dict[str, Any]:
-    state = await redis.hgetall(keys.demo())
+    state = decoded.fields(await redis.hgetall(keys.demo()))
     clinic = await get_clinic(redis, state["clinic_id"]) if "clinic_id" in state else None
     if clinic is None:
         clinic = await create_clinic(
@@ -117,7 +117,7 @@ async def ensure_demo(redis: Redis, settings: Settings) -> dict[str, Any]:
 
     await _ensure_programme(redis, state)
     org = await _ensure_organisation(redis, state)
-    await redis.hset(keys.demo(), mapping=state)
+    await redis.hset(keys.demo(), mapping=decoded.writable(state))
     base = settings.public_base_url
     return {
         "base_url": base,

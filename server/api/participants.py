@@ -22,8 +22,7 @@ from server.api.tenancy import vendor_consultation
 from server.api.validation import valid_body
 from server.appkeys import REDIS, SETTINGS
 from server.consultations.crosssector import InviteError, invitation_path, invite
-from server.store import keys
-from server.store.organisations import get_organisation
+from server.store.organisations import organisation_by_code
 from server.store.users import find_user
 
 
@@ -62,8 +61,7 @@ async def add_participant(request: web.Request) -> web.Response:
     vendor, c, _ = await vendor_consultation(request, request.match_info["consultation_id"])
     redis = request.app[REDIS]
     body = await valid_body(request, ParticipantBody)
-    org_id = await redis.get(keys.organisation_by_code(body.organisation))
-    organisation = await get_organisation(redis, org_id) if org_id else None
+    organisation = await organisation_by_code(redis, body.organisation)
     invitee = await find_user(redis, body.invitee) if body.invitee else None
     if body.invitee and invitee is None:
         raise problem(422, "unknown_invitee", "that person is not on the organisation's staff")

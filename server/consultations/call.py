@@ -9,7 +9,7 @@ while the GP and the professional talk. Opening and ending it are the room's mov
 
 from __future__ import annotations
 
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 
 # Adds the participant and keeps the peak number connected at once; returns those before.
@@ -45,4 +45,4 @@ async def disconnect(redis: Redis, consultation_id: str, participant_id: str) ->
 
 
 async def members(redis: Redis, consultation_id: str) -> set[str]:
-    return set(await redis.smembers(keys.call_members(consultation_id)))
+    return set(decoded.members(await redis.smembers(keys.call_members(consultation_id))))

@@ -8,7 +8,7 @@ clinic (participant id -> arrival), so the clinic's console sees them all at onc
 from __future__ import annotations
 
 from server.clock import now
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 
 
@@ -26,5 +26,5 @@ async def leave(redis: Redis, clinic_id: str, participant_id: str) -> bool:
 
 async def waiting(redis: Redis, clinic_id: str) -> list[tuple[str, float]]:
     """(participant id, arrival) of everyone in the clinic's lobby, earliest first."""
-    rows = await redis.zrange(keys.clinic_lobby(clinic_id), 0, -1, withscores=True)
+    rows = decoded.scored(await redis.zrange(keys.clinic_lobby(clinic_id), 0, -1, withscores=True))
     return [(pid, float(since)) for pid, since in rows]

@@ -35,7 +35,7 @@ from server.pilots.programmes import (
     earning_key,
     onboarding_day,
 )
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 from server.store.events import EventType, StreamEvent
 from server.store.groupconsumer import GroupConsumer
@@ -60,7 +60,8 @@ async def reviewing_gp(redis: Redis, consultation_id: str) -> str | None:
             keys.pilot_notetaker(consultation_id), "gp_id", "draft_at", "approved_at",
             "discarded_at",
         )  # fmt: skip
-        return gp_id if gp_id and draft_at and approved_at and not discarded_at else None
+        if gp_id and draft_at and approved_at and not discarded_at:
+            return decoded.text(gp_id)
     return None
 
 

@@ -194,8 +194,7 @@ class LiveNoteTaker:
                 log.exception("note-taker event %s failed", type(event).__name__)
 
     async def _transcript(self, event: TranscriptPartial | TranscriptFinal, gp: str) -> None:
-        final = isinstance(event, TranscriptFinal)
-        if final:
+        if isinstance(event, TranscriptFinal):
             segment = store.Segment(
                 event.segment_id, event.speaker, event.start, event.end, event.text,
                 event.confidence,
@@ -213,7 +212,7 @@ class LiveNoteTaker:
             start=event.start,
             end=event.end,
             text=event.text,
-            final=final,
+            final=isinstance(event, TranscriptFinal),
             segment_id=event.segment_id if isinstance(event, TranscriptFinal) else None,
         )
         await self._router.publish(gp, m.dump(message))

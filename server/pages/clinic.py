@@ -31,7 +31,7 @@ from server.store.absences import (
     substitute_name_ok,
 )
 from server.store.clinics import Clinic, Hours, get_clinic, save_clinic
-from server.store.events import append_event
+from server.store.events import EventType, append_event
 from server.store.users import User, UserRole
 from server.waitingroom.availability import availability, local_instant
 from server.waitingroom.hours import WEEKDAYS, HoursProblem, format_spans, parse_spans
@@ -112,7 +112,8 @@ def parse_settings(form: Form, clinic: Clinic) -> tuple[Clinic, Errors]:
         address=address,
         dropin_hours=hours,
         opening_hours=opening_hours,
-        **limits,
+        wait_limit_minutes=limits.get("wait_limit_minutes", clinic.wait_limit_minutes),
+        wait_alert_minutes=limits.get("wait_alert_minutes", clinic.wait_alert_minutes),
     )
     return updated, errors
 
@@ -232,7 +233,9 @@ async def save_settings(request: web.Request) -> web.Response:
         return await _page(request, user, clinic, 400, values=values, errors=errors)
     if updated != clinic:
         await save_clinic(request.app[REDIS], updated)
-        await append_event(request.app[REDIS], "clinic.updated", clinic_id=clinic.id, by=user.id)
+        await append_event(
+            request.app[REDIS], EventType.CLINIC_UPDATED, clinic_id=clinic.id, by=user.id
+        )
     raise _done("saved")
 
 

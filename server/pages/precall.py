@@ -25,7 +25,7 @@ from server.media.echo import MAX_SDP_CHARS, BadOffer, EchoBusy
 from server.media.verdict import judge_line
 from server.pages.patient import LINK_STATUS
 from server.store.consultations import Consultation, update_consultation
-from server.store.events import append_event
+from server.store.events import EventType, append_event
 
 routes = web.RouteTableDef()
 
@@ -97,7 +97,11 @@ async def precall(request: web.Request) -> web.Response:
     redis = request.app[REDIS]
     await update_consultation(redis, c, precall_verdict=judged.verdict, precall_at=now())
     await append_event(
-        redis, "precall.tested", consultation_id=c.id, clinic_id=c.clinic_id, verdict=judged.verdict
+        redis,
+        EventType.PRECALL_TESTED,
+        consultation_id=c.id,
+        clinic_id=c.clinic_id,
+        verdict=judged.verdict,
     )
     await request.app[ROOM].details_changed(c)  # the GP's card shows the verdict
     return web.json_response({"verdict": judged.verdict, "advice": list(judged.advice)})

@@ -49,7 +49,7 @@ async def queue_entry(redis: Redis, c: Consultation) -> QueueEntry:
     return QueueEntry(
         consultation_id=c.id,
         patient_name=c.patient_name,
-        kind=c.kind,  # type: ignore[arg-type]
+        kind=c.kind,
         scheduled_start=c.scheduled_start,
         waiting_since=c.waiting_since,
         connected=connected,
@@ -62,7 +62,7 @@ def day_entry(c: Consultation) -> DayEntry:
     return DayEntry(
         consultation_id=c.id,
         patient_name=c.patient_name,
-        kind=c.kind,  # type: ignore[arg-type]
+        kind=c.kind,
         scheduled_start=c.scheduled_start,
         status=c.status,
         billing_code=c.billing_code,

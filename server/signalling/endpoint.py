@@ -26,5 +26,5 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 
 
 async def close_sockets(app: web.Application) -> None:
-    for ws in list(app[SOCKETS]):
+    for ws in app[SOCKETS].copy():
         await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")

@@ -99,7 +99,7 @@ class PatientRole(Role):
                 role="patient",
                 connection_id=s.id,
                 participant_id=p.id,
-                state={Status.ENDED: "ended", Status.IN_CALL: "in_call"}.get(c.status, "waiting"),  # type: ignore[arg-type]
+                state={Status.ENDED: "ended", Status.IN_CALL: "in_call"}.get(c.status, "waiting"),
                 clinic_phone=clinic.phone if clinic else None,
                 wait_limit_minutes=clinic.wait_limit_minutes if clinic else None,
                 waiting_since=c.waiting_since,

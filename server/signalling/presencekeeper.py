@@ -28,9 +28,12 @@ PRESENCE_TTL = 25
 
 
 class Waiter(Protocol):
-    participant_id: str
-    clinic_id: str
-    consultation_id: str
+    @property
+    def participant_id(self) -> str: ...
+    @property
+    def clinic_id(self) -> str: ...
+    @property
+    def consultation_id(self) -> str: ...
 
     def resync(self, position: int, pace: float) -> None: ...
 

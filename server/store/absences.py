@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 from server.auth.tokens import new_id
 from server.phone import phone_ok
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 
 HOLIDAY = "holiday"
@@ -124,7 +124,7 @@ async def add_absence(
 
 async def list_absences(redis: Redis, clinic_id: str) -> list[Absence]:
     """The clinic's absences, earliest first."""
-    rows = await redis.hvals(keys.clinic_absences(clinic_id))
+    rows = decoded.strings(await redis.hvals(keys.clinic_absences(clinic_id)))
     return sorted((Absence.from_json(raw) for raw in rows), key=lambda a: (a.start, a.end, a.id))
 
 

@@ -11,7 +11,7 @@ import json
 import time
 from dataclasses import dataclass
 
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 
 STREAM_MAXLEN = 5_000_000
@@ -27,18 +27,15 @@ class AuditEntry:
 
 
 async def audit(redis: Redis, action: str, actor: str, **data: object) -> str:
-    fields = {
-        "action": action,
-        "actor": actor,
-        "at": f"{time.time():.3f}",
-        "data": json.dumps(data),
-    }
+    fields = decoded.writable(
+        {"action": action, "actor": actor, "at": f"{time.time():.3f}", "data": json.dumps(data)}
+    )
     return str(await redis.xadd(keys.AUDIT, fields, maxlen=STREAM_MAXLEN, approximate=True))
 
 
 async def read_audit(redis: Redis, count: int = 1000) -> list[AuditEntry]:
     """The newest entries, oldest first."""
-    rows = await redis.xrevrange(keys.AUDIT, count=count)
+    rows = decoded.entries(await redis.xrevrange(keys.AUDIT, count=count))
     return [
         AuditEntry(eid, float(f["at"]), f["action"], f["actor"], json.loads(f["data"]))
         for eid, f in reversed(rows)

@@ -27,7 +27,7 @@ from server.pilots.budgets import (
 )
 from server.pilots.roadmap import LINES_2025
 from server.resilience import stop_if_cancelled
-from server.store import keys
+from server.store import decoded, keys
 from server.store.audit import audit
 from server.store.connection import Redis
 from server.store.events import EventType, append_event
@@ -99,7 +99,7 @@ def _spending(line_id: str, f: dict[str, str]) -> Spending:
 
 async def list_spendings(redis: Redis, line_id: str) -> list[Spending]:
     """The line's ledger, oldest first."""
-    rows = await redis.xrange(keys.budget_spendings(line_id))
+    rows = decoded.entries(await redis.xrange(keys.budget_spendings(line_id)))
     return [_spending(line_id, f) for _, f in rows]
 
 
@@ -142,7 +142,7 @@ async def record_spending(
         while True:
             try:
                 await pipe.watch(key)
-                ledger = [_spending(line_id, f) for _, f in await pipe.xrange(key)]
+                ledger = [_spending(line_id, f) for _, f in decoded.entries(await pipe.xrange(key))]
                 problems = spending_problems(amount_ore, on, text, corrects, ledger)
                 if problems:
                     raise SpendingRefused(problems)

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 
 from server.auth.tokens import new_id, new_token, token_hash
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 
 # Weekday ("mon".."sun") -> list of ("HH:MM", "HH:MM") local (Europe/Copenhagen) intervals.
@@ -110,25 +110,25 @@ async def create_clinic(
 async def save_clinic(redis: Redis, clinic: Clinic) -> None:
     """Saving also (re)lists the clinic in the set the directory searches."""
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.hset(keys.clinic(clinic.id), mapping=clinic.to_hash())
+        pipe.hset(keys.clinic(clinic.id), mapping=decoded.writable(clinic.to_hash()))
         pipe.sadd(keys.CLINICS, clinic.id)
         await pipe.execute()
 
 
 async def get_clinic(redis: Redis, clinic_id: str) -> Clinic | None:
-    h = await redis.hgetall(keys.clinic(clinic_id))
+    h = decoded.fields(await redis.hgetall(keys.clinic(clinic_id)))
     return Clinic.from_hash(h) if h else None
 
 
 async def find_clinic(redis: Redis, ydernummer: str) -> Clinic | None:
     """The clinic with this ydernummer, if any."""
-    clinic_id = await redis.get(keys.clinic_by_ydernummer(ydernummer))
+    clinic_id = decoded.text(await redis.get(keys.clinic_by_ydernummer(ydernummer)))
     return await get_clinic(redis, clinic_id) if clinic_id else None
 
 
 async def list_clinics(redis: Redis) -> list[Clinic]:
     """Every clinic (the directory searches them all; Denmark has about 1,700)."""
-    ids = sorted(await redis.smembers(keys.CLINICS))
+    ids = sorted(decoded.members(await redis.smembers(keys.CLINICS)))
     async with redis.pipeline(transaction=False) as pipe:
         for clinic_id in ids:
             pipe.hgetall(keys.clinic(clinic_id))
@@ -144,4 +144,4 @@ async def issue_dropin_link(redis: Redis, clinic_id: str) -> str:
 
 
 async def resolve_dropin_link(redis: Redis, token: str) -> str | None:
-    return await redis.get(keys.dropin_link(token_hash(token)))
+    return decoded.text(await redis.get(keys.dropin_link(token_hash(token))))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
 from enum import StrEnum
+from typing import TypedDict, Unpack
 
 from server.auth.tokens import new_id
 from server.clock import local_day, now
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 
 
@@ -91,10 +92,20 @@ class Consultation:
                 values[f.name] = _ENUMS[f.type](raw)
             else:
                 values[f.name] = raw
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]  # each field parsed by its type
 
 
 _ENUMS: dict[str, type[StrEnum]] = {"Kind": Kind, "Status": Status}
+
+
+class Booking(TypedDict, total=False):
+    """What the LPS sends with a booking."""
+
+    vendor_id: str
+    external_id: str
+    purpose: str
+    patient_phone: str
+    cpr_hash: str
 
 
 async def create_consultation(
@@ -106,7 +117,7 @@ async def create_consultation(
     practitioner_id: str = "",
     patient_ref: str = "",
     patient_name: str = "",
-    **booking: str,
+    **booking: Unpack[Booking],
 ) -> Consultation:
     """A new consultation; `booking` carries the LPS fields (vendor_id, external_id, ...)."""
     c = Consultation(
@@ -124,7 +135,7 @@ async def create_consultation(
     )
     key = keys.consultation(c.id)
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.hset(key, mapping=c.to_hash())
+        pipe.hset(key, mapping=decoded.writable(c.to_hash()))
         pipe.expire(key, RETENTION_SECONDS)
         pipe.zadd(keys.clinic_day(clinic_id, c.day), {c.id: c.queue_score})
         pipe.expire(keys.clinic_day(clinic_id, c.day), RETENTION_SECONDS)
@@ -133,14 +144,14 @@ async def create_consultation(
 
 
 async def get_consultation(redis: Redis, consultation_id: str) -> Consultation | None:
-    h = await redis.hgetall(keys.consultation(consultation_id))
+    h = decoded.fields(await redis.hgetall(keys.consultation(consultation_id)))
     return Consultation.from_hash(h) if h else None
 
 
 async def update_consultation(redis: Redis, c: Consultation, **changes: object) -> Consultation:
-    updated = replace(c, **changes)  # type: ignore[arg-type]
+    updated = replace(c, **changes)  # type: ignore[arg-type]  # any fields, by name
     mapping = {k: v for k, v in updated.to_hash().items() if k in changes}
-    await redis.hset(keys.consultation(c.id), mapping=mapping)
+    await redis.hset(keys.consultation(c.id), mapping=decoded.writable(mapping))
     return updated
 
 
@@ -165,7 +176,7 @@ async def reschedule(
 
 
 async def consultations_on_day(redis: Redis, clinic_id: str, day: str) -> list[Consultation]:
-    ids = await redis.zrange(keys.clinic_day(clinic_id, day), 0, -1)
+    ids = decoded.strings(await redis.zrange(keys.clinic_day(clinic_id, day), 0, -1))
     if not ids:
         return []
     async with redis.pipeline(transaction=False) as pipe:

@@ -9,7 +9,7 @@ import hmac
 import re
 import secrets
 
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 
 CPR = re.compile(r"^[0-9]{6}-?[0-9]{4}$")
@@ -18,6 +18,6 @@ CPR = re.compile(r"^[0-9]{6}-?[0-9]{4}$")
 async def cpr_hash(redis: Redis, cpr: str) -> str:
     digits = cpr.replace("-", "")
     await redis.set(keys.CPR_PEPPER, secrets.token_hex(32), nx=True)
-    pepper = await redis.get(keys.CPR_PEPPER)
+    pepper = decoded.text(await redis.get(keys.CPR_PEPPER))
     assert pepper is not None
     return hmac.new(bytes.fromhex(pepper), digits.encode(), hashlib.sha256).hexdigest()

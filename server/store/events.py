@@ -10,7 +10,7 @@ from typing import Any
 
 from redis.exceptions import ResponseError
 
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 
 STREAM_MAXLEN = 1_000_000
@@ -80,13 +80,15 @@ class StreamEvent:
 
 async def append_event(redis: Redis, event_type: EventType, **data: object) -> str:
     """Append an event. Payloads carry ids and codes only, never CPR numbers or free text."""
-    fields = {"type": event_type, "at": str(int(time.time() * 1000)), "data": json.dumps(data)}
+    fields = decoded.writable(
+        {"type": event_type, "at": str(int(time.time() * 1000)), "data": json.dumps(data)}
+    )
     return str(await redis.xadd(keys.EVENTS, fields, maxlen=STREAM_MAXLEN, approximate=True))
 
 
 async def read_events(redis: Redis, count: int = 1000) -> list[tuple[str, str, dict[str, object]]]:
     """The newest events, oldest first, as (id, type, data). For audit views and tests."""
-    rows = await redis.xrevrange(keys.EVENTS, count=count)
+    rows = decoded.entries(await redis.xrevrange(keys.EVENTS, count=count))
     return [(eid, f["type"], json.loads(f["data"])) for eid, f in reversed(rows)]
 
 

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from redis.asyncio.client import Pipeline
 
 from server.resilience import pause_after_error, stop_if_cancelled
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 from server.store.events import StreamEvent, join_events
 
@@ -79,7 +79,7 @@ class GroupConsumer:
         reply = await self.redis.xreadgroup(
             self.group, self.consumer, {keys.EVENTS: ">"}, count=BATCH, block=block_ms
         )
-        entries = [entry for _stream, batch in reply or [] for entry in batch]
+        entries = [entry for _stream, batch in decoded.streams(reply) or [] for entry in batch]
         await self.handle(entries)
         return len(entries)
 

@@ -25,7 +25,7 @@ from server.clock import local_day, now
 from server.pilots import ledger, programmes
 from server.pilots.ledger import ACCRUAL, PAYOUT, Entry, Payout
 from server.pilots.programmes import Earning, Enrolment, PilotProgramme, Problems, RuleSet
-from server.store import keys
+from server.store import decoded, keys
 from server.store.audit import audit
 from server.store.budgets import get_line, record_spending
 from server.store.connection import Redis
@@ -69,13 +69,15 @@ async def create_programme(
 
 
 async def get_programme(redis: Redis, programme_id: str) -> PilotProgramme | None:
-    raw = await redis.hget(keys.HONORARIA_PROGRAMMES, programme_id)
+    raw = decoded.text(await redis.hget(keys.HONORARIA_PROGRAMMES, programme_id))
     return _programme(raw) if raw else None
 
 
 async def list_programmes(redis: Redis) -> list[PilotProgramme]:
     """Newest period first."""
-    found = [_programme(raw) for raw in await redis.hvals(keys.HONORARIA_PROGRAMMES)]
+    found = [
+        _programme(raw) for raw in decoded.strings(await redis.hvals(keys.HONORARIA_PROGRAMMES))
+    ]
     return sorted(found, key=lambda p: (p.starts, p.name), reverse=True)
 
 
@@ -87,7 +89,7 @@ async def add_rules(
         while True:
             try:
                 await pipe.watch(keys.HONORARIA_PROGRAMMES)
-                raw = await pipe.hget(keys.HONORARIA_PROGRAMMES, programme_id)
+                raw = decoded.text(await pipe.hget(keys.HONORARIA_PROGRAMMES, programme_id))
                 if raw is None:
                     raise Refused({"programme": "prog.error_programme"})
                 programme = _programme(raw).with_rules(effective_from, amounts)
@@ -115,7 +117,7 @@ async def save_enrolment(redis: Redis, enrolment: Enrolment, actor: str) -> None
 
 
 async def enrolments(redis: Redis, programme_id: str) -> list[Enrolment]:
-    rows = await redis.hgetall(keys.honoraria_enrolments(programme_id))
+    rows = decoded.fields(await redis.hgetall(keys.honoraria_enrolments(programme_id)))
     return [Enrolment(programme_id, gp_id, **json.loads(raw)) for gp_id, raw in rows.items()]
 
 
@@ -157,7 +159,7 @@ def _split(rows: list[tuple[str, dict[str, str]]]) -> tuple[list[Entry], list[Pa
 
 async def read_ledger(redis: Redis) -> tuple[list[Entry], list[Payout]]:
     """Every entry and payout batch, oldest first."""
-    return _split(await redis.xrange(keys.HONORARIA_LEDGER))
+    return _split(decoded.entries(await redis.xrange(keys.HONORARIA_LEDGER)))
 
 
 def _fields(entry: Entry) -> dict[str, str]:
@@ -182,7 +184,7 @@ async def accrue(
                 await pipe.watch(keys.HONORARIA_LEDGER, keys.HONORARIA_EARNINGS)
                 if await pipe.sismember(keys.HONORARIA_EARNINGS, member):
                     return None
-                entries, _ = _split(await pipe.xrange(keys.HONORARIA_LEDGER))
+                entries, _ = _split(decoded.entries(await pipe.xrange(keys.HONORARIA_LEDGER)))
                 so_far = ledger.net(ledger.of(entries, enrolment.programme_id, enrolment.gp_id))
                 amount = programmes.capped(earning.amount_ore, so_far, earning.rules.cap_ore)
                 entry = Entry(
@@ -193,7 +195,7 @@ async def accrue(
                 pipe.multi()
                 pipe.sadd(keys.HONORARIA_EARNINGS, member)
                 if amount:
-                    pipe.xadd(keys.HONORARIA_LEDGER, _fields(entry))
+                    pipe.xadd(keys.HONORARIA_LEDGER, decoded.writable(_fields(entry)))
                 written = await pipe.execute()
                 break
             except WatchError:
@@ -201,9 +203,9 @@ async def accrue(
     if not amount:
         await audit(redis, "honorarium.capped_to_zero", actor, **_ids(entry), source=source)
         return None
-    entry = replace(entry, id=str(written[1]))
-    await _announce(redis, EventType.HONORARIUM_ACCRUED, actor, entry, source=source)
-    return entry
+    accrued = replace(entry, id=str(written[1]))
+    await _announce(redis, EventType.HONORARIUM_ACCRUED, actor, accrued, source=source)
+    return accrued
 
 
 def _ids(entry: Entry) -> dict[str, object]:
@@ -229,7 +231,7 @@ async def reverse(redis: Redis, entry_id: str, reason: str, actor: str) -> Entry
         while True:
             try:
                 await pipe.watch(keys.HONORARIA_LEDGER)
-                entries, _ = _split(await pipe.xrange(keys.HONORARIA_LEDGER))
+                entries, _ = _split(decoded.entries(await pipe.xrange(keys.HONORARIA_LEDGER)))
                 problems = ledger.reversal_problems(entries, entry_id, reason)
                 if problems:
                     raise Refused(problems)
@@ -240,7 +242,7 @@ async def reverse(redis: Redis, entry_id: str, reason: str, actor: str) -> Entry
                     reason=reason,
                 )  # fmt: skip
                 pipe.multi()
-                pipe.xadd(keys.HONORARIA_LEDGER, _fields(entry))
+                pipe.xadd(keys.HONORARIA_LEDGER, decoded.writable(_fields(entry)))
                 [written] = await pipe.execute()
                 break
             except WatchError:
@@ -263,7 +265,7 @@ async def pay(
         while True:
             try:
                 await pipe.watch(keys.HONORARIA_LEDGER)
-                entries, payouts = _split(await pipe.xrange(keys.HONORARIA_LEDGER))
+                entries, payouts = _split(decoded.entries(await pipe.xrange(keys.HONORARIA_LEDGER)))
                 problems = ledger.payout_problems(entries, payouts, programme_id, selected)
                 paying = ledger.payable(entries, payouts, programme_id, up_to, selected)
                 if not problems and not paying:

@@ -12,7 +12,7 @@ import time
 from dataclasses import asdict, dataclass
 
 from server.auth.tokens import new_id, new_token, token_hash
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 from server.store.consultations import RETENTION_SECONDS, Consultation
 from server.store.organisations import Organisation
@@ -67,21 +67,21 @@ async def create_invitation(
 
 
 def _from_hash(h: dict[str, str]) -> Invitation:
-    return Invitation(**{**h, "created_at": float(h["created_at"])})  # type: ignore[arg-type]
+    return Invitation(**{**h, "created_at": float(h["created_at"])})  # type: ignore[arg-type]  # hash fields by name
 
 
 async def get_invitation(redis: Redis, invitation_id: str) -> Invitation | None:
-    h = await redis.hgetall(keys.invitation(invitation_id))
+    h = decoded.fields(await redis.hgetall(keys.invitation(invitation_id)))
     return _from_hash(h) if h else None
 
 
 async def invitation_for_token(redis: Redis, token: str) -> Invitation | None:
-    invitation_id = await redis.get(keys.invitation_by_token(token_hash(token)))
+    invitation_id = decoded.text(await redis.get(keys.invitation_by_token(token_hash(token))))
     return await get_invitation(redis, invitation_id) if invitation_id else None
 
 
 async def consultation_invitations(redis: Redis, consultation_id: str) -> list[Invitation]:
-    ids = await redis.smembers(keys.consultation_invitations(consultation_id))
+    ids = decoded.members(await redis.smembers(keys.consultation_invitations(consultation_id)))
     found = [await get_invitation(redis, i) for i in ids]
     return sorted((i for i in found if i is not None), key=lambda i: i.created_at)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 from server.store.consultations import Consultation
 
@@ -33,7 +33,7 @@ async def save_link(redis: Redis, c: Consultation, link_hash: str, ttl: int) -> 
 
 
 async def get_link(redis: Redis, link_hash: str) -> LinkRecord | None:
-    record = await redis.hgetall(keys.join_link(link_hash))
+    record = decoded.fields(await redis.hgetall(keys.join_link(link_hash)))
     if not record:
         return None
     return LinkRecord(record["consultation_id"], record.get("revoked") == "1")

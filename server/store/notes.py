@@ -21,7 +21,7 @@ from typing import TypeVar
 from redis.exceptions import WatchError
 
 from server.clock import now
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 from server.store.consultations import Consultation
 from server.store.events import EventType, append_event
@@ -80,7 +80,7 @@ def sections_text(sections: Sequence[Section]) -> str:
 
 
 async def get_note(redis: Redis, consultation_id: str) -> Stored | None:
-    return _load(await redis.get(keys.consultation_note(consultation_id)))
+    return _load(decoded.text(await redis.get(keys.consultation_note(consultation_id))))
 
 
 async def save_draft(
@@ -216,7 +216,7 @@ async def _change(
         while True:
             try:
                 await pipe.watch(key)
-                current = _load(await pipe.get(key))
+                current = _load(decoded.text(await pipe.get(key)))
                 new = change(current)
                 pipe.multi()
                 if new is None:

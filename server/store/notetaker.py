@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 
 from server.clock import now
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 from server.store.consultations import RETENTION_SECONDS as CONSULTATION_RETENTION
 
@@ -80,7 +80,7 @@ class ConsentRecord:
 
 
 async def get_state(redis: Redis, consultation_id: str) -> NoteTakerState | None:
-    h = await redis.hgetall(keys.consultation_notetaker(consultation_id))
+    h = decoded.fields(await redis.hgetall(keys.consultation_notetaker(consultation_id)))
     if not h:
         return None
     return NoteTakerState(
@@ -103,7 +103,7 @@ async def set_state(
     key = keys.consultation_notetaker(consultation_id)
     mapping = {"state": state, "updated_at": f"{now():.3f}", **fields}
     allowed = [] if only_from is None else sorted(only_from)
-    moved = await redis.eval(  # type: ignore[misc]
+    moved = await redis.eval(
         _SET_STATE, 1, key, str(CONSULTATION_RETENTION), json.dumps(allowed),
         json.dumps(mapping), "1" if only_from is None else "0",
     )  # fmt: skip
@@ -141,7 +141,7 @@ async def append_segment(
     redis: Redis, consultation_id: str, segment: Segment, ttl_seconds: int
 ) -> bool:
     """Keep one settled utterance, only while capturing. Returns whether it was kept."""
-    kept = await redis.eval(  # type: ignore[misc]
+    kept = await redis.eval(
         _APPEND_SEGMENT, 2, keys.consultation_notetaker(consultation_id),
         keys.consultation_transcript(consultation_id), json.dumps(asdict(segment)),
         str(ttl_seconds), *sorted(CAPTURING),

@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict, dataclass
 
 from server.auth.tokens import new_id, new_token, token_hash
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 
 ORG_KEY_PREFIX = "avo_"
@@ -55,7 +55,7 @@ async def create_organisation(redis: Redis, name: str, municipality_code: str) -
 
 
 async def get_organisation(redis: Redis, organisation_id: str) -> Organisation | None:
-    h = await redis.hgetall(keys.organisation(organisation_id))
+    h = decoded.fields(await redis.hgetall(keys.organisation(organisation_id)))
     if not h:
         return None
     return Organisation(h["id"], h["name"], h["municipality_code"], float(h["created_at"]))
@@ -63,7 +63,10 @@ async def get_organisation(redis: Redis, organisation_id: str) -> Organisation |
 
 async def list_organisations(redis: Redis) -> list[Organisation]:
     """All organisations, by name."""
-    found = [await get_organisation(redis, oid) for oid in await redis.smembers(keys.ORGANISATIONS)]
+    found = [
+        await get_organisation(redis, oid)
+        for oid in decoded.members(await redis.smembers(keys.ORGANISATIONS))
+    ]
     return sorted((o for o in found if o is not None), key=lambda o: o.name)
 
 
@@ -78,7 +81,7 @@ async def delete_organisation(redis: Redis, org: Organisation) -> None:
 
 
 async def organisation_by_code(redis: Redis, municipality_code: str) -> Organisation | None:
-    oid = await redis.get(keys.organisation_by_code(municipality_code))
+    oid = decoded.text(await redis.get(keys.organisation_by_code(municipality_code)))
     return await get_organisation(redis, oid) if oid else None
 
 
@@ -110,8 +113,10 @@ async def issue_organisation_key(redis: Redis, organisation_id: str, label: str 
 async def organisation_keys(redis: Redis, organisation_id: str) -> list[OrganisationKey]:
     """The organisation's API keys, oldest first."""
     found = []
-    for hashed in await redis.zrange(keys.organisation_api_keys(organisation_id), 0, -1):
-        h = await redis.hgetall(keys.organisation_api_key(hashed))
+    for hashed in decoded.strings(
+        await redis.zrange(keys.organisation_api_keys(organisation_id), 0, -1)
+    ):
+        h = decoded.fields(await redis.hgetall(keys.organisation_api_key(hashed)))
         if h:
             found.append(OrganisationKey(key_id(hashed), h["label"], float(h["created_at"])))
     return found
@@ -119,7 +124,9 @@ async def organisation_keys(redis: Redis, organisation_id: str) -> list[Organisa
 
 async def revoke_organisation_key(redis: Redis, organisation_id: str, wanted: str) -> bool:
     """Revoke the organisation's own key with this id; False if it has none such."""
-    for hashed in await redis.zrange(keys.organisation_api_keys(organisation_id), 0, -1):
+    for hashed in decoded.strings(
+        await redis.zrange(keys.organisation_api_keys(organisation_id), 0, -1)
+    ):
         if key_id(hashed) == wanted:
             async with redis.pipeline(transaction=True) as pipe:
                 pipe.delete(keys.organisation_api_key(hashed))
@@ -132,5 +139,7 @@ async def revoke_organisation_key(redis: Redis, organisation_id: str, wanted: st
 async def organisation_for_key(redis: Redis, key: str) -> Organisation | None:
     if not key.startswith(ORG_KEY_PREFIX) or len(key) > 120:
         return None
-    oid = await redis.hget(keys.organisation_api_key(token_hash(key)), "organisation_id")
+    oid = decoded.text(
+        await redis.hget(keys.organisation_api_key(token_hash(key)), "organisation_id")
+    )
     return await get_organisation(redis, oid) if oid else None

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 
 from server.auth.tokens import new_id, new_token, token_hash
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 from server.store.consultations import RETENTION_SECONDS
 
@@ -50,7 +50,7 @@ async def create_participant(
     participant_id: str | None = None,
 ) -> Participant:
     p = Participant(participant_id or new_id(), consultation_id, role, display_name, user_id)
-    await redis.hset(keys.participant(p.id), mapping=asdict(p))
+    await redis.hset(keys.participant(p.id), mapping=decoded.writable(asdict(p)))
     await redis.expire(keys.participant(p.id), RETENTION_SECONDS)
     return p
 
@@ -76,8 +76,10 @@ async def patient_seat(redis: Redis, consultation_id: str, display_name: str) ->
 
 
 async def get_participant(redis: Redis, participant_id: str) -> Participant | None:
-    h = await redis.hgetall(keys.participant(participant_id))
-    return Participant(**{**h, "role": SeatRole(h["role"])}) if h else None
+    h = decoded.fields(await redis.hgetall(keys.participant(participant_id)))
+    if not h:
+        return None
+    return Participant(**{**h, "role": SeatRole(h["role"])})  # type: ignore[arg-type]  # hash fields by name
 
 
 async def issue_resume_token(
@@ -121,9 +123,10 @@ async def seat_professional(
     redis: Redis, p: Participant, user_id: str, name: str, title: str
 ) -> Participant:
     """The invited professional now using this seat: shown with their own name and title."""
-    changes = {"user_id": user_id, "display_name": name, "title": title}
-    await redis.hset(keys.participant(p.id), mapping=changes)
-    return replace(p, **changes)
+    await redis.hset(
+        keys.participant(p.id), mapping={"user_id": user_id, "display_name": name, "title": title}
+    )
+    return replace(p, user_id=user_id, display_name=name, title=title)
 
 
 async def set_admitted(redis: Redis, participant_id: str, admitted: bool) -> None:

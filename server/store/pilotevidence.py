@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 
 from server.pilots.evidence import CONSENT_ANSWERS, GIVEN, Comparison, EvidenceRow
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 from server.store.consultations import Consultation
 
@@ -163,8 +163,10 @@ async def evidence_rows(
 ) -> list[EvidenceRow]:
     """The pilot's consultations offered at or after `since` (all by default), first offered
     first; only one GP's with `gp_id`."""
-    ids = await redis.zrangebyscore(
-        keys.pilot_notetaker_offered(), "-inf" if since is None else since, "+inf"
+    ids = decoded.strings(
+        await redis.zrangebyscore(
+            keys.pilot_notetaker_offered(), "-inf" if since is None else since, "+inf"
+        )
     )
     async with redis.pipeline(transaction=False) as pipe:
         for consultation_id in ids:

@@ -7,7 +7,7 @@ password ends every session it has open.
 from __future__ import annotations
 
 from server.auth.tokens import new_token, token_hash
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 
 
@@ -23,16 +23,16 @@ async def open_session(redis: Redis, user_id: str, ttl_seconds: int) -> str:
 
 
 async def session_user_id(redis: Redis, token: str) -> str | None:
-    return await redis.get(keys.session(token_hash(token)))
+    return decoded.text(await redis.get(keys.session(token_hash(token))))
 
 
 async def close_session(redis: Redis, token: str) -> None:
     hashed = token_hash(token)
-    user_id = await redis.getdel(keys.session(hashed))
+    user_id = decoded.text(await redis.getdel(keys.session(hashed)))
     if user_id:
         await redis.srem(keys.user_sessions(user_id), hashed)
 
 
 async def close_user_sessions(redis: Redis, user_id: str) -> None:
-    hashes = await redis.smembers(keys.user_sessions(user_id))
+    hashes = decoded.members(await redis.smembers(keys.user_sessions(user_id)))
     await redis.delete(keys.user_sessions(user_id), *(keys.session(h) for h in hashes))

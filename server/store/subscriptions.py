@@ -15,7 +15,7 @@ from datetime import date
 from typing import TypeVar
 
 from server.pilots.invoices import BASE_PRICE, Subscriber
-from server.store import keys
+from server.store import decoded, keys
 from server.store.audit import audit
 from server.store.clinics import Clinic
 from server.store.connection import Redis
@@ -28,16 +28,16 @@ async def price_list(redis: Redis) -> dict[date, int]:
     """Effective-from date -> øre per capacity per month, oldest first. PLSP's price from
     January 2023 is always in the list (a price stored for that date replaces it), so no
     instance has to seed it before the first invoice and no page writes when it reads."""
-    stored = _history(await redis.hgetall(keys.SUBSCRIPTION_PRICES), int)
+    stored = _history(decoded.fields(await redis.hgetall(keys.SUBSCRIPTION_PRICES)), int)
     return dict(sorted((dict([BASE_PRICE]) | stored).items()))
 
 
 async def capacity_history(redis: Redis, clinic_id: str) -> dict[date, int]:
-    return _history(await redis.hgetall(keys.clinic_capacities(clinic_id)), int)
+    return _history(decoded.fields(await redis.hgetall(keys.clinic_capacities(clinic_id))), int)
 
 
 async def vendor_history(redis: Redis, clinic_id: str) -> dict[date, str]:
-    return _history(await redis.hgetall(keys.clinic_lps_vendor(clinic_id)), str)
+    return _history(decoded.fields(await redis.hgetall(keys.clinic_lps_vendor(clinic_id))), str)
 
 
 async def subscribers(redis: Redis, clinics: Sequence[Clinic]) -> list[Subscriber]:
@@ -95,7 +95,7 @@ async def _set(redis: Redis, key: str, since: date, value: str) -> str | None:
         pipe.hget(key, since.isoformat())
         pipe.hset(key, since.isoformat(), value)
         previous, _ = await pipe.execute()
-    return previous  # type: ignore[no-any-return]
+    return decoded.text(previous)
 
 
 def _int(value: str | None) -> int | None:

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from server.auth.passwords import hash_password
 from server.auth.tokens import new_id
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 
 
@@ -67,7 +67,7 @@ async def create_user(
     if not await redis.set(keys.username(username), user.id, nx=True):
         raise UsernameTaken(f"username {username} is taken")
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.hset(keys.user(user.id), mapping=asdict(user))
+        pipe.hset(keys.user(user.id), mapping=decoded.writable(asdict(user)))
         if clinic_id:
             pipe.sadd(keys.clinic_users(clinic_id), user.id)
         if organisation_id:
@@ -77,12 +77,14 @@ async def create_user(
 
 
 async def get_user(redis: Redis, user_id: str) -> User | None:
-    h = await redis.hgetall(keys.user(user_id))
-    return User(**{**h, "role": UserRole(h["role"])}) if h else None
+    h = decoded.fields(await redis.hgetall(keys.user(user_id)))
+    if not h:
+        return None
+    return User(**{**h, "role": UserRole(h["role"])})  # type: ignore[arg-type]  # hash fields by name
 
 
 async def find_user(redis: Redis, username: str) -> User | None:
-    user_id = await redis.get(keys.username(username))
+    user_id = decoded.text(await redis.get(keys.username(username)))
     return await get_user(redis, user_id) if user_id else None
 
 
@@ -104,7 +106,7 @@ async def delete_user(redis: Redis, user: User) -> None:
 
 
 async def _users(redis: Redis, set_key: str) -> list[User]:
-    found = [await get_user(redis, uid) for uid in await redis.smembers(set_key)]
+    found = [await get_user(redis, uid) for uid in decoded.members(await redis.smembers(set_key))]
     return sorted((u for u in found if u is not None), key=lambda u: u.display_name)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from yarl import URL
 
 from server.auth.tokens import new_id, new_token, token_hash
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 
 API_KEY_PREFIX = "avk_"
@@ -71,7 +71,7 @@ async def set_vendor_origins(redis: Redis, vendor_id: str, origins: list[str]) -
 
 
 async def get_vendor(redis: Redis, vendor_id: str) -> Vendor | None:
-    h = await redis.hgetall(keys.vendor(vendor_id))
+    h = decoded.fields(await redis.hgetall(keys.vendor(vendor_id)))
     if not h:
         return None
     return Vendor(
@@ -81,7 +81,7 @@ async def get_vendor(redis: Redis, vendor_id: str) -> Vendor | None:
 
 async def list_vendors(redis: Redis) -> list[Vendor]:
     """Every vendor made since `keys.VENDORS` was kept, by name (for the admin's pickers)."""
-    ids = sorted(await redis.smembers(keys.VENDORS))
+    ids = sorted(decoded.members(await redis.smembers(keys.VENDORS)))
     found = [v for vendor_id in ids if (v := await get_vendor(redis, vendor_id))]
     return sorted(found, key=lambda v: (v.name.casefold(), v.id))
 
@@ -112,7 +112,7 @@ async def issue_api_key(redis: Redis, vendor_id: str, label: str = "") -> str:
 
 
 async def list_api_keys(redis: Redis, vendor_id: str) -> list[ApiKeyInfo]:
-    rows = await redis.hgetall(keys.vendor_keys(vendor_id))
+    rows = decoded.fields(await redis.hgetall(keys.vendor_keys(vendor_id)))
     found = [ApiKeyInfo(kid, d["label"], d["created_at"]) for kid, d in _decoded(rows)]
     return sorted(found, key=lambda k: k.created_at)
 
@@ -134,5 +134,5 @@ def _decoded(rows: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
 
 
 async def vendor_for_key(redis: Redis, key: str) -> Vendor | None:
-    vendor_id = await redis.hget(keys.api_key(token_hash(key)), "vendor_id")
+    vendor_id = decoded.text(await redis.hget(keys.api_key(token_hash(key)), "vendor_id"))
     return await get_vendor(redis, vendor_id) if vendor_id else None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from yarl import URL
 
 from server.auth.tokens import new_webhook_secret
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 
 MAX_URL_LENGTH = 2000
@@ -71,9 +71,9 @@ async def register_webhook(redis: Redis, vendor_id: str, url: str) -> Webhook:
 
 
 async def get_webhook(redis: Redis, vendor_id: str) -> Webhook | None:
-    h = await redis.hgetall(keys.webhook(vendor_id))
+    h = decoded.fields(await redis.hgetall(keys.webhook(vendor_id)))
     return Webhook(h["url"], h["secret"]) if h else None
 
 
 async def webhook_vendor_ids(redis: Redis) -> set[str]:
-    return set(await redis.smembers(keys.WEBHOOK_VENDORS))
+    return set(decoded.members(await redis.smembers(keys.WEBHOOK_VENDORS)))

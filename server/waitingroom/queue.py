@@ -8,9 +8,10 @@ Redis orders equal scores by member, so the key orders exactly as the sorted set
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 from server.clock import now
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 from server.store.consultations import Consultation, get_consultation
 
@@ -19,8 +20,8 @@ QueueKey = tuple[float, str]
 
 async def rank(redis: Redis, c: Consultation) -> int | None:
     """0-based place in the queue, or None if not waiting."""
-    place = await redis.zrank(keys.clinic_queue(c.clinic_id), c.id)
-    return None if place is None else int(place)
+    # redis-py types ZRANK's reply as if WITHSCORE might have been asked for.
+    return cast("int | None", await redis.zrank(keys.clinic_queue(c.clinic_id), c.id))
 
 
 async def score_of(redis: Redis, c: Consultation) -> float | None:
@@ -29,7 +30,7 @@ async def score_of(redis: Redis, c: Consultation) -> float | None:
 
 
 async def waiting_ids(redis: Redis, clinic_id: str) -> list[str]:
-    return list(await redis.zrange(keys.clinic_queue(clinic_id), 0, -1))
+    return decoded.strings(await redis.zrange(keys.clinic_queue(clinic_id), 0, -1))
 
 
 async def heartbeat(redis: Redis, participant_id: str, presence_ttl: int) -> None:
@@ -69,13 +70,15 @@ async def vanished(redis: Redis, grace_seconds: int) -> list[Consultation]:
     """Consultations of waiting patients whose browsers have been silent for longer than
     the grace (the room takes them out of the queue)."""
     cutoff = now() - grace_seconds
-    stale = await redis.zrangebyscore(keys.WAITING_LAST_SEEN, 0, cutoff)
+    stale = decoded.strings(await redis.zrangebyscore(keys.WAITING_LAST_SEEN, 0, cutoff))
     gone: list[Consultation] = []
     for participant_id in stale:
         await redis.zrem(keys.WAITING_LAST_SEEN, participant_id)
         if await redis.exists(keys.presence(participant_id)):
             continue
-        consultation_id = await redis.hget(keys.participant(participant_id), "consultation_id")
+        consultation_id = decoded.text(
+            await redis.hget(keys.participant(participant_id), "consultation_id")
+        )
         c = await get_consultation(redis, consultation_id) if consultation_id else None
         if c is not None:
             gone.append(c)

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from server.store import keys
+from server.store import decoded, keys
 from server.store.connection import Redis
 from server.store.events import StreamEvent
 from server.webhooks.payloads import published_clinic, vendor_payload, ydernumre
@@ -25,7 +25,7 @@ SCAN_MAX = 10_000  # entries looked at per request, so one request stays cheap
 def cursor_ok(cursor: str) -> bool:
     """A stream id Redis accepts: two unsigned 64-bit numbers, "ms-seq"."""
     found = _CURSOR.fullmatch(cursor)
-    return bool(found) and all(int(part) <= _MAX_PART for part in found.groups())
+    return found is not None and all(int(part) <= _MAX_PART for part in found.groups())
 
 
 async def events_after(
@@ -38,7 +38,9 @@ async def events_after(
     cursor = after
     scanned = 0
     while len(found) < limit and scanned < SCAN_MAX and cursor != f"{_MAX_PART}-{_MAX_PART}":
-        rows = await redis.xrange(keys.EVENTS, min=f"({cursor}", max="+", count=SCAN_BATCH)
+        rows = decoded.entries(
+            await redis.xrange(keys.EVENTS, min=f"({cursor}", max="+", count=SCAN_BATCH)
+        )
         for entry_id, fields in rows:
             cursor = entry_id
             event = StreamEvent.parse(entry_id, fields)

@@ -36,7 +36,7 @@ async def api_ctx(app: web.Application) -> AsyncIterator[None]:
                 record.webhook_status = pages.problem_text(error)
                 log.warning("could not register the webhook: %s", record.webhook_status)
         yield
-        for task in list(app[BACKGROUND]):
+        for task in app[BACKGROUND].copy():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
