@@ -27,7 +27,12 @@ from server.store.consultations import (
     get_consultation,
 )
 from server.store.messages import add_clinic_message
-from server.store.participants import SeatRole, create_participant, get_participant
+from server.store.participants import (
+    Participant,
+    SeatRole,
+    create_participant,
+    get_participant,
+)
 from server.store.users import User, UserRole, get_user
 from server.waitingroom.eta import gp_seen
 from server.waitingroom.room import LeaveReason
@@ -103,9 +108,11 @@ class ClinicianRole(Role):
             self.user.id,
             participant_id=seat,
         )
+        await self._sit(p, c)
+
+    async def _sit(self, p: Participant, c: Consultation) -> None:
         await self.seat.take(p, c)
-        self.session.move_to(SessionState.IN_CALL)
-        await self.seat.enter_call()
+        await self.enter_call()
 
     # ---- the queue --------------------------------------------------------------------------
 
@@ -158,9 +165,7 @@ class ClinicianRole(Role):
             raise m.ProtocolError("not_your_call", "you are not holding this call", msg.ref)
         if self.seat.participant is not None and self.seat.participant.id != p.id:
             raise m.ProtocolError("busy", "end your current call first", msg.ref)
-        await self.seat.take(p, c)
-        self.session.move_to(SessionState.IN_CALL)
-        await self.seat.enter_call()
+        await self._sit(p, c)
 
     async def message(self, msg: m.SendMessage) -> None:
         c = await self._own(msg.consultation_id, msg.ref, waiting=True)

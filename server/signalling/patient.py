@@ -114,8 +114,7 @@ class PatientRole(Role):
             s.move_to(SessionState.IDLE)
             s.send(m.CallEnded(consultation_id=c.id, billing_code=c.billing_code))
         elif c.status == Status.IN_CALL:
-            s.move_to(SessionState.IN_CALL)
-            await self.seat.enter_call()
+            await self.enter_call()
         else:
             await self._start_waiting(c)
 
@@ -159,8 +158,7 @@ class PatientRole(Role):
         c = await get_consultation(s.redis, self.seat.consultation.id)
         if c is not None and c.status == Status.IN_CALL and s.may_move(SessionState.IN_CALL):
             self.seat.consultation = c
-            s.move_to(SessionState.IN_CALL)
-            await self.seat.enter_call()
+            await self.enter_call()
 
     async def held(self) -> None:
         assert self.seat.consultation is not None

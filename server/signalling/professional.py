@@ -42,8 +42,7 @@ class ProfessionalRole(Role):
             )
         )
         if rejoining:
-            s.move_to(SessionState.IN_CALL)
-            await self.seat.enter_call()
+            await self.enter_call()
         else:
             s.move_to(SessionState.LOBBY)
             await s.room.lobby_enter(p, c)
@@ -54,8 +53,7 @@ class ProfessionalRole(Role):
         c = await get_consultation(s.redis, self.seat.consultation.id)
         if c is not None and s.may_move(SessionState.IN_CALL):
             self.seat.consultation = c
-            s.move_to(SessionState.IN_CALL)
-            await self.seat.enter_call()
+            await self.enter_call()
 
     async def close(self) -> None:
         p, c = self.seat.participant, self.seat.consultation

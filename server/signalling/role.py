@@ -73,6 +73,10 @@ class Role:
         self.session.move_to(SessionState.CLOSED)
         self.session.close_socket(4001)
 
+    async def enter_call(self) -> None:
+        self.session.move_to(SessionState.IN_CALL)
+        await self.seat.enter_call()
+
     async def admitted(self) -> None:
         """Patients and professionals are let in; a GP never is."""
 
