@@ -28,7 +28,7 @@ from server.app import create_app
 from server.clock import iso_utc
 from server.demo import ensure_demo
 from server.i18n import Locales
-from server.settings import Settings
+from server.settings import Settings, SettingsError
 from server.signalling.messages import json_schema
 from server.store.audit import audit
 from server.store.clinics import find_clinic, save_clinic
@@ -320,6 +320,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args))
     except Refused as refused:
         return _refused(args, refused)
+    except SettingsError as misconfigured:
+        print(f"almenvideo: configuration: {misconfigured}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

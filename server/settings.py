@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from server.auth.iceurls import parse_ice_url
 from server.webhooks.policy import DeliveryPolicy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -14,6 +15,38 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+class SettingsError(ValueError):
+    """A configuration the app refuses to start with; the message says what to change."""
+
+
+def _ice_problems(settings: Settings) -> list[str]:
+    problems = []
+    for variable, urls, want_turn in (
+        ("ALMENVIDEO_STUN_URLS", settings.stun_urls, False),
+        ("ALMENVIDEO_TURN_URLS", settings.turn_urls, True),
+    ):
+        for url in urls:
+            try:
+                parsed = parse_ice_url(url)
+            except ValueError as malformed:
+                problems.append(f"{variable}: {malformed}")
+                continue
+            if parsed.is_turn != want_turn:
+                problems.append(f"{variable}: {url!r} belongs in the other list")
+    if settings.turn_urls and not settings.turn_secret:
+        problems.append(
+            "ALMENVIDEO_TURN_URLS is set but ALMENVIDEO_TURN_SECRET is not: without coturn's "
+            "static-auth-secret the app cannot hand out TURN credentials"
+        )
+    if settings.turn_secret and not settings.turn_urls:
+        problems.append(
+            "ALMENVIDEO_TURN_SECRET is set but ALMENVIDEO_TURN_URLS is not: say where coturn is"
+        )
+    if settings.turn_ttl_seconds <= 0:
+        problems.append("ALMENVIDEO_TURN_TTL must be a positive number of seconds")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -51,6 +84,10 @@ class Settings:
     notetaker_model_dir: str = ""
     notetaker_max_taps: int = 40
     note_retention_seconds: int = 7 * 24 * 3600
+
+    def __post_init__(self) -> None:
+        if problems := _ice_problems(self):
+            raise SettingsError("; ".join(problems))
 
     @property
     def public_base_url(self) -> str:

@@ -147,3 +147,15 @@ async def test_a_vendor_and_its_keys_from_the_command_line(
     assert "000001" in capsys.readouterr().err
     actions = [entry.action for entry in await read_audit(redis)]
     assert actions.count("vendor.created") == 1 and "vendor.key_revoked" in actions
+
+
+def test_serve_refuses_a_turn_misconfiguration_before_starting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ALMENVIDEO_TURN_URLS", "turns:203.0.113.5:443")
+    monkeypatch.delenv("ALMENVIDEO_TURN_SECRET", raising=False)
+    assert main(["serve", "--port", "1"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("almenvideo: configuration: ")
+    assert "not an IP address" in error
+    assert "ALMENVIDEO_TURN_SECRET is not" in error

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from server.settings import Settings
+import pytest
+
+from server.settings import Settings, SettingsError
 
 
 def test_defaults_from_an_empty_environment() -> None:
@@ -84,3 +86,64 @@ def test_with_returns_a_changed_copy() -> None:
     t = s.with_(instance_id="b", port=1)
     assert (t.instance_id, t.port) == ("b", 1)
     assert s.port == 8080
+
+
+TURN_URLS = (
+    "turn:turn.example.dk:3478?transport=udp,"
+    "turn:turn.example.dk:3478?transport=tcp,"
+    "turns:turn.example.dk:443?transport=tcp"
+)
+
+
+def test_turn_over_udp_tcp_and_tls_with_a_secret() -> None:
+    s = Settings.from_env({"ALMENVIDEO_TURN_URLS": TURN_URLS, "ALMENVIDEO_TURN_SECRET": "s"})
+    assert len(s.turn_urls) == 3
+
+
+@pytest.mark.parametrize(
+    ("env", "reason"),
+    [
+        ({"ALMENVIDEO_TURN_URLS": TURN_URLS}, "ALMENVIDEO_TURN_SECRET is not"),
+        ({"ALMENVIDEO_TURN_SECRET": "s"}, "ALMENVIDEO_TURN_URLS is not"),
+        (
+            {"ALMENVIDEO_TURN_URLS": "turns:203.0.113.5:443", "ALMENVIDEO_TURN_SECRET": "s"},
+            "not an IP address",
+        ),
+        (
+            {"ALMENVIDEO_TURN_URLS": "turn:turn.example.dk:x", "ALMENVIDEO_TURN_SECRET": "s"},
+            "ALMENVIDEO_TURN_URLS: 'turn:turn.example.dk:x' has a malformed port",
+        ),
+        (
+            {"ALMENVIDEO_TURN_URLS": "stun:turn.example.dk", "ALMENVIDEO_TURN_SECRET": "s"},
+            "belongs in the other list",
+        ),
+        ({"ALMENVIDEO_STUN_URLS": "turn:turn.example.dk"}, "belongs in the other list"),
+        ({"ALMENVIDEO_STUN_URLS": "stun.example.dk:3478"}, "ALMENVIDEO_STUN_URLS: .* not a"),
+        (
+            {
+                "ALMENVIDEO_TURN_URLS": TURN_URLS,
+                "ALMENVIDEO_TURN_SECRET": "s",
+                "ALMENVIDEO_TURN_TTL": "0",
+            },
+            "ALMENVIDEO_TURN_TTL must be a positive",
+        ),
+    ],
+)
+def test_a_turn_misconfiguration_refuses_to_start(env: dict[str, str], reason: str) -> None:
+    with pytest.raises(SettingsError, match=reason):
+        Settings.from_env(env)
+
+
+def test_every_problem_is_named_at_once() -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env(
+            {"ALMENVIDEO_STUN_URLS": "stun:a..b", "ALMENVIDEO_TURN_URLS": "turns:192.0.2.1"}
+        )
+    message = str(refused.value)
+    for part in ("ALMENVIDEO_STUN_URLS", "not an IP address", "TURN_SECRET is not"):
+        assert part in message
+
+
+def test_changing_settings_is_checked_too() -> None:
+    with pytest.raises(SettingsError, match="TURN_SECRET is not"):
+        Settings().with_(turn_urls=("turn:turn.example.dk",))

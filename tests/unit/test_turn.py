@@ -43,15 +43,14 @@ def test_stun_only() -> None:
     assert ice_servers(settings, "p1") == [{"urls": ["stun:stun.example:3478"]}]
 
 
-def test_turn_urls_without_a_secret_are_not_offered() -> None:
-    settings = Settings(turn_urls=("turn:turn.example:3478",))
-    assert ice_servers(settings, "p1") == []
-
-
 def test_turn_with_secret_gets_credentials() -> None:
     settings = Settings(
         stun_urls=("stun:turn.example:3478",),
-        turn_urls=("turn:turn.example:3478?transport=udp", "turns:turn.example:5349"),
+        turn_urls=(
+            "turn:turn.example:3478?transport=udp",
+            "turn:turn.example:3478?transport=tcp",
+            "turns:turn.example:443?transport=tcp",
+        ),
         turn_secret="shared",
         turn_ttl_seconds=900,
     )
@@ -60,7 +59,7 @@ def test_turn_with_secret_gets_credentials() -> None:
     after = int(time.time()) + 1
     assert servers[0] == {"urls": ["stun:turn.example:3478"]}
     turn = servers[1]
-    assert turn["urls"] == ["turn:turn.example:3478?transport=udp", "turns:turn.example:5349"]
+    assert turn["urls"] == list(settings.turn_urls)
     username = str(turn["username"])
     expiry, user = username.split(":")
     assert user == "p1"
