@@ -1,0 +1,303 @@
+"""A small internet in Linux network namespaces, for testing calls on real networks.
+
+    home host ── lan/wan router (NAT, firewall) ─┐
+    home host ── router ── carrier (CGNAT) ───────┼── internet (servers on 203.0.113.0/24)
+    home host ── router ──────────────────────────┘
+
+Every address is in a documentation range (203.0.113.0/24 servers, 198.51.100.0/24 the
+links to the internet, 100.64.0.0/10 carriers, 192.0.2.0/24 home networks) and lives on an
+interface inside a namespace made here: veth pairs are created inside their namespaces, the
+root namespace gets nothing, and the internet namespace has no default route, so nothing
+reaches the machine's real interfaces. Leaving the `Lab` (also by an exception) ends every
+process it started and deletes every namespace, which takes their interfaces with them.
+Namespaces are named `avlab<pid>x<random>-…`; a lab deletes those left by a dead process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from types import TracebackType
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PREFIX = "avlab"
+SERVERS = ipaddress.ip_network("203.0.113.0/24")
+
+
+class Nat(StrEnum):
+    # Keeps the source port for every destination (Linux masquerade does while the port is
+    # free), so STUN's mapped address works with any peer: most home routers.
+    ENDPOINT_INDEPENDENT = "endpoint-independent"
+    # A new random port per destination (nft `fully-random`, iptables `--random-fully`):
+    # what STUN learns is useless to a peer, as behind many carriers.
+    SYMMETRIC = "symmetric"
+    # A home router behind a carrier's CGNAT (100.64.0.0/10); both map independently of the
+    # endpoint, as RFC 6888 asks of a CGN.
+    DOUBLE = "double"
+
+
+class Firewall(StrEnum):
+    OPEN = "open"
+    UDP_BLOCKED = "udp-blocked"  # only TCP leaves: TURN over TCP or TLS
+    TCP443_ONLY = "tcp443-only"  # only HTTPS's port: TURN over TLS on 443
+
+
+def run(argv: Sequence[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(argv), check=check, capture_output=True, text=True)
+
+
+@dataclass(frozen=True)
+class Namespace:
+    name: str
+
+    def argv(self, argv: Sequence[str]) -> list[str]:
+        return ["ip", "netns", "exec", self.name, *argv]
+
+    def run(self, argv: Sequence[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+        return run(self.argv(argv), check=check)
+
+    def ip(self, *args: str) -> str:
+        return run(["ip", "-n", self.name, *args]).stdout
+
+    def nft(self, script: str) -> None:
+        subprocess.run(self.argv(["nft", "-f", "-"]), input=script, text=True, check=True)
+
+    def sysctl(self, *settings: str) -> None:
+        self.run(["sysctl", "-q", "-w", *settings])
+
+    def pids(self) -> list[int]:
+        return [int(pid) for pid in run(["ip", "netns", "pids", self.name]).stdout.split()]
+
+
+@dataclass(frozen=True)
+class Site:
+    """One side of a call: a host behind its router (and, for double NAT, a carrier)."""
+
+    name: str
+    host: Namespace
+    address: str  # the host's own, in its home network
+    router: Namespace
+    public_address: str  # what servers on the internet see as the source
+    nat: Nat
+    firewall: Firewall
+
+    def dropped(self) -> int:
+        """Packets the firewall refused so far (its drop and reject rules count them)."""
+        listed = json.loads(self.router.run(["nft", "-j", "list", "table", "inet", "lab"]).stdout)
+        total = 0
+        for item in listed["nftables"]:
+            rule = item.get("rule")
+            if rule is None or rule["chain"] != "forward":
+                continue
+            verdicts = {key for expr in rule["expr"] for key in expr}
+            if verdicts & {"drop", "reject"}:
+                total += sum(e["counter"]["packets"] for e in rule["expr"] if "counter" in e)
+        return total
+
+
+@dataclass
+class Lab:
+    directory: Path
+    prefix: str = field(default_factory=lambda: f"{PREFIX}{os.getpid()}x{secrets.token_hex(2)}")
+    namespaces: list[Namespace] = field(default_factory=list)
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    sites: list[Site] = field(default_factory=list)
+    _servers: list[str] = field(default_factory=list)
+
+    def __enter__(self) -> Lab:
+        remove_abandoned_labs()
+        try:
+            self.internet = self.namespace("internet")
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def namespace(self, role: str) -> Namespace:
+        ns = Namespace(f"{self.prefix}-{role}")
+        run(["ip", "netns", "add", ns.name])
+        self.namespaces.append(ns)
+        ns.ip("link", "set", "lo", "up")
+        ns.sysctl("net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
+        return ns
+
+    def server_address(self) -> str:
+        """A new address for a server in the internet namespace (on its loopback, which the
+        kernel answers from every interface), e.g. one for the app and one for coturn, since
+        both want port 443."""
+        address = str(SERVERS[10 + len(self._servers)])
+        self.internet.ip("address", "add", f"{address}/32", "dev", "lo")
+        self._servers.append(address)
+        return address
+
+    def site(self, name: str, nat: Nat, firewall: Firewall = Firewall.OPEN) -> Site:
+        index = len(self.sites) + 1
+        uplink = ipaddress.ip_network(f"198.51.100.{4 * (index - 1)}/30")
+        inet_side, wan_side = str(uplink[1]), str(uplink[2])
+        home = ipaddress.ip_network(f"192.0.2.{16 * (index - 1)}/28")
+        router = self.namespace(f"{name}-router")
+        host = self.namespace(f"{name}-host")
+        if nat is Nat.DOUBLE:
+            carrier = self.namespace(f"{name}-carrier")
+            self._link(self.internet, f"up{index}", inet_side, carrier, "wan", wan_side, 30)
+            cgn = ipaddress.ip_network(f"100.64.{index}.0/24")
+            self._link(carrier, "lan", str(cgn[1]), router, "wan", str(cgn[2]), 24)
+            carrier.ip("route", "add", "default", "via", inet_side)
+            self._router(carrier, Nat.ENDPOINT_INDEPENDENT, Firewall.OPEN)
+            router.ip("route", "add", "default", "via", str(cgn[1]))
+            self._router(router, Nat.ENDPOINT_INDEPENDENT, firewall)
+        else:
+            self._link(self.internet, f"up{index}", inet_side, router, "wan", wan_side, 30)
+            router.ip("route", "add", "default", "via", inet_side)
+            self._router(router, nat, firewall)
+        self._link(router, "lan", str(home[1]), host, "eth0", str(home[2]), 28)
+        host.ip("route", "add", "default", "via", str(home[1]))
+        site = Site(name, host, str(home[2]), router, wan_side, nat, firewall)
+        self.sites.append(site)
+        return site
+
+    def _link(
+        self,
+        a: Namespace,
+        a_dev: str,
+        a_addr: str,
+        b: Namespace,
+        b_dev: str,
+        b_addr: str,
+        bits: int,
+    ) -> None:
+        """A veth pair born inside `a` with its peer inside `b`: never in the root namespace."""
+        a.ip("link", "add", "name", a_dev, "type", "veth", "peer", "name", b_dev, "netns", b.name)
+        for ns, dev, addr in ((a, a_dev, a_addr), (b, b_dev, b_addr)):
+            ns.ip("address", "add", f"{addr}/{bits}", "dev", dev)
+            ns.ip("link", "set", dev, "up")
+
+    def _router(self, ns: Namespace, nat: Nat, firewall: Firewall) -> None:
+        ns.sysctl("net.ipv4.ip_forward=1")
+        masquerade = "masquerade fully-random" if nat is Nat.SYMMETRIC else "masquerade"
+        refuse = {
+            Firewall.OPEN: "",
+            Firewall.UDP_BLOCKED: 'iifname "lan" meta l4proto udp counter drop',
+            Firewall.TCP443_ONLY: (
+                'iifname "lan" tcp dport 443 accept\n'
+                'iifname "lan" meta l4proto tcp counter reject with tcp reset\n'
+                'iifname "lan" counter drop'
+            ),
+        }[firewall]
+        ns.nft(
+            "table inet lab {\n"
+            "  chain postrouting { type nat hook postrouting priority srcnat;\n"
+            f'    oifname "wan" {masquerade}\n  }}\n'
+            "  chain forward { type filter hook forward priority filter; policy accept;\n"
+            '    iifname "wan" ct state established,related accept\n'
+            '    iifname "wan" drop\n'
+            f"    {refuse}\n  }}\n"
+            "}\n"
+        )
+
+    def spawn(
+        self, ns: Namespace, argv: Sequence[str], log: str, ready_line: bytes | None = None
+    ) -> subprocess.Popen[bytes]:
+        """A process inside `ns`, ended with the lab. With `ready_line`, waits until the
+        process prints it (its first line), so a test never races its start."""
+        with (self.directory / log).open("wb") as output:
+            process = subprocess.Popen(
+                ns.argv(argv),
+                cwd=REPO_ROOT,
+                stdout=subprocess.PIPE if ready_line else output,
+                stderr=output,
+                start_new_session=True,
+            )
+        self.processes.append(process)
+        if ready_line is not None:
+            assert process.stdout is not None
+            first = process.stdout.readline()
+            if first.strip() != ready_line:
+                raise RuntimeError(f"{argv} did not start ({first!r}); see {log}")
+        return process
+
+    def python(self, ns: Namespace, *args: str, timeout: float = 60) -> str:
+        """`python -m …` from this checkout, inside `ns`; its output."""
+        done = subprocess.run(
+            ns.argv([sys.executable, *args]),
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        return done.stdout
+
+    def close(self) -> None:
+        for process in reversed(self.processes):
+            _end(process)
+        self.processes.clear()
+        for ns in reversed(self.namespaces):
+            _delete_namespace(ns)
+        self.namespaces.clear()
+
+
+def _end(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
+
+
+def _delete_namespace(ns: Namespace) -> None:
+    """Whatever still runs inside is ours (the namespace is): end it, then the namespace."""
+    try:
+        for pid in ns.pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    except subprocess.CalledProcessError:
+        return
+    run(["ip", "netns", "delete", ns.name], check=False)
+
+
+def lab_namespaces() -> list[str]:
+    listed = run(["ip", "netns", "list"]).stdout.split("\n")
+    return [line.split()[0] for line in listed if line.startswith(PREFIX)]
+
+
+def remove_abandoned_labs() -> None:
+    """Namespaces of a lab whose process died without cleaning up (killed with SIGKILL)."""
+    for name in lab_namespaces():
+        owner = name.removeprefix(PREFIX).split("x", 1)[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            _delete_namespace(Namespace(name))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

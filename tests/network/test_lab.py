@@ -1,0 +1,127 @@
+"""The lab itself, proven with plain processes: an echo on the internet, asked from homes
+behind each kind of NAT and firewall."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.network.lab import Firewall, Lab, Nat, Site, lab_namespaces, run
+
+PORTS = ("7000", "7001", "7002", "443")
+
+
+def echo(lab: Lab) -> str:
+    address = lab.server_address()
+    lab.spawn(
+        lab.internet,
+        [sys.executable, "-m", "tests.network.echo", "serve", address, *PORTS],
+        "echo.log",
+        ready_line=b"ready",
+    )
+    return address
+
+
+def ask(lab: Lab, site: Site, transport: str, server: str, *ports: str) -> list[str]:
+    out = lab.python(site.host, "-m", "tests.network.echo", "ask", transport, server, *ports)
+    return out.split()
+
+
+def seen(answers: list[str]) -> tuple[set[str], set[str]]:
+    """The source addresses and the source ports the server saw."""
+    pairs = [answer.split(":") for answer in answers]
+    return {host for host, _ in pairs}, {port for _, port in pairs}
+
+
+def test_endpoint_independent_nat_keeps_one_mapping_for_every_destination(lab: Lab) -> None:
+    server = echo(lab)
+    home = lab.site("home", Nat.ENDPOINT_INDEPENDENT)
+
+    addresses, ports = seen(ask(lab, home, "udp", server, *PORTS[:3]))
+
+    assert addresses == {home.public_address}
+    assert home.address not in addresses
+    assert len(ports) == 1
+
+
+def test_symmetric_nat_maps_each_destination_to_another_port(lab: Lab) -> None:
+    server = echo(lab)
+    carrier = lab.site("mobile", Nat.SYMMETRIC)
+
+    addresses, ports = seen(ask(lab, carrier, "udp", server, *PORTS[:3]))
+
+    assert addresses == {carrier.public_address}
+    assert len(ports) > 1
+
+
+def test_double_nat_shows_the_carrier_s_address(lab: Lab) -> None:
+    server = echo(lab)
+    home = lab.site("home", Nat.DOUBLE)
+
+    addresses, _ = seen(ask(lab, home, "udp", server, *PORTS[:2]))
+
+    assert addresses == {home.public_address}
+    assert home.public_address.startswith("198.51.100.")
+    router_wan = home.router.ip("-4", "-o", "address", "show", "dev", "wan")
+    assert " 100.64." in router_wan
+
+
+def test_udp_blocked_lets_tcp_through(lab: Lab) -> None:
+    server = echo(lab)
+    office = lab.site("office", Nat.ENDPOINT_INDEPENDENT, Firewall.UDP_BLOCKED)
+
+    assert ask(lab, office, "udp", server, "7000") == ["no", "answer"]
+    assert office.dropped() >= 1
+    assert seen(ask(lab, office, "tcp", server, "7000", "443"))[0] == {office.public_address}
+
+
+def test_only_tcp_443_gets_out(lab: Lab) -> None:
+    server = echo(lab)
+    hospital = lab.site("hospital", Nat.SYMMETRIC, Firewall.TCP443_ONLY)
+
+    assert seen(ask(lab, hospital, "tcp", server, "443"))[0] == {hospital.public_address}
+    before = hospital.dropped()
+    assert ask(lab, hospital, "tcp", server, "7000") == ["no", "answer"]
+    assert ask(lab, hospital, "udp", server, "443") == ["no", "answer"]
+    assert hospital.dropped() >= before + 2
+
+
+def test_a_home_network_is_not_reachable_from_another_home(lab: Lab) -> None:
+    gp, patient = lab.site("gp", Nat.ENDPOINT_INDEPENDENT), lab.site("patient", Nat.DOUBLE)
+    lab.spawn(
+        patient.host,
+        [sys.executable, "-m", "tests.network.echo", "serve", patient.address, "7000"],
+        "patient-echo.log",
+        ready_line=b"ready",
+    )
+    assert ask(lab, patient, "tcp", patient.address, "7000") != ["no", "answer"]
+    assert ask(lab, gp, "tcp", patient.address, "7000") == ["no", "answer"]
+
+
+def root_links() -> set[str]:
+    listed = run(["ip", "-o", "link", "show"]).stdout.splitlines()
+    return {line.split(":")[1].strip() for line in listed}
+
+
+def test_nothing_routes_to_the_machine_s_own_networks(lab: Lab) -> None:
+    before = root_links()
+    home = lab.site("home", Nat.DOUBLE, Firewall.UDP_BLOCKED)
+    assert root_links() == before
+    assert "default" not in lab.internet.ip("route", "show")
+    assert home.host.run(["ip", "route", "get", "192.0.2.200"]).returncode == 0
+    real = run(["ip", "-4", "-o", "address", "show", "scope", "global"]).stdout.split()
+    for address in {word.split("/")[0] for word in real if "/" in word}:
+        assert lab.internet.run(["ip", "route", "get", address], check=False).returncode != 0
+
+
+def test_everything_is_removed_also_when_a_test_fails(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="the test failed"), Lab(tmp_path) as lab:
+        lab.site("home", Nat.DOUBLE, Firewall.UDP_BLOCKED)
+        sleeper = lab.spawn(lab.internet, ["sleep", "600"], "sleep.log")
+        names = [ns.name for ns in lab.namespaces]
+        raise RuntimeError("the test failed")
+    assert sleeper.poll() is not None
+    assert not set(names) & set(lab_namespaces())
+    assert not {"wan", "lan", "up1"} & root_links()
