@@ -2,14 +2,15 @@
 
     home host ── lan/wan router (NAT, firewall) ─┐
     home host ── router ── carrier (CGNAT) ───────┼── internet (servers on 203.0.113.0/24)
-    home host ── router ──────────────────────────┘
+    home host ── router ──────────────────────────┘           └── void (drops the rest)
 
 Every address is in a documentation range (203.0.113.0/24 servers, 198.51.100.0/24 the
 links to the internet, 100.64.0.0/10 carriers, 192.0.2.0/24 home networks) and lives on an
 interface inside a namespace made here: veth pairs are created inside their namespaces, the
-root namespace gets nothing, and the internet namespace has no default route, so nothing
-reaches the machine's real interfaces. Leaving the `Lab` (also by an exception) ends every
-process it started and deletes every namespace, which takes their interfaces with them.
+root namespace gets nothing, and the internet's default route ends in a namespace that
+forwards nothing, so nothing reaches the machine's real interfaces. Leaving the `Lab` (also
+by an exception) ends every process it started and deletes every namespace, which takes
+their interfaces with them.
 Namespaces are named `avlab<pid>x<random>-…`; a lab deletes those left by a dead process.
 """
 
@@ -20,6 +21,7 @@ import ipaddress
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,6 +34,8 @@ from types import TracebackType
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "avlab"
 SERVERS = ipaddress.ip_network("203.0.113.0/24")
+NETNS_ETC = Path("/etc/netns")
+VOID_LINK = ("198.51.100.252", "198.51.100.253", "198.51.100.254")
 
 
 class Nat(StrEnum):
@@ -74,6 +78,15 @@ class Namespace:
 
     def sysctl(self, *settings: str) -> None:
         self.run(["sysctl", "-q", "-w", *settings])
+
+    def hosts(self, names: dict[str, str]) -> None:
+        """Host names for processes in this namespace, and no DNS server: `ip netns exec`
+        mounts /etc/netns/NAME/* over /etc (removed with the namespace)."""
+        directory = NETNS_ETC / self.name
+        directory.mkdir(parents=True, exist_ok=True)
+        lines = [f"{address} {name}" for name, address in names.items()]
+        (directory / "hosts").write_text("\n".join(["127.0.0.1 localhost", *lines, ""]))
+        (directory / "resolv.conf").write_text("nameserver 127.0.0.1\n")
 
     def pids(self) -> list[int]:
         return [int(pid) for pid in run(["ip", "netns", "pids", self.name]).stdout.split()]
@@ -118,6 +131,13 @@ class Lab:
         remove_abandoned_labs()
         try:
             self.internet = self.namespace("internet")
+            self.internet.sysctl("net.ipv4.ip_forward=1")  # it routes between the sites
+            # The rest of the internet: a default route into a namespace that forwards
+            # nothing, so what is sent to an address not in the lab is dropped silently, as
+            # on the real internet (coturn ends a session whose sends fail with no route).
+            self.void = self.namespace("void")
+            self._link(self.internet, "up0", VOID_LINK[1], self.void, "eth0", VOID_LINK[2], 30)
+            self.internet.ip("route", "add", "default", "via", VOID_LINK[2])
         except BaseException:
             self.close()
             raise
@@ -206,6 +226,12 @@ class Lab:
             "table inet lab {\n"
             "  chain postrouting { type nat hook postrouting priority srcnat;\n"
             f'    oifname "wan" {masquerade}\n  }}\n'
+            # A router answers nothing unasked on its WAN side. Dropped here, a peer's early
+            # hole-punching packet leaves no conntrack entry that would make the NAT pick
+            # another port for the host's own packet (an OpenWrt router drops them too).
+            "  chain input { type filter hook input priority filter; policy accept;\n"
+            '    iifname "wan" ct state established,related accept\n'
+            '    iifname "wan" drop\n  }\n'
             "  chain forward { type filter hook forward priority filter; policy accept;\n"
             '    iifname "wan" ct state established,related accept\n'
             '    iifname "wan" drop\n'
@@ -214,7 +240,12 @@ class Lab:
         )
 
     def spawn(
-        self, ns: Namespace, argv: Sequence[str], log: str, ready_line: bytes | None = None
+        self,
+        ns: Namespace,
+        argv: Sequence[str],
+        log: str,
+        ready_line: bytes | None = None,
+        env: dict[str, str] | None = None,
     ) -> subprocess.Popen[bytes]:
         """A process inside `ns`, ended with the lab. With `ready_line`, waits until the
         process prints it (its first line), so a test never races its start."""
@@ -225,6 +256,7 @@ class Lab:
                 stdout=subprocess.PIPE if ready_line else output,
                 stderr=output,
                 start_new_session=True,
+                env=None if env is None else {**os.environ, **env},
             )
         self.processes.append(process)
         if ready_line is not None:
@@ -278,6 +310,7 @@ def _delete_namespace(ns: Namespace) -> None:
     except subprocess.CalledProcessError:
         return
     run(["ip", "netns", "delete", ns.name], check=False)
+    shutil.rmtree(NETNS_ETC / ns.name, ignore_errors=True)
 
 
 def lab_namespaces() -> list[str]:

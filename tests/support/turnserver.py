@@ -77,25 +77,26 @@ class TurnServer:
             f"turns:{self.hostname}:{self.tls_port}?transport=tcp",
         )
 
+    def argv(self) -> list[str]:
+        return [
+            *self.prefix, turnserver_binary(), "-n",
+            f"--listening-ip={self.listen_ip}", f"--relay-ip={self.listen_ip}",
+            f"--listening-port={self.port}", f"--tls-listening-port={self.tls_port}",
+            f"--min-port={self.relay_ports[0]}", f"--max-port={self.relay_ports[1]}",
+            "--use-auth-secret", f"--static-auth-secret={self.secret}",
+            f"--realm={self.realm}",
+            f"--cert={self.certificate}", f"--pkey={self.key}",
+            "--no-tlsv1", "--no-tlsv1_1", "--no-dtls", "--no-cli", "--no-rfc5780",
+            # the lab's peers and this machine's loopback are the only peers there are
+            "--allow-loopback-peers", "--no-multicast-peers",
+            f"--userdb={self.directory / 'turndb'}",
+            f"--pidfile={self.directory / 'turnserver.pid'}",
+            "--log-file=stdout", "--simple-log", "--verbose",
+        ]  # fmt: skip
+
     def start(self) -> None:
         with self.log.open("wb") as log:
-            self._process = subprocess.Popen(
-                [*self.prefix, turnserver_binary(), "-n",
-                 f"--listening-ip={self.listen_ip}", f"--relay-ip={self.listen_ip}",
-                 f"--listening-port={self.port}", f"--tls-listening-port={self.tls_port}",
-                 f"--min-port={self.relay_ports[0]}", f"--max-port={self.relay_ports[1]}",
-                 "--use-auth-secret", f"--static-auth-secret={self.secret}",
-                 f"--realm={self.realm}",
-                 f"--cert={self.certificate}", f"--pkey={self.key}",
-                 "--no-tlsv1", "--no-tlsv1_1", "--no-dtls", "--no-cli", "--no-rfc5780",
-                 # the lab's peers and this machine's loopback are the only peers there are
-                 "--allow-loopback-peers", "--no-multicast-peers",
-                 f"--userdb={self.directory / 'turndb'}",
-                 f"--pidfile={self.directory / 'turnserver.pid'}",
-                 "--log-file=stdout", "--simple-log"],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )  # fmt: skip
+            self._process = subprocess.Popen(self.argv(), stdout=log, stderr=subprocess.STDOUT)
         if not self.prefix:
             self.wait_ready()
 
