@@ -15,6 +15,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import redis.asyncio as aioredis
+
+from server.consultations.links import issue_link
+from server.store.consultations import Kind, create_consultation
 from tests.network.lab import REPO_ROOT, Lab
 from tests.support.turnserver import TurnServer
 
@@ -39,6 +43,18 @@ class Deployment:
             text=True,
         )  # fmt: skip
         return dict(json.loads(out.stdout))
+
+    async def new_patient_url(self, clinic_id: str, starts_in: int = 300) -> str:
+        """Another consultation for the clinic, scheduled shortly, and its patient link."""
+        client = aioredis.from_url(self.redis_url, decode_responses=True)
+        try:
+            c = await create_consultation(
+                client, clinic_id, Kind.SCHEDULED, scheduled_start=time.time() + starts_in
+            )
+            token, _ = await issue_link(client, c)
+        finally:
+            await client.aclose()
+        return f"{self.base_url}/j/{token}"
 
 
 def deploy(lab: Lab, with_turn: bool = True) -> Deployment:

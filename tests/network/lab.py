@@ -36,6 +36,7 @@ PREFIX = "avlab"
 SERVERS = ipaddress.ip_network("203.0.113.0/24")
 NETNS_ETC = Path("/etc/netns")
 VOID_LINK = ("198.51.100.252", "198.51.100.253", "198.51.100.254")
+MAX_SITES = 63  # one /30 each of 198.51.100.0/24 (less the void's) and of 192.0.2.0/24
 
 
 class Nat(StrEnum):
@@ -172,7 +173,9 @@ class Lab:
         index = len(self.sites) + 1
         uplink = ipaddress.ip_network(f"198.51.100.{4 * (index - 1)}/30")
         inet_side, wan_side = str(uplink[1]), str(uplink[2])
-        home = ipaddress.ip_network(f"192.0.2.{16 * (index - 1)}/28")
+        if index > MAX_SITES:
+            raise ValueError(f"the lab has room for {MAX_SITES} sites")
+        home = ipaddress.ip_network(f"192.0.2.{4 * (index - 1)}/30")
         router = self.namespace(f"{name}-router")
         host = self.namespace(f"{name}-host")
         if nat is Nat.DOUBLE:
@@ -188,7 +191,7 @@ class Lab:
             self._link(self.internet, f"up{index}", inet_side, router, "wan", wan_side, 30)
             router.ip("route", "add", "default", "via", inet_side)
             self._router(router, nat, firewall)
-        self._link(router, "lan", str(home[1]), host, "eth0", str(home[2]), 28)
+        self._link(router, "lan", str(home[1]), host, "eth0", str(home[2]), 30)
         host.ip("route", "add", "default", "via", str(home[1]))
         site = Site(name, host, str(home[2]), router, wan_side, nat, firewall)
         self.sites.append(site)
