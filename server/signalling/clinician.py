@@ -39,6 +39,7 @@ from server.waitingroom.room import LeaveReason
 
 
 class ClinicianRole(Role):
+    __slots__ = ()
     name = "clinician"
 
     @property

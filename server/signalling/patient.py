@@ -33,6 +33,7 @@ PRESENCE_TTL = 25
 
 
 class PatientRole(Role):
+    __slots__ = ("place",)
     name = "patient"
 
     def __init__(self, session: Session) -> None:

@@ -13,6 +13,8 @@ from server.waitingroom.queue import QueueKey
 
 
 class Place:
+    __slots__ = ("key", "pace", "position")
+
     def __init__(self, key: QueueKey, position: int, pace: float) -> None:
         self.key = key
         self.position = position  # 1 is next

@@ -14,6 +14,7 @@ from server.store.participants import get_participant, seat_professional
 
 
 class ProfessionalRole(Role):
+    __slots__ = ()
     name = "professional"
 
     async def hello(self, msg: m.Hello) -> None:

@@ -25,6 +25,8 @@ Handler = Callable[[Any, Any], Awaitable[None]]
 
 
 class Role:
+    # Slots throughout: one role, seat and place per socket, thousands of them per instance.
+    __slots__ = ("seat", "session")
     name: ClassVar[str]
     handlers: ClassVar[Mapping[type[m.BaseModel], Handler]]
 

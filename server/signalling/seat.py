@@ -36,6 +36,8 @@ def peer(p: Participant) -> m.Peer:
 
 
 class Seat:
+    __slots__ = ("consultation", "participant", "session")
+
     def __init__(self, session: Session) -> None:
         self.session = session
         self.participant: Participant | None = None

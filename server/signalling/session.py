@@ -36,6 +36,11 @@ class _CloseSocket:
 
 
 class Session:
+    __slots__ = (
+        "_bucket", "_channels", "_controls", "_lock", "_outbox", "id", "presence", "redis",
+        "role", "room", "router", "settings", "state", "user", "ws",
+    )  # fmt: skip
+
     def __init__(self, app: web.Application, ws: web.WebSocketResponse, user: User | None) -> None:
         self.id = new_id()
         self.ws = ws
