@@ -154,6 +154,32 @@ class Chat(Message):
     text: Text
 
 
+CandidateType = Literal["host", "srflx", "prflx", "relay"]
+Millis = Annotated[int, Field(ge=0, le=3_600_000)]
+Kbps = Annotated[int, Field(ge=0, le=100_000)]
+
+
+class CallReport(Message):
+    """Any seat in a call: how this side's connection went, read from `getStats()`. Sent
+    at the first decoded remote frame (`media`), on an ICE failure (`failed`) and at the
+    end (`end`); the server keeps the latest per seat and times the first media itself.
+    Only enums and bounded numbers: nothing in it can carry a name or free text."""
+
+    type: Literal["call.report"]
+    phase: Literal["media", "failed", "end"]
+    media: bool  # a remote video frame (or, without video, audio) has been decoded
+    failure: Literal["ice_failed", "no_local_media"] | None = None
+    local_candidate: CandidateType | None = None
+    remote_candidate: CandidateType | None = None
+    transport: Literal["udp", "tcp", "tls"] | None = None  # a relay's: the TURN leg's
+    ice_restarts: Annotated[int, Field(ge=0, le=1_000)] = 0
+    media_ms: Millis | None = None  # the browser's own time from joining to first media
+    rtt_ms: Annotated[int, Field(ge=0, le=60_000)] | None = None
+    loss_per_mille: Annotated[int, Field(ge=0, le=1_000)] | None = None
+    inbound_kbps: Kbps | None = None
+    outbound_kbps: Kbps | None = None
+
+
 ClientMessage = Annotated[
     Hello
     | Admit
@@ -168,6 +194,7 @@ ClientMessage = Annotated[
     | Remove
     | RemoveParticipant
     | Chat
+    | CallReport
     | NoteTakerOffer
     | NoteTakerConsent
     | NoteTakerStop,

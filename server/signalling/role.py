@@ -117,8 +117,12 @@ class Role:
             msg.ref, notetaker.withdraw(s.redis, s.router, s.settings, c, self.seat.participant)
         )
 
+    async def call_report(self, msg: m.CallReport) -> None:
+        await self.seat.report(msg)
+
     IN_CALL: ClassVar[dict[type[m.BaseModel], Handler]] = {
         m.Signal: signal,
+        m.CallReport: call_report,
         m.MediaState: media_state,
         m.Chat: chat,
         NoteTakerStop: notetaker_stop,

@@ -17,6 +17,7 @@ from server.notetaker import control as notetaker
 from server.signalling import messages as m
 from server.signalling.controls import Supersede
 from server.store import keys
+from server.store.callattempts import record_report
 from server.store.consultations import Consultation, get_consultation
 from server.store.participants import Participant, claim_seat, get_participant, release_seat
 from server.waitingroom import queue
@@ -135,3 +136,12 @@ class Seat:
         p, others = await self._others(msg.ref)
         line = m.ChatMessage(from_=p.id, display_name=p.display_name, text=msg.text, at=now())
         await self.relay(others, line)
+
+    async def report(self, msg: m.CallReport) -> None:
+        """Keep this side's report on the consultation's current call attempt, timed here
+        so that time to media does not depend on the browser's clock."""
+        p, c = self.participant, self.consultation
+        if p is None or c is None:
+            raise m.ProtocolError("not_in_call", "you are not in a call", msg.ref)
+        report = msg.model_dump(exclude={"v", "type", "ref"})
+        await record_report(self.session.redis, c.id, p.role, report, now())

@@ -308,3 +308,17 @@ HONORARIA_EARNINGS = f"{PREFIX}:honoraria:earnings"  # set: "programme|gp|earnin
 def honoraria_enrolments(programme_id: str) -> str:
     """Hash: GP user id -> JSON of their enrolment (start and end day) in the programme."""
     return f"{PREFIX}:honoraria:programme:{programme_id}:enrolments"
+
+
+CALL_ATTEMPTS = f"{PREFIX}:call_attempts"  # zset: call attempt id -> admitted at (unix s)
+
+
+def call_attempt(attempt_id: str) -> str:
+    """Hash: one call attempt (an admit) for the success rate: ids, times, and each side's
+    latest `call.report` as JSON. No names or free text. Expires after the retention."""
+    return f"{PREFIX}:call_attempt:{attempt_id}"
+
+
+def consultation_attempt(consultation_id: str) -> str:
+    """The id of the consultation's latest call attempt, where its browsers' reports go."""
+    return f"{PREFIX}:consultation:{consultation_id}:attempt"

@@ -35,6 +35,7 @@ from server.signalling import clinicstate as announce
 from server.signalling import controls
 from server.signalling.router import Router
 from server.store import keys
+from server.store.callattempts import finish_attempt, start_attempt
 from server.store.connection import Redis
 from server.store.consultations import Consultation, Status
 from server.store.events import EventType, append_event
@@ -136,11 +137,14 @@ class Room:
     ) -> Consultation | None:
         """One waiting patient into a call; only one admit of a patient can succeed.
         `take_seat` puts the GP in the call before the patient is told, so the patient's
-        screen finds the GP there. None if the patient was not waiting."""
-        moved = await self._move(lua.ADMIT, c, [c.id, now(), gp_user_id, gp_seat])
+        screen finds the GP there. Each admit is one call attempt for the success rate
+        (server/callquality/success.py). None if the patient was not waiting."""
+        admitted_at = now()
+        moved = await self._move(lua.ADMIT, c, [c.id, admitted_at, gp_user_id, gp_seat])
         if moved is None:
             return None
         score, fresh = moved
+        await start_attempt(self.redis, c.id, c.clinic_id, admitted_at)
         await self._event(EventType.CALL_STARTED, c, practitioner_id=gp_user_id)
         await take_seat(fresh)
         await self._tell(fresh.patient_participant, controls.Admitted())
@@ -155,6 +159,7 @@ class Room:
         if moved is None:
             return None
         score, fresh = moved
+        await finish_attempt(self.redis, c.id, now())
         await self._event(EventType.PATIENT_HELD, c)
         await self._tell(fresh.patient_participant, controls.Held())
         await announce.joined(self.redis, self.router, fresh, float(score))
@@ -221,6 +226,7 @@ class Room:
         parties = int(result[0])
         if parties < 0:
             return None
+        await finish_attempt(self.redis, c.id, ended_at)
         code = billing_code(parties, continued_by_phone)
         await self.redis.hset(keys.consultation(c.id), "billing_code", code)
         started_at = c.started_at if c.started_at is not None else ended_at

@@ -1,0 +1,1 @@
+"""How calls go in production: what counts as an attempt and a success, and the figures."""
