@@ -34,7 +34,7 @@ def test_a_full_report_parses() -> None:
 
 
 def test_only_the_phase_and_media_are_required() -> None:
-    report = parse_client_message(json.dumps({"v": 1, "type": "call.report", "phase": "end",
+    report = parse_client_message(json.dumps({"v": 1, "type": "call.report", "phase": "update",
                                                "media": False}))  # fmt: skip
     assert report.failure is None and report.rtt_ms is None
 

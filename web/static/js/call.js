@@ -2,6 +2,7 @@
 // that lives only as long as the call, and a connection-quality badge per tile.
 // Used by both the patient page and the GP console; one PeerLink per remote participant.
 
+import { reportCall } from "./callreport.js";
 import { PeerLink } from "./peer.js";
 import { t } from "./strings.js";
 
@@ -78,6 +79,7 @@ export class CallStage {
       },
     });
     this.links.set(peer.participant_id, link);
+    reportCall(link.pc, (report) => this.signalling.send({ type: "call.report", ...report }));
     if (this.screenTrack) link.replaceVideo(this.screenTrack);
     this.updateBanner();
   }
