@@ -23,6 +23,7 @@ from server.notetaker.live import notetakers_ctx
 from server.pages import (
     admin,
     budgets,
+    calls,
     clinic,
     console,
     directory,
@@ -159,7 +160,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     for module in (
         home, health, console, embed, clinic, admin, budgets, subscriptions, organisation,
-        patient, precall, invitation, notetaker, directory, pilot, programmes, statement,
+        calls, patient, precall, invitation, notetaker, directory, pilot, programmes, statement,
     ):  # fmt: skip
         app.add_routes(module.routes)
     app.router.add_get("/ws", websocket)

@@ -140,8 +140,7 @@ class Seat:
     async def report(self, msg: m.CallReport) -> None:
         """Keep this side's report on the consultation's current call attempt, timed here
         so that time to media does not depend on the browser's clock."""
-        p, c = self.participant, self.consultation
-        if p is None or c is None:
-            raise m.ProtocolError("not_in_call", "you are not in a call", msg.ref)
+        p, _ = await self._others(msg.ref)
+        assert self.consultation is not None
         report = msg.model_dump(exclude={"v", "type", "ref"})
-        await record_report(self.session.redis, c.id, p.role, report, now())
+        await record_report(self.session.redis, self.consultation.id, p.role, report, now())
