@@ -30,14 +30,13 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 from aiortc import (
     MediaStreamTrack,
     RTCConfiguration,
     RTCDataChannel,
-    RTCIceServer,
     RTCPeerConnection,
     RTCSessionDescription,
 )
@@ -45,6 +44,7 @@ from aiortc.contrib.media import MediaRelay
 from aiortc.sdp import SessionDescription
 
 from server.appkeys import ECHO_PEERS, SETTINGS
+from server.media.iceconfig import rtc_configuration
 
 log = logging.getLogger(__name__)
 
@@ -161,15 +161,12 @@ class EchoPeers:
         self,
         limit: int = MAX_PEERS,
         lifetime: float = LIFETIME_SECONDS,
-        stun_urls: Iterable[str] = (),
+        configuration: Callable[[], RTCConfiguration] = RTCConfiguration,
     ) -> None:
         self.limit = limit
         self.lifetime = lifetime
-        # aiortc's ICE agent takes one STUN server; an empty list means host candidates only
-        # (None would make aiortc fall back to a public STUN server).
-        self._configuration = RTCConfiguration(
-            iceServers=[RTCIceServer(urls=url) for url in list(stun_urls)[:1]]
-        )
+        # Made per echo: TURN credentials in it expire. The default is host candidates only.
+        self._configuration = configuration
         self._peers: set[EchoPeer] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -190,7 +187,7 @@ class EchoPeers:
         check_offer(offer_sdp)
         if len(self._peers) >= self.limit:
             raise EchoBusy(self.retry_after())
-        peer = EchoPeer(self._configuration, self.lifetime)
+        peer = EchoPeer(self._configuration(), self.lifetime)
         self._peers.add(peer)
         try:
             answer = await peer.answer(offer_sdp)
@@ -229,7 +226,8 @@ class EchoPeers:
 
 async def echo_peers_ctx(app: web.Application) -> AsyncIterator[None]:
     """The instance's echo peers, closed on shutdown."""
-    peers = EchoPeers(stun_urls=app[SETTINGS].stun_urls)
+    settings = app[SETTINGS]
+    peers = EchoPeers(configuration=lambda: rtc_configuration(settings, "echo"))
     app[ECHO_PEERS] = peers
     yield
     await peers.close_all()

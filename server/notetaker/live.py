@@ -20,11 +20,11 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from aiohttp import web
-from aiortc import RTCConfiguration, RTCIceServer
 
 from server.appkeys import NOTETAKERS, REDIS, ROUTER, SETTINGS
 from server.clock import now
 from server.media.echo import check_offer
+from server.media.iceconfig import rtc_configuration
 from server.media.tap import AudioTap
 from server.notetaker import control, engines
 from server.notetaker.protocol import (
@@ -74,9 +74,6 @@ class LiveNoteTaker:
         self._router = router
         self._settings = settings
         self._on_done = on_done
-        self._configuration = RTCConfiguration(
-            iceServers=[RTCIceServer(urls=url) for url in settings.stun_urls[:1]]
-        )
         self._origin = asyncio.get_running_loop().time()
         self._tap: AudioTap | None = None
         self._stopping = False
@@ -93,7 +90,9 @@ class LiveNoteTaker:
 
     async def attach(self, offer_sdp: str, speakers: dict[str, str]) -> str:
         """A tap from the GP's page; it replaces any earlier one."""
-        tap = AudioTap(self._configuration, speakers, self._feed, self._origin)
+        tap = AudioTap(
+            rtc_configuration(self._settings, "notetaker"), speakers, self._feed, self._origin
+        )
         try:
             answer = await tap.answer(offer_sdp)
         except BaseException:

@@ -14,8 +14,9 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.appkeys import ECHO_PEERS, REDIS, ROOM
+from server.appkeys import ECHO_PEERS, REDIS, ROOM, SETTINGS
 from server.auth.tokens import looks_like_token
+from server.auth.turn import ice_servers
 from server.auth.web import same_origin
 from server.clock import now
 from server.consultations.linkrules import LinkState
@@ -24,6 +25,7 @@ from server.jsonerror import json_body, json_error
 from server.media.echo import MAX_SDP_CHARS, BadOffer, EchoBusy
 from server.media.verdict import judge_line
 from server.pages.patient import LINK_STATUS
+from server.responses import no_store
 from server.store.consultations import Consultation, update_consultation
 from server.store.events import EventType, append_event
 
@@ -60,6 +62,18 @@ async def _consultation(request: web.Request) -> Consultation | web.Response:
         state = resolved.state if resolved else LinkState.UNKNOWN
         return json_error(LINK_STATUS[state], f"link_{state}", "this link does not work")
     return resolved.consultation
+
+
+@routes.post("/j/{token}/ice-servers")
+async def line_test_ice_servers(request: web.Request) -> web.Response:
+    """The STUN and TURN servers, with fresh TURN credentials, that the call itself will
+    use: a line test without them fails behind a UDP-blocked firewall where the call works
+    through TURN. A POST, so no cache keeps the credentials and a foreign page gets none."""
+    c = await _consultation(request)
+    if isinstance(c, web.Response):
+        return c
+    servers = ice_servers(request.app[SETTINGS], c.patient_participant or c.id)
+    return no_store(web.json_response({"ice_servers": servers}))
 
 
 @routes.post("/j/{token}/echo")

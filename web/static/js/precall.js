@@ -4,9 +4,9 @@
 //
 // Decisions:
 // - Non-trickle: the offer goes to the server once ICE gathering is complete, so one POST
-//   sets up the echo without a signalling socket. No ICE servers: the echo peer answers
-//   with the server's own addresses, and learns the browser's (even behind NAT, or hidden
-//   behind an mDNS name) from the browser's connectivity checks.
+//   sets up the echo without a signalling socket.
+// - The same STUN and TURN servers (and fresh TURN credentials) as the call, on both ends:
+//   behind a UDP-blocked firewall the call works through TURN, so the test must too.
 // - A missing camera or microphone is replaced by a drawn picture or a quiet tone, so the
 //   line itself is still measured; the verdict then says the device is missing.
 // - Round trip: the selected candidate pair's currentRoundTripTime (median of the samples),
@@ -44,10 +44,12 @@ class LineTestError extends Error {
 export async function runLineTest({ token, stream, onProgress = () => {}, echoVideo = null }) {
   const sending = sendableStream(stream);
   const mic = peakMeter(sending.stream);
-  const pc = new RTCPeerConnection({ iceServers: [] });
   let measured;
+  let pc = null;
   try {
     onProgress({ phase: "connecting" });
+    const { ice_servers: iceServers } = await post(`/j/${token}/ice-servers`, {});
+    pc = new RTCPeerConnection({ iceServers });
     for (const track of sending.stream.getTracks()) pc.addTrack(track, sending.stream);
     const probe = pc.createDataChannel("line-test");
     probe.binaryType = "arraybuffer";
@@ -62,7 +64,7 @@ export async function runLineTest({ token, stream, onProgress = () => {}, echoVi
     const probedKbps = samples.length ? await throughput(probe, onProgress) : null;
     measured = summarise(samples, probedKbps);
   } finally {
-    pc.close();
+    pc?.close();
     mic.stop();
     sending.stopFillers();
     if (echoVideo) echoVideo.srcObject = null;
