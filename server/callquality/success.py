@@ -8,7 +8,8 @@ admit, as the server received those reports; its **time to media** is the later 
 two. Any other attempt **failed**, once the window is over (or the call ended before
 media), with the first reason that applies:
 
-1. `ice_failed` or `no_local_media`, as a browser reported it (ICE first);
+1. `ice_failed`, `permission_denied` or `no_local_media`, as a browser reported it, in
+   that order;
 2. `ended_before_media`: the GP ended or held the call inside the window without media;
 3. `no_media`: the window passed without media on both sides.
 
@@ -38,6 +39,7 @@ class Outcome(StrEnum):
 
 class Reason(StrEnum):
     ICE_FAILED = "ice_failed"
+    PERMISSION_DENIED = "permission_denied"
     NO_LOCAL_MEDIA = "no_local_media"
     ENDED_BEFORE_MEDIA = "ended_before_media"
     NO_MEDIA = "no_media"
@@ -104,7 +106,7 @@ def judge(a: Attempt, at: float) -> Verdict:
     if not ended_early and at < deadline:
         return Verdict(Outcome.PENDING)
     reported = {side.failure for side in a.sides() if side is not None}
-    for reason in (Reason.ICE_FAILED, Reason.NO_LOCAL_MEDIA):
+    for reason in (Reason.ICE_FAILED, Reason.PERMISSION_DENIED, Reason.NO_LOCAL_MEDIA):
         if reason in reported:
             return Verdict(Outcome.FAILED, reason)
     return Verdict(Outcome.FAILED, Reason.ENDED_BEFORE_MEDIA if ended_early else Reason.NO_MEDIA)

@@ -169,7 +169,7 @@ class CallReport(Message):
     type: Literal["call.report"]
     phase: Literal["media", "failed", "update"]
     media: bool  # a remote video frame (or, without video, audio) has been decoded
-    failure: Literal["ice_failed", "no_local_media"] | None = None
+    failure: Literal["ice_failed", "permission_denied", "no_local_media"] | None = None
     local_candidate: CandidateType | None = None
     remote_candidate: CandidateType | None = None
     transport: Literal["udp", "tcp", "tls"] | None = None  # a relay's: the TURN leg's

@@ -69,8 +69,10 @@ def test_ended_inside_the_window_without_media_fails_at_once() -> None:
 
 
 def test_a_reported_failure_is_the_reason_ice_first() -> None:
-    a = attempt(Side(failure="no_local_media"), Side(failure="ice_failed"), ended_at=T0 + 5)
+    a = attempt(Side(failure="permission_denied"), Side(failure="ice_failed"), ended_at=T0 + 5)
     assert judge(a, LATER).reason is Reason.ICE_FAILED
+    refused = attempt(Side(failure="no_local_media"), Side(failure="permission_denied"))
+    assert judge(refused, LATER).reason is Reason.PERMISSION_DENIED
     assert judge(attempt(Side(failure="no_local_media")), LATER).reason is Reason.NO_LOCAL_MEDIA
 
 
@@ -123,7 +125,7 @@ sides = st.one_of(
     st.builds(
         Side,
         media_at=st.one_of(st.none(), st.floats(T0 - 5, T0 + 90)),
-        failure=st.sampled_from([None, "ice_failed", "no_local_media"]),
+        failure=st.sampled_from([None, "ice_failed", "permission_denied", "no_local_media"]),
         local_candidate=st.sampled_from([None, "host", "srflx", "prflx", "relay"]),
     ),
 )

@@ -3,7 +3,7 @@
 // then every minute until the connection closes. Only enums and bounded numbers leave the
 // browser (the server refuses anything else); the server times the first media itself.
 
-const POLL_MS = 500;
+const POLL_MS = 250; // the server times first media on arrival: poll often until then
 const REPORT_EVERY_MS = 60_000;
 const CANDIDATE_TYPES = ["host", "srflx", "prflx", "relay"];
 const TRANSPORTS = ["udp", "tcp", "tls"];
@@ -29,6 +29,15 @@ function selectedPair(stats) {
 // The ICE restarts so far: each restart gives the local description a new ufrag.
 function ufrag(pc) {
   return /a=ice-ufrag:(\S+)/.exec(pc.localDescription?.sdp ?? "")?.[1] ?? null;
+}
+
+// Why this side sends nothing: the camera or microphone refused by the user, or missing.
+async function withoutLocalMedia() {
+  for (const name of ["camera", "microphone"]) {
+    const status = await navigator.permissions?.query({ name }).catch(() => null);
+    if (status?.state === "denied") return "permission_denied";
+  }
+  return "no_local_media";
 }
 
 export function reportCall(pc, send) {
@@ -80,7 +89,7 @@ export function reportCall(pc, send) {
       inbound_kbps: bounded(kbps(inbound, last?.inbound), 100_000),
       outbound_kbps: bounded(kbps(outbound, last?.outbound), 100_000),
     };
-    if (!pc.getSenders().some((sender) => sender.track)) report.failure = "no_local_media";
+    if (!pc.getSenders().some((sender) => sender.track)) report.failure = await withoutLocalMedia();
     if (failed) report.failure = "ice_failed";
     last = { at: now, inbound, outbound };
     return report;
