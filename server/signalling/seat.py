@@ -138,9 +138,13 @@ class Seat:
         await self.relay(others, line)
 
     async def report(self, msg: m.CallReport) -> None:
-        """Keep this side's report on the consultation's current call attempt, timed here
-        so that time to media does not depend on the browser's clock."""
+        """Keep this side's report of its connection with the other of GP and patient on
+        the consultation's current call attempt, timed here so that time to media does not
+        depend on the browser's clock."""
         p, _ = await self._others(msg.ref)
-        assert self.consultation is not None
-        report = msg.model_dump(exclude={"v", "type", "ref"})
-        await record_report(self.session.redis, self.consultation.id, p.role, report, now())
+        c = await self.current(msg.ref)
+        pair = {c.gp_participant: c.patient_participant, c.patient_participant: c.gp_participant}
+        if pair.get(p.id) != msg.peer or not msg.peer:
+            return  # a connection with an invited professional: not what an admit measures
+        report = msg.model_dump(exclude={"v", "type", "ref", "peer"})
+        await record_report(self.session.redis, c.id, p.role, report, now())

@@ -54,9 +54,9 @@ async def test_reports_are_stored_and_the_page_shows_the_success(
 ) -> None:
     b = await book(redis)
     async with in_call(client, b) as call:
-        await send(call.gp, "call.report", **MEDIA)
-        await send(call.patient, "call.report", **{**MEDIA, "local_candidate": "host",
-                                                   "transport": "udp"})  # fmt: skip
+        await send(call.gp, "call.report", peer=call.patient_id, **MEDIA)
+        patient_side = {**MEDIA, "local_candidate": "host", "transport": "udp"}
+        await send(call.patient, "call.report", peer=call.gp_id, **patient_side)
         await settled(call.gp)
         await settled(call.patient)
         attempt_id = await current_attempt(redis, b.consultation.id)
@@ -81,7 +81,7 @@ async def test_an_attempt_without_media_in_the_window_fails_with_no_media(
 ) -> None:
     b = await book(redis)
     async with in_call(client, b) as call:
-        await send(call.gp, "call.report", **MEDIA)  # only the GP's side ever sees media
+        await send(call.gp, "call.report", peer=call.patient_id, **MEDIA)  # the GP's side only
         await settled(call.gp)
         attempt_id = await current_attempt(redis, b.consultation.id)
         assert attempt_id is not None
@@ -102,7 +102,8 @@ async def test_ended_before_media_and_a_reported_ice_failure(client: Client, red
         await receive_type(call.gp, "call.ended")
     failing = await book(redis, ended.clinic)
     async with in_call(client, failing) as call:
-        await send(call.patient, "call.report", phase="failed", media=False, failure="ice_failed")
+        await send(call.patient, "call.report", peer=call.gp_id, phase="failed", media=False,
+                   failure="ice_failed")  # fmt: skip
         await settled(call.patient)
         await send(call.gp, "end", consultation_id=failing.consultation.id)
         await receive_type(call.gp, "call.ended")
@@ -113,10 +114,25 @@ async def test_ended_before_media_and_a_reported_ice_failure(client: Client, red
     assert 'data-reason="ended_before_media"' in body and 'data-reason="ice_failed"' in body
 
 
+async def test_only_the_gp_patient_connection_counts(client: Client, redis: Redis) -> None:
+    """A GP's report of a connection with someone else (an invited professional) is not
+    evidence that the patient's call reached media."""
+    b = await book(redis)
+    async with in_call(client, b) as call:
+        await send(call.gp, "call.report", peer="a-professional", **MEDIA)
+        await send(call.patient, "call.report", peer=call.patient_id, **MEDIA)
+        await settled(call.gp)
+        await settled(call.patient)
+        attempt_id = await current_attempt(redis, b.consultation.id)
+        assert attempt_id is not None
+        a = await get_attempt(redis, attempt_id)
+        assert a is not None and (a.gp, a.patient) == (None, None)
+
+
 async def test_a_waiting_patient_cannot_report(client: Client, redis: Redis) -> None:
     b = await book(redis)
     async with waiting_patient(client, b) as p:
-        await send(p.ws, "call.report", **MEDIA, ref="r")
+        await send(p.ws, "call.report", peer="someone", **MEDIA, ref="r")
         await receive_error(p.ws, "not_in_call", "r")
     assert await redis.keys("av:call_attempt:*") == []
 
@@ -126,8 +142,8 @@ async def test_the_csv_has_the_figures_quoted_against_formulas(
 ) -> None:
     b = await book(redis, await make_clinic(redis, "=HYPERLINK(1)"))
     async with in_call(client, b) as call:
-        for ws in (call.gp, call.patient):
-            await send(ws, "call.report", **MEDIA)
+        for ws, peer in ((call.gp, call.patient_id), (call.patient, call.gp_id)):
+            await send(ws, "call.report", peer=peer, **MEDIA)
             await settled(ws)
     text = await admin_page(client, redis, "/admin/calls.csv")
     rows = list(csv.reader(io.StringIO(text)))

@@ -13,6 +13,7 @@ from server.signalling.messages import ProtocolError, parse_client_message
 GOOD: dict[str, Any] = {
     "v": 1,
     "type": "call.report",
+    "peer": "p-1",
     "phase": "media",
     "media": True,
     "local_candidate": "relay",
@@ -33,15 +34,16 @@ def test_a_full_report_parses() -> None:
     assert (report.local_candidate, report.transport, report.ice_restarts) == ("relay", "tls", 2)
 
 
-def test_only_the_phase_and_media_are_required() -> None:
-    report = parse_client_message(json.dumps({"v": 1, "type": "call.report", "phase": "update",
-                                               "media": False}))  # fmt: skip
+def test_only_the_peer_phase_and_media_are_required() -> None:
+    least = {"v": 1, "type": "call.report", "peer": "p-1", "phase": "update", "media": False}
+    report = parse_client_message(json.dumps(least))
     assert report.failure is None and report.rtt_ms is None
 
 
 @pytest.mark.parametrize(
     ("field", "value"),
     [
+        ("peer", "Karen Jensen"),
         ("phase", "started"),
         ("local_candidate", "Karen Jensen"),
         ("remote_candidate", "relayed"),

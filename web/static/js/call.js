@@ -79,7 +79,7 @@ export class CallStage {
       },
     });
     this.links.set(peer.participant_id, link);
-    reportCall(link.pc, (report) => this.signalling.send({ type: "call.report", ...report }));
+    reportCall(link.pc, (report) => this.signalling.send({ type: "call.report", peer: peer.participant_id, ...report }));
     if (this.screenTrack) link.replaceVideo(this.screenTrack);
     this.updateBanner();
   }
