@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from server.notetaker import control as notetaker
 from server.signalling import controls
 from server.signalling import messages as m
+from server.signalling.callreports import CallReport
 from server.signalling.notetakermessages import NoteTakerStop
 from server.signalling.seat import Seat
 from server.signalling.state import SessionState
@@ -117,12 +118,12 @@ class Role:
             msg.ref, notetaker.withdraw(s.redis, s.router, s.settings, c, self.seat.participant)
         )
 
-    async def call_report(self, msg: m.CallReport) -> None:
+    async def call_report(self, msg: CallReport) -> None:
         await self.seat.report(msg)
 
     IN_CALL: ClassVar[dict[type[m.BaseModel], Handler]] = {
         m.Signal: signal,
-        m.CallReport: call_report,
+        CallReport: call_report,
         m.MediaState: media_state,
         m.Chat: chat,
         NoteTakerStop: notetaker_stop,

@@ -15,6 +15,7 @@ from server.clock import now
 from server.consultations import call
 from server.notetaker import control as notetaker
 from server.signalling import messages as m
+from server.signalling.callreports import CallReport
 from server.signalling.controls import Supersede
 from server.store import keys
 from server.store.callattempts import record_report
@@ -137,7 +138,7 @@ class Seat:
         line = m.ChatMessage(from_=p.id, display_name=p.display_name, text=msg.text, at=now())
         await self.relay(others, line)
 
-    async def report(self, msg: m.CallReport) -> None:
+    async def report(self, msg: CallReport) -> None:
         """Keep this side's report of its connection with the other of GP and patient on
         the consultation's current call attempt, timed here so that time to media does not
         depend on the browser's clock."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from server.signalling import messages as m
+from server.signalling.callreports import CallReport
 from server.signalling.messages import ProtocolError, parse_client_message
 
 GOOD: dict[str, Any] = {
@@ -30,7 +30,7 @@ GOOD: dict[str, Any] = {
 
 def test_a_full_report_parses() -> None:
     report = parse_client_message(json.dumps(GOOD))
-    assert isinstance(report, m.CallReport)
+    assert isinstance(report, CallReport)
     assert (report.local_candidate, report.transport, report.ice_restarts) == ("relay", "tls", 2)
 
 
@@ -72,4 +72,4 @@ def test_every_seat_role_may_send_it_in_a_call() -> None:
     from server.signalling.professional import ProfessionalRole
 
     for role in (ClinicianRole, PatientRole, ProfessionalRole):
-        assert m.CallReport in role.handlers
+        assert CallReport in role.handlers
