@@ -7,11 +7,16 @@ with the patient's network open, blocking UDP, or letting only TCP 443 out. Each
 new patient admitted by the GP; it succeeds when both pages decode a remote frame. Setup
 time is from the admit click to the later of the two first frames.
 
-    python bench/network_matrix.py            # 8 calls per cell (216; target >= 99.5 %)
-    python bench/network_matrix.py --quick    # 2 calls per cell (54), as CI runs it
+    python bench/network_matrix.py            # 8 calls per cell (240; target >= 99.5 %)
+    python bench/network_matrix.py --quick    # 2 calls per cell (60), as CI runs it
+    python bench/network_matrix.py --quick --faults-only
 
-Faults during a call (link down, loss, address change) are not in the matrix yet, so no
-recovery times are reported.
+Fault cells (gp:eim patient:eim open, in a lab of their own) break each call once it has
+media: the patient's uplink cut for 5 s, 10 % loss each way for 10 s, or the patient's
+address changing (tests/network/faults.py). A fault call succeeds when media comes back by
+itself; its recovery time is from the fault's end until both pages' remote video advances
+again (the later of the two). Those cells add `fault`, `recovered`, `recovery_p50_ms` and
+`recovery_p95_ms`, and the JSON line a `recovery` summary per fault.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from playwright.async_api import Browser, Page, Playwright, async_playwright, ex
 from bench.call_setup import PROBE_JS, percentile
 from tests.network.chromium import RECORD_PEERS_JS, launch_in, selected_pair
 from tests.network.deployment import TURN_HOST, Deployment, deploy
+from tests.network.faults import Fault, inflict, recovery_ms
 from tests.network.lab import Firewall, Lab, Nat, Site
 from tests.support.browser import gp_login, patient_join
 
@@ -59,10 +65,14 @@ class Cell:
     setup_ms: list[float] = field(default_factory=list)
     failures: int = 0
     candidates: Counter[str] = field(default_factory=Counter)
+    fault: Fault | None = None
+    recovery_ms: list[float] = field(default_factory=list)
 
     @property
     def name(self) -> str:
-        return f"gp:{NATS[self.gp_nat]} patient:{NATS[self.patient_nat]} {FIREWALLS[self.firewall]}"
+        gp, patient = NATS[self.gp_nat], NATS[self.patient_nat]
+        sides = f"gp:{gp} patient:{patient} {FIREWALLS[self.firewall]}"
+        return sides if self.fault is None else f"{self.fault} {sides}"
 
     @property
     def calls(self) -> int:
@@ -76,6 +86,16 @@ class Cell:
             "p50_ms": round(percentile(self.setup_ms, 0.5)) if self.setup_ms else None,
             "p95_ms": round(percentile(self.setup_ms, 0.95)) if self.setup_ms else None,
             "candidate_types": sorted(self.candidates),
+            **(self.recovery() if self.fault else {}),
+        }
+
+    def recovery(self) -> dict[str, Any]:
+        times = self.recovery_ms
+        return {
+            "fault": str(self.fault),
+            "recovered": len(times),
+            "recovery_p50_ms": round(percentile(times, 0.5)) if times else None,
+            "recovery_p95_ms": round(percentile(times, 0.95)) if times else None,
         }
 
 
@@ -99,8 +119,11 @@ async def new_page(browser: Browser, base: str) -> Page:
     return await context.new_page()
 
 
-async def one_call(gp: Page, patient: Page, url: str, name: str) -> tuple[float, str]:
-    """Setup time in ms and the pair each side used; raises when media never arrived."""
+async def one_call(
+    gp: Page, patient: Page, url: str, name: str, fault: tuple[Lab, Site, Fault] | None = None
+) -> tuple[float, str, float | None]:
+    """Setup time in ms, the pair each side used and, after a fault, the recovery time;
+    raises when media never arrived (or never came back)."""
     await patient_join(patient, url, name)
     entry = gp.locator(".queue-entry", has_text=name)
     await expect(entry).to_be_visible(timeout=FIRST_FRAME_TIMEOUT_MS)
@@ -112,11 +135,18 @@ async def one_call(gp: Page, patient: Page, url: str, name: str) -> tuple[float,
     await patient.wait_for_function(stamps, timeout=FIRST_FRAME_TIMEOUT_MS)
     admit_at = await gp.evaluate("() => window.__bench.admitAt")
     setup = max(await gp.evaluate(stamps), await patient.evaluate(stamps)) - admit_at
+    recovered = None
+    if fault is not None:
+        await inflict(*fault)
+        both = await recovery_ms([gp, patient])
+        if None in both:
+            raise TimeoutError("media did not come back")
+        recovered = max(ms for ms in both if ms is not None)
     gp_pair, patient_pair = await selected_pair(gp), await selected_pair(patient)
     pairs = f"gp:{describe(gp_pair)} patient:{describe(patient_pair)}"
     await gp.get_by_test_id("hangup").click()
     await expect(gp.get_by_test_id("billing-code")).to_be_visible()
-    return setup, pairs
+    return setup, pairs, recovered
 
 
 async def run_cell(
@@ -138,14 +168,18 @@ async def run_cell(
             url = await deployment.new_patient_url(demo["clinic_id"])
             try:
                 name = f"Patient {len(lab.sites):02d}{index:03d}"  # no name inside another
-                setup, pairs = await one_call(gp, patient, url, name)
+                fault = None if cell.fault is None else (lab, patient_site, cell.fault)
+                setup, pairs, recovered = await one_call(gp, patient, url, name, fault)
             except Exception as failed:  # a call that never reached media is the figure
                 cell.failures += 1
                 print(f"  {cell.name} call {index + 1}: FAILED ({type(failed).__name__})")
             else:
                 cell.setup_ms.append(setup)
                 cell.candidates[pairs] += 1
-                print(f"  {cell.name} call {index + 1}: {setup:6.0f} ms  {pairs}")
+                back = "" if recovered is None else f"  back after {recovered:.0f} ms"
+                print(f"  {cell.name} call {index + 1}: {setup:6.0f} ms  {pairs}{back}")
+                if recovered is not None:
+                    cell.recovery_ms.append(recovered)
             await gp.context.close()
             await patient.context.close()
     finally:
@@ -153,22 +187,34 @@ async def run_cell(
         await patient_browser.close()
 
 
-async def run(calls_per_cell: int) -> dict[str, Any]:
-    cells = [
-        Cell(gp_nat, patient_nat, firewall)
-        for gp_nat, patient_nat, firewall in itertools.product(NATS, NATS, FIREWALLS)
-    ]
+async def run_cells(cells: list[Cell], calls_per_cell: int) -> None:
+    """The cells in one lab (one address per site: the faults, with their moves, get
+    another)."""
     with Lab(Path(tempfile.mkdtemp(prefix="network-matrix-"))) as lab:
         deployment = deploy(lab)
         demo = deployment.demo()
         async with async_playwright() as playwright:
             for cell in cells:
                 await run_cell(playwright, lab, deployment, demo, cell, calls_per_cell)
-    summaries = [cell.summary() for cell in cells]
+
+
+async def run(calls_per_cell: int, faults_only: bool = False) -> dict[str, Any]:
+    cells = [
+        Cell(gp_nat, patient_nat, firewall)
+        for gp_nat, patient_nat, firewall in itertools.product(NATS, NATS, FIREWALLS)
+        if not faults_only
+    ]
+    faults = [Cell(Nat.ENDPOINT_INDEPENDENT, Nat.ENDPOINT_INDEPENDENT, Firewall.OPEN, fault=f)
+              for f in Fault]  # fmt: skip
+    if cells:
+        await run_cells(cells, calls_per_cell)
+    await run_cells(faults, calls_per_cell)
+    summaries = [cell.summary() for cell in [*cells, *faults]]
     return {
         "calls": sum(s["calls"] for s in summaries),
         "succeeded": sum(s["succeeded"] for s in summaries),
         "cells": summaries,
+        "recovery": {str(cell.fault): cell.recovery() for cell in faults},
     }
 
 
@@ -178,23 +224,33 @@ def main() -> int:
     )
     parser.add_argument("--quick", action="store_true", help="2 calls per cell (CI)")
     parser.add_argument("--calls-per-cell", type=int, default=8)
+    parser.add_argument("--faults-only", action="store_true", help="only the fault cells")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("network_matrix needs root (ip netns, nftables)", file=sys.stderr)
         return 2
-    result = asyncio.run(run(2 if args.quick else args.calls_per_cell))
-    print(f"{'cell':<44} {'calls':>5} {'ok':>4} {'p50 ms':>7} {'p95 ms':>7}  candidate pairs")
+    result = asyncio.run(run(2 if args.quick else args.calls_per_cell, args.faults_only))
+    print(
+        f"{'cell':<60} {'calls':>5} {'ok':>4} {'p50 ms':>7} {'p95 ms':>7} "
+        f"{'back p50':>8} {'back p95':>8}  candidate pairs"
+    )
     for cell in result["cells"]:
         print(
-            f"{cell['name']:<44} {cell['calls']:>5} {cell['succeeded']:>4} "
-            f"{cell['p50_ms'] or '-':>7} {cell['p95_ms'] or '-':>7}  "
+            f"{cell['name']:<60} {cell['calls']:>5} {cell['succeeded']:>4} "
+            f"{cell['p50_ms'] or '-':>7} {cell['p95_ms'] or '-':>7} "
+            f"{cell.get('recovery_p50_ms') or '-':>8} {cell.get('recovery_p95_ms') or '-':>8}  "
             f"{', '.join(cell['candidate_types'])}"
         )
     share = 100 * result["succeeded"] / max(result["calls"], 1)
     print(
         f"{result['succeeded']} of {result['calls']} calls reached media ({share:.1f} %; "
-        "target >= 99.5 %); recovery after faults: not measured yet"
+        "target >= 99.5 %)"
     )
+    for fault, back in result["recovery"].items():
+        print(
+            f"after {fault}: media back in {back['recovered']} calls, "
+            f"p50 {back['recovery_p50_ms']} ms, p95 {back['recovery_p95_ms']} ms"
+        )
     print(json.dumps(result))
     return 0 if result["succeeded"] == result["calls"] else 1
 

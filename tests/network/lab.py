@@ -104,6 +104,7 @@ class Site:
     public_address: str  # what servers on the internet see as the source
     nat: Nat
     firewall: Firewall
+    uplink: str = ""  # the internet's end of the link to this site, in the internet namespace
 
     def dropped(self) -> int:
         """Packets the firewall refused so far (its drop and reject rules count them)."""
@@ -170,17 +171,68 @@ class Lab:
         return address
 
     def site(self, name: str, nat: Nat, firewall: Firewall = Firewall.OPEN) -> Site:
+        index = self._next_index()
+        router, public_address, uplink = self._upstream(name, index, nat, firewall)
+        host = self.namespace(f"{name}-host")
+        address = self._home(router, host, index)
+        site = Site(name, host, address, router, public_address, nat, firewall, uplink)
+        self.sites.append(site)
+        return site
+
+    def move(self, site: Site, nat: Nat, firewall: Firewall = Firewall.OPEN) -> Site:
+        """The site's host leaves its network for another one (Wi-Fi to mobile): its link
+        and address are deleted, then it joins a new router with its own uplink and gets a
+        new address there. The returned site is the host in its new place."""
+        index = self._next_index()
+        router, public_address, uplink = self._upstream(f"{site.name}-m", index, nat, firewall)
+        site.host.ip("link", "delete", "eth0")  # its peer, and the old address, go with it
+        address = self._home(router, site.host, index)
+        moved = Site(site.name, site.host, address, router, public_address, nat, firewall, uplink)
+        self.sites.append(moved)
+        return moved
+
+    def uplink(self, site: Site, up: bool) -> None:
+        """Cut or restore the site's link to the internet (its cable, as the ISP sees it)."""
+        self.internet.ip("link", "set", site.uplink, "up" if up else "down")
+
+    def lose(self, site: Site, percent: int) -> None:
+        """Drop `percent` % of the packets the site's router forwards, either way, at random
+        (nftables `numgen`; this kernel has no `tc netem`); 0 makes the line clean again."""
+        site.router.run(["nft", "delete", "table", "inet", "loss"], check=False)
+        if percent:
+            site.router.nft(
+                "table inet loss {\n"
+                "  chain forward { type filter hook forward priority filter - 10;\n"
+                f"    numgen random mod 100 < {percent} counter drop\n  }}\n"
+                "}\n"
+            )
+
+    def limit(self, site: Site, kbit: int | None) -> None:
+        """Cap the site's uplink at `kbit` kbit/s (a token bucket on its router's WAN side,
+        queueing at most 300 ms as a modem would); None lifts the cap."""
+        site.router.run(["tc", "qdisc", "del", "dev", "wan", "root"], check=False)
+        if kbit is not None:
+            tbf = ["tbf", "rate", f"{kbit}kbit", "burst", "4kb", "latency", "300ms"]
+            site.router.run(["tc", "qdisc", "add", "dev", "wan", "root", *tbf])
+
+    def _next_index(self) -> int:
         index = len(self.sites) + 1
-        uplink = ipaddress.ip_network(f"198.51.100.{4 * (index - 1)}/30")
-        inet_side, wan_side = str(uplink[1]), str(uplink[2])
         if index > MAX_SITES:
             raise ValueError(f"the lab has room for {MAX_SITES} sites")
-        home = ipaddress.ip_network(f"192.0.2.{4 * (index - 1)}/30")
+        return index
+
+    def _upstream(
+        self, name: str, index: int, nat: Nat, firewall: Firewall
+    ) -> tuple[Namespace, str, str]:
+        """A router linked to the internet (through a carrier for double NAT): the router,
+        its public address and the internet's device towards it."""
+        uplink = ipaddress.ip_network(f"198.51.100.{4 * (index - 1)}/30")
+        inet_side, wan_side = str(uplink[1]), str(uplink[2])
         router = self.namespace(f"{name}-router")
-        host = self.namespace(f"{name}-host")
+        device = f"up{index}"
         if nat is Nat.DOUBLE:
             carrier = self.namespace(f"{name}-carrier")
-            self._link(self.internet, f"up{index}", inet_side, carrier, "wan", wan_side, 30)
+            self._link(self.internet, device, inet_side, carrier, "wan", wan_side, 30)
             cgn = ipaddress.ip_network(f"100.64.{index}.0/24")
             self._link(carrier, "lan", str(cgn[1]), router, "wan", str(cgn[2]), 24)
             carrier.ip("route", "add", "default", "via", inet_side)
@@ -188,14 +240,17 @@ class Lab:
             router.ip("route", "add", "default", "via", str(cgn[1]))
             self._router(router, Nat.ENDPOINT_INDEPENDENT, firewall)
         else:
-            self._link(self.internet, f"up{index}", inet_side, router, "wan", wan_side, 30)
+            self._link(self.internet, device, inet_side, router, "wan", wan_side, 30)
             router.ip("route", "add", "default", "via", inet_side)
             self._router(router, nat, firewall)
+        return router, wan_side, device
+
+    def _home(self, router: Namespace, host: Namespace, index: int) -> str:
+        """The home network between a router and its host; the host's address."""
+        home = ipaddress.ip_network(f"192.0.2.{4 * (index - 1)}/30")
         self._link(router, "lan", str(home[1]), host, "eth0", str(home[2]), 30)
         host.ip("route", "add", "default", "via", str(home[1]))
-        site = Site(name, host, str(home[2]), router, wan_side, nat, firewall)
-        self.sites.append(site)
-        return site
+        return str(home[2])
 
     def _link(
         self,

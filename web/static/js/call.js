@@ -8,6 +8,9 @@ import { t } from "./strings.js";
 
 const $ = (id) => document.getElementById(id);
 const QUALITY_SECONDS = 2;
+// Media down this long while ICE restarts have not helped: the socket carrying them may be
+// dead too, so it is replaced (the server then rebuilds the call).
+const SOCKET_SUSPECT_MS = 10000;
 
 export class CallStage {
   constructor({ signalling, getLocalStream, onHangup, onRemove = null, onAudioChange = null, sinkId = "" }) {
@@ -75,6 +78,7 @@ export class CallStage {
       },
       onState: (state) => {
         tile.dataset.state = state;
+        this.watchMedia();
         this.updateBanner();
       },
     });
@@ -262,6 +266,21 @@ export class CallStage {
     $("chat-log").append(line);
   }
 
+  watchMedia() {
+    const down = [...this.grid.querySelectorAll(".tile")].some(
+      (tile) => tile.dataset.state === "disconnected" || tile.dataset.state === "failed",
+    );
+    if (!down) {
+      clearTimeout(this.suspectTimer);
+      this.suspectTimer = null;
+    } else if (!this.suspectTimer) {
+      this.suspectTimer = setTimeout(() => {
+        this.suspectTimer = null;
+        this.signalling.reconnect();
+      }, SOCKET_SUSPECT_MS);
+    }
+  }
+
   updateBanner() {
     const states = [...this.grid.querySelectorAll(".tile")].map((tile) => tile.dataset.state);
     if (states.some((state) => state === "disconnected" || state === "failed")) {
@@ -280,6 +299,8 @@ export class CallStage {
 
   close() {
     clearInterval(this.qualityTimer);
+    clearTimeout(this.suspectTimer);
+    this.suspectTimer = null;
     if (this.screenTrack) {
       this.screenTrack.stop();
       this.screenTrack = null;

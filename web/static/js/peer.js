@@ -1,10 +1,15 @@
 // One peer connection to one other participant, using the "perfect negotiation" pattern:
 // either side may (re)negotiate at any time; on a collision the polite side yields.
-// Trickle ICE sends candidates as they come; a failed ICE connection is restarted.
+// Trickle ICE sends candidates as they come. ICE is restarted when the connection fails, and
+// also when it stays disconnected for a few seconds (a lost link, a new address), since
+// Chromium takes far longer to call it failed; the restart is repeated until it is back.
 //
 // To avoid a collision on every call set-up, only the impolite side offers first: it adds
 // its tracks (and receive-only slots for what it lacks) at once. The polite side waits for
 // that offer and answers with its own tracks attached to the offered transceivers.
+
+const RESTART_AFTER_DISCONNECTED_MS = 3000;
+const RESTART_AGAIN_MS = 5000;
 
 export class PeerLink {
   constructor({ peerId, polite, iceServers, localStream, send, onStream, onState }) {
@@ -40,9 +45,32 @@ export class PeerLink {
       if (candidate) this.send({ candidate: candidate.toJSON() });
     });
     pc.addEventListener("iceconnectionstatechange", () => {
-      if (pc.iceConnectionState === "failed") pc.restartIce();
+      this.watchIce();
       this.onState(pc.iceConnectionState);
     });
+  }
+
+  watchIce() {
+    clearTimeout(this.restartTimer);
+    const state = this.pc.iceConnectionState;
+    if (state === "failed") this.restartIce();
+    else if (state === "disconnected") {
+      this.restartTimer = setTimeout(() => this.restartIce(), RESTART_AFTER_DISCONNECTED_MS);
+    }
+  }
+
+  // An offer still unanswered after a while was lost (the socket was down when it was sent,
+  // or reconnected since): roll it back, so the restart sends a fresh one.
+  async restartIce() {
+    const pc = this.pc;
+    if (pc.signalingState === "closed") return;
+    if (pc.signalingState === "have-local-offer" && !this.makingOffer) {
+      await pc.setLocalDescription({ type: "rollback" }).catch(() => {});
+    }
+    pc.restartIce();
+    this.restartTimer = setTimeout(() => {
+      if (["disconnected", "failed"].includes(pc.iceConnectionState)) this.restartIce();
+    }, RESTART_AGAIN_MS);
   }
 
   async negotiate() {
@@ -150,6 +178,7 @@ export class PeerLink {
   }
 
   close() {
+    clearTimeout(this.restartTimer);
     this.pc.close();
   }
 }

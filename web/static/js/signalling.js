@@ -48,6 +48,18 @@ export class Signalling {
     });
   }
 
+  // Give up on a socket that may be dead without knowing it (its address is gone, so
+  // nothing comes back and TCP would take minutes to say so) and connect anew; the server
+  // resumes the seat and rebuilds the call.
+  reconnect() {
+    if (this.finished || !this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+    const ws = this.ws;
+    this.ws = null;
+    ws.close(1000);
+    this.emit("reconnecting");
+    this.connect();
+  }
+
   send(message) {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) {
       this.ws.send(JSON.stringify({ v: VERSION, ...message }));
