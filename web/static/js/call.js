@@ -11,6 +11,7 @@ const QUALITY_SECONDS = 2;
 // Media down this long while ICE restarts have not helped: the socket carrying them may be
 // dead too, so it is replaced (the server then rebuilds the call).
 const SOCKET_SUSPECT_MS = 10000;
+const BACK_NOTICE_MS = 5000;
 
 export class CallStage {
   constructor({ signalling, getLocalStream, onHangup, onRemove = null, onAudioChange = null, sinkId = "" }) {
@@ -36,6 +37,17 @@ export class CallStage {
     this.audioOn = true;
     this.videoOn = true;
     this.qualityTimer = null;
+    this.socketDown = false;
+    this.recovering = false; // shown "reconnecting" since the call was last whole
+
+    signalling.on("reconnecting", () => {
+      this.socketDown = true;
+      this.updateBanner();
+    });
+    signalling.on("open", () => {
+      this.socketDown = false;
+      this.updateBanner();
+    });
 
     this.micButton.addEventListener("click", () => this.setAudio(!this.audioOn));
     this.cameraButton.addEventListener("click", () => this.setVideo(!this.videoOn));
@@ -281,19 +293,33 @@ export class CallStage {
     }
   }
 
+  // Reconnecting while the socket or any peer's media is down, and after that until every
+  // peer is connected again (a resumed socket rebuilds the call); then "back" for a while.
   updateBanner() {
+    if (!this.selfId) return;
     const states = [...this.grid.querySelectorAll(".tile")].map((tile) => tile.dataset.state);
-    if (states.some((state) => state === "disconnected" || state === "failed")) {
-      this.showBanner(t("call.reconnecting"));
+    const down = states.some((state) => state === "disconnected" || state === "failed");
+    const whole =
+      states.length > 0 && states.every((state) => state === "connected" || state === "completed");
+    clearTimeout(this.backTimer);
+    if (this.socketDown || down || (this.recovering && !whole)) {
+      this.recovering = true;
+      this.showBanner(t("call.reconnecting"), "reconnecting");
+    } else if (this.recovering) {
+      this.recovering = false;
+      this.showBanner(t("call.reconnected"), "back");
+      this.backTimer = setTimeout(() => this.updateBanner(), BACK_NOTICE_MS);
     } else if (this.links.size === 0 && this.selfId) {
       this.showBanner(t("call.waiting_for_others"));
     } else {
+      this.banner.dataset.state = "";
       this.banner.hidden = true;
     }
   }
 
-  showBanner(text) {
+  showBanner(text, state = "") {
     this.banner.textContent = text;
+    this.banner.dataset.state = state;
     this.banner.hidden = false;
   }
 

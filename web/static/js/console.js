@@ -32,6 +32,7 @@ const state = {
   consultationId: null,
   activeCall: null,
   view: recall("almenvideo.view") || "all",
+  offline: false, // the socket is down: nothing the GP does would reach the server
 };
 
 const alerts = new ArrivalAlerts({
@@ -126,7 +127,7 @@ function card(entry) {
 
   const admit = button(t("console.admit"), "admit", () => admitPatient(entry.consultation_id), "primary");
   admit.dataset.consultation = entry.consultation_id;
-  admit.disabled = Boolean(state.consultationId);
+  admit.disabled = Boolean(state.consultationId) || state.offline;
   const actions = document.createElement("div");
   actions.className = "actions";
   actions.append(
@@ -237,7 +238,8 @@ function renderLobby() {
       const actions = document.createElement("div");
       actions.className = "actions";
       const admit = button(t("console.admit"), "admit-professional", () => admitProfessional(entry), "primary");
-      admit.disabled = Boolean(state.consultationId) && state.consultationId !== entry.consultation_id;
+      admit.disabled =
+        state.offline || (Boolean(state.consultationId) && state.consultationId !== entry.consultation_id);
       actions.append(
         admit,
         button(t("console.decline"), "decline-professional", () =>
@@ -403,7 +405,19 @@ $("end-by-phone").addEventListener("click", () =>
   send({ type: "end", consultation_id: state.consultationId, continued_by_phone: true }),
 );
 
+function setOffline(offline) {
+  state.offline = offline;
+  $("console-offline").hidden = !offline;
+  for (const admit of document.querySelectorAll('[data-testid="admit"]')) {
+    admit.disabled = offline || Boolean(state.consultationId);
+  }
+  renderWaiting();
+  renderLobby();
+}
+
 signalling
+  .on("reconnecting", () => setOffline(true))
+  .on("open", () => setOffline(false))
   .on("welcome", ({ active_call }) => {
     state.activeCall = active_call ?? null;
     $("rejoin-bar").hidden = !state.activeCall || Boolean(state.consultationId);

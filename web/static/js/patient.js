@@ -136,6 +136,8 @@ function connect() {
   });
   state.notetaker = new NoteTaker({ role: "patient", signalling });
   signalling
+    .on("reconnecting", () => { $("connection-lost").hidden = false; })
+    .on("open", () => { $("connection-lost").hidden = true; })
     .on("welcome", (welcome) => {
       state.welcome = welcome;
       $("clinic-messages").replaceChildren();

@@ -1,5 +1,6 @@
 // The signalling socket: versioned JSON messages, `hello` on every (re)connect, and
-// reconnection with back-off until the page says it is done.
+// reconnection with back-off until the page says it is done. `open` and `reconnecting` tell
+// the page (and its call stage) when the socket is up or down.
 
 const VERSION = 1;
 const SUPERSEDED = 4001;
@@ -14,13 +15,12 @@ export class Signalling {
   }
 
   on(type, handler) {
-    this.handlers.set(type, handler);
+    this.handlers.set(type, [...(this.handlers.get(type) ?? []), handler]);
     return this;
   }
 
   emit(type, detail) {
-    const handler = this.handlers.get(type);
-    if (handler) handler(detail);
+    for (const handler of this.handlers.get(type) ?? []) handler(detail);
   }
 
   connect() {
