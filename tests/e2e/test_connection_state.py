@@ -45,14 +45,18 @@ class SocketSwitch:
 
 
 async def settled_media(page: Page) -> dict[str, Any]:
-    """`remote_media` once the rebuilt call has stopped replacing its tiles (both sides'
-    resumed sockets each rebuild it, so a tile may be swapped while it is measured)."""
-    for _ in range(3):
+    """`remote_media` once the rebuilt call has settled: each side's resumed socket rebuilds
+    the call, so a tile measured just then may be replaced under the measurement."""
+    media: dict[str, Any] | None = None
+    for _ in range(5):
         try:
-            return await remote_media(page)
-        except AssertionError:
-            await page.wait_for_timeout(500)
-    return await remote_media(page)
+            media = await remote_media(page)
+        except AssertionError:  # the tile was replaced while measured
+            media = None
+        if media and media["framesAfter"] > media["framesBefore"] and media["audioPeak"] > 0:
+            return media
+        await page.wait_for_timeout(500)
+    return media or await remote_media(page)
 
 
 async def switched_context(browser: Browser, base: str) -> tuple[BrowserContext, SocketSwitch]:

@@ -12,6 +12,13 @@ export class Signalling {
     this.ws = null;
     this.finished = false;
     this.attempt = 0;
+    this.retryTimer = null;
+    // A new network (Wi-Fi to mobile, the cable back in) leaves the socket on an address
+    // that may be gone: connect anew at once rather than wait for TCP to notice.
+    addEventListener("online", () => this.reconnect());
+    addEventListener("offline", () => {
+      if (this.ws && !this.finished) this.emit("reconnecting");
+    });
   }
 
   on(type, handler) {
@@ -39,12 +46,13 @@ export class Signalling {
     ws.addEventListener("close", (event) => {
       if (this.ws !== ws) return;
       if (this.finished || event.code === SUPERSEDED) {
+        this.finished = true;
         this.emit("closed");
         return;
       }
       this.emit("reconnecting");
       const delay = Math.min(10000, 250 * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
-      setTimeout(() => this.connect(), delay);
+      this.retryTimer = setTimeout(() => this.connect(), delay);
     });
   }
 
@@ -52,10 +60,12 @@ export class Signalling {
   // nothing comes back and TCP would take minutes to say so) and connect anew; the server
   // resumes the seat and rebuilds the call.
   reconnect() {
-    if (this.finished || !this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.finished || !this.ws) return; // never connected: nothing to resume
+    clearTimeout(this.retryTimer);
     const ws = this.ws;
     this.ws = null;
-    ws.close(1000);
+    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000);
+    this.attempt = 0;
     this.emit("reconnecting");
     this.connect();
   }
