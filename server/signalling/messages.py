@@ -83,12 +83,18 @@ class Signal(Message):
     candidate: IceCandidate | None = None
 
 
+AudioOnly = Literal["bandwidth", "chosen"]
+
+
 class MediaState(Message):
-    """Tell the others in the call that this side muted or turned its camera off."""
+    """Tell the others in the call that this side muted or turned its camera off, and
+    whether the call is audio only: because a line cannot carry video (`bandwidth`, found
+    by a browser) or because the GP chose it (`chosen`). Every side mirrors that state."""
 
     type: Literal["media.state"]
     audio: bool
     video: bool
+    audio_only: AudioOnly | None = None
 
 
 class Leave(Message):
@@ -299,6 +305,7 @@ class PeerMediaState(Message):
     participant_id: str
     audio: bool
     video: bool
+    audio_only: AudioOnly | None = None
 
 
 class Left(Message):

@@ -130,7 +130,10 @@ class Seat:
     async def media_state(self, msg: m.MediaState) -> None:
         p, others = await self._others(msg.ref)
         await self.relay(
-            others, m.PeerMediaState(participant_id=p.id, audio=msg.audio, video=msg.video)
+            others,
+            m.PeerMediaState(
+                participant_id=p.id, audio=msg.audio, video=msg.video, audio_only=msg.audio_only
+            ),
         )
 
     async def chat(self, msg: m.Chat) -> None:

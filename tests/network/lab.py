@@ -184,7 +184,8 @@ class Lab:
         and address are deleted, then it joins a new router with its own uplink and gets a
         new address there. The returned site is the host in its new place."""
         index = self._next_index()
-        router, public_address, uplink = self._upstream(f"{site.name}-m", index, nat, firewall)
+        name = f"{site.name}-m{index}"  # a host may move more than once
+        router, public_address, uplink = self._upstream(name, index, nat, firewall)
         site.host.ip("link", "delete", "eth0")  # its peer, and the old address, go with it
         address = self._home(router, site.host, index)
         moved = Site(site.name, site.host, address, router, public_address, nat, firewall, uplink)

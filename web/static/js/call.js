@@ -12,6 +12,11 @@ const QUALITY_SECONDS = 2;
 // dead too, so it is replaced (the server then rebuilds the call).
 const SOCKET_SUSPECT_MS = 10000;
 const BACK_NOTICE_MS = 5000;
+// Below this estimate of what can be sent, video would starve the sound: camera video at
+// its lowest useful quality needs about 100 kbit/s on top of Opus speech (~30-40 kbit/s).
+// When it stays below for AUDIO_ONLY_SAMPLES quality samples (6 s), the call turns audio only.
+const AUDIO_ONLY_BELOW_BPS = 100_000;
+const AUDIO_ONLY_SAMPLES = 3;
 
 export class CallStage {
   constructor({ signalling, getLocalStream, onHangup, onRemove = null, onAudioChange = null, sinkId = "" }) {
@@ -37,6 +42,13 @@ export class CallStage {
     this.audioOn = true;
     this.videoOn = true;
     this.qualityTimer = null;
+    this.audioOnly = null; // "bandwidth" | "chosen": nobody sends video (mirrored by all)
+    this.lowSamples = 0;
+    this.audioOnlyButton = $("toggle-audio-only");
+    this.notice = $("call-notice");
+    this.audioOnlyButton?.addEventListener("click", () =>
+      this.setAudioOnly(this.audioOnly ? null : "chosen"),
+    );
     this.socketDown = false;
     this.recovering = false; // shown "reconnecting" since the call was last whole
 
@@ -60,8 +72,10 @@ export class CallStage {
     });
   }
 
-  async join({ participant_id, peers, ice_servers }) {
+  async join({ consultation_id, participant_id, peers, ice_servers }) {
     this.close();
+    if (consultation_id !== this.consultationId) this.audioOnly = null; // a new call has video
+    this.consultationId = consultation_id;
     this.selfId = participant_id;
     this.iceServers = ice_servers;
     this.localStream = (await this.getLocalStream()) ?? new MediaStream();
@@ -136,9 +150,10 @@ export class CallStage {
     this.links.get(message.from)?.receive(message);
   }
 
-  peerMediaState({ participant_id, audio }) {
+  peerMediaState({ participant_id, audio, audio_only = null }) {
     const flag = this.grid.querySelector(`[data-participant="${participant_id}"] .muted-flag`);
     if (flag) flag.hidden = audio;
+    if (audio_only !== this.audioOnly) this.setAudioOnly(audio_only, false);
   }
 
   tile(peer) {
@@ -193,6 +208,7 @@ export class CallStage {
   }
 
   async showQuality() {
+    await this.watchBandwidth();
     for (const [participantId, link] of this.links) {
       const level = await link.quality().catch(() => null);
       const badge = this.grid.querySelector(`[data-participant="${participantId}"] .quality`);
@@ -203,21 +219,55 @@ export class CallStage {
     }
   }
 
+  async watchBandwidth() {
+    if (this.audioOnly || this.links.size === 0) return;
+    const rates = await Promise.all([...this.links.values()].map((l) => l.outgoingBitrate().catch(() => null)));
+    const known = rates.filter((rate) => rate !== null);
+    const low = known.length > 0 && Math.min(...known) < AUDIO_ONLY_BELOW_BPS;
+    this.lowSamples = low ? this.lowSamples + 1 : 0;
+    if (this.lowSamples >= AUDIO_ONLY_SAMPLES) this.setAudioOnly("bandwidth");
+  }
+
+  // Audio only, for everyone in the call: each side stops sending video (its camera track
+  // is disabled, so rebuilt connections stay audio only too) and says why.
+  setAudioOnly(reason, tell = true) {
+    this.audioOnly = reason;
+    this.lowSamples = 0;
+    this.applyMediaState();
+    if (tell) this.sendMediaState();
+  }
+
+  sendMediaState() {
+    this.signalling.send({
+      type: "media.state",
+      audio: this.audioOn,
+      video: this.videoOn,
+      ...(this.audioOnly ? { audio_only: this.audioOnly } : {}),
+    });
+  }
+
   setAudio(on) {
     this.audioOn = on;
     this.applyMediaState();
-    this.signalling.send({ type: "media.state", audio: this.audioOn, video: this.videoOn });
+    this.sendMediaState();
   }
 
   setVideo(on) {
     this.videoOn = on;
     this.applyMediaState();
-    this.signalling.send({ type: "media.state", audio: this.audioOn, video: this.videoOn });
+    this.sendMediaState();
   }
 
   applyMediaState() {
     for (const track of this.localStream?.getAudioTracks() ?? []) track.enabled = this.audioOn;
-    for (const track of this.localStream?.getVideoTracks() ?? []) track.enabled = this.videoOn;
+    const sendVideo = this.videoOn && !this.audioOnly;
+    for (const track of this.localStream?.getVideoTracks() ?? []) track.enabled = sendVideo;
+    this.notice.hidden = !this.audioOnly;
+    this.notice.textContent = this.audioOnly ? t(`call.audio_only_${this.audioOnly}`) : "";
+    if (this.audioOnlyButton) {
+      this.audioOnlyButton.textContent = t(this.audioOnly ? "call.video_again" : "call.audio_only");
+      this.audioOnlyButton.setAttribute("aria-pressed", String(Boolean(this.audioOnly)));
+    }
     this.micButton.textContent = t(this.audioOn ? "call.mute" : "call.unmute");
     this.micButton.setAttribute("aria-pressed", String(!this.audioOn));
     this.cameraButton.textContent = t(this.videoOn ? "call.camera_off" : "call.camera_on");

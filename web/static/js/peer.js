@@ -177,6 +177,18 @@ export class PeerLink {
     return "poor";
   }
 
+  // What the congestion controller thinks this side can send now (bit/s), or null.
+  async outgoingBitrate() {
+    const stats = await this.pc.getStats();
+    let bitrate = null;
+    stats.forEach((report) => {
+      if (report.type === "candidate-pair" && report.nominated && report.availableOutgoingBitrate) {
+        bitrate = report.availableOutgoingBitrate;
+      }
+    });
+    return bitrate;
+  }
+
   close() {
     clearTimeout(this.restartTimer);
     this.pc.close();
