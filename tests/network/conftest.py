@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.network.deployment import Deployment, deploy
 from tests.network.lab import Lab
 
 
@@ -15,6 +16,12 @@ from tests.network.lab import Lab
 def lab(tmp_path: Path) -> Iterator[Lab]:
     """A fresh lab per test; removed when the test ends, also when it fails."""
     if os.geteuid() != 0:
-        pytest.skip("the network lab needs root (ip netns, nftables)")
+        pytest.fail("the network lab needs root (ip netns, nftables): run the tests as root")
     with Lab(tmp_path) as built:
         yield built
+
+
+@pytest.fixture
+def deployment(lab: Lab) -> Deployment:
+    """The app, its Redis and coturn on the lab's internet."""
+    return deploy(lab)

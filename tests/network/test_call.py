@@ -7,52 +7,21 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import expect
 
-from tests.network.chromium import RECORD_PEERS_JS, launch_in, selected_pair
-from tests.network.deployment import TURN_HOST, Deployment, deploy
+from tests.network.chromium import selected_pair
+from tests.network.deployment import Deployment
 from tests.network.lab import Firewall, Lab, Nat, Site
-from tests.support.browser import gp_login, patient_join, remote_media
+from tests.network.labcall import admitted_call
 
 expect.set_options(timeout=20_000)
-
-
-@pytest.fixture
-def deployment(lab: Lab) -> Deployment:
-    return deploy(lab)
-
-
-def assert_media_flows(media: dict[str, Any]) -> None:
-    assert media["width"] > 0
-    assert media["framesAfter"] > media["framesBefore"], "remote video frames did not advance"
-    assert media["audioPeak"] > 0, "no inbound audio energy"
 
 
 async def call(
     lab: Lab, deployment: Deployment, gp_site: Site, patient_site: Site
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """A GP admits a patient; returns the pair each side's call is carried by."""
-    demo = deployment.demo()
-    base = deployment.base_url
-    flags = [f"--unsafely-treat-insecure-origin-as-secure={base}", "--ignore-certificate-errors"]
-    for site in (gp_site, patient_site):
-        site.host.hosts({TURN_HOST: deployment.turn_address})
-    async with async_playwright() as playwright:
-        pages: list[Page] = []
-        for site in (gp_site, patient_site):
-            browser = await launch_in(playwright, site.host, lab.directory, *flags)
-            context = await browser.new_context()
-            await context.grant_permissions(["camera", "microphone"], origin=base)
-            await context.add_init_script(RECORD_PEERS_JS)
-            pages.append(await context.new_page())
-        gp, patient = pages
-        await gp_login(gp, base, demo["gp"]["username"], demo["gp"]["password"])
-        await patient_join(patient, demo["patient_url"], "Karen Jensen")
-        entry = gp.locator(".queue-entry", has_text="Karen Jensen")
-        await expect(entry).to_be_visible()
-        await entry.get_by_test_id("admit").click()
-        assert_media_flows(await remote_media(gp))
-        assert_media_flows(await remote_media(patient))
+    async with admitted_call(lab, deployment, gp_site, patient_site) as (gp, patient):
         pairs = await selected_pair(gp), await selected_pair(patient)
         print("candidate pairs (gp, patient):", *pairs)
         return pairs

@@ -5,21 +5,16 @@ ICE (and, if need be, their sockets) until remote frames flow again on both side
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import expect
 
-from tests.network.chromium import RECORD_PEERS_JS, launch_in, selected_pair
-from tests.network.deployment import TURN_HOST, Deployment, deploy
+from tests.network.chromium import selected_pair
+from tests.network.deployment import Deployment
 from tests.network.faults import Fault, inflict, recovery_ms
 from tests.network.lab import Lab, Nat
-from tests.network.test_call import assert_media_flows
-from tests.support.browser import gp_login, patient_join, remote_media
+from tests.network.labcall import admitted_call, assert_media_flows
+from tests.support.browser import remote_media
 
 expect.set_options(timeout=20_000)
-
-
-@pytest.fixture
-def deployment(lab: Lab) -> Deployment:
-    return deploy(lab)
 
 
 @pytest.mark.e2e
@@ -27,26 +22,8 @@ def deployment(lab: Lab) -> Deployment:
 async def test_the_call_recovers_by_itself(lab: Lab, deployment: Deployment, fault: Fault) -> None:
     gp_site = lab.site("gp", Nat.ENDPOINT_INDEPENDENT)
     patient_site = lab.site("patient", Nat.ENDPOINT_INDEPENDENT)
-    demo = deployment.demo()
-    base = deployment.base_url
-    flags = [f"--unsafely-treat-insecure-origin-as-secure={base}", "--ignore-certificate-errors"]
-    for site in (gp_site, patient_site):
-        site.host.hosts({TURN_HOST: deployment.turn_address})
-    async with async_playwright() as playwright:
-        pages: list[Page] = []
-        for site in (gp_site, patient_site):
-            browser = await launch_in(playwright, site.host, lab.directory, *flags)
-            context = await browser.new_context()
-            await context.grant_permissions(["camera", "microphone"], origin=base)
-            await context.add_init_script(RECORD_PEERS_JS)
-            pages.append(await context.new_page())
-        gp, patient = pages
-        await gp_login(gp, base, demo["gp"]["username"], demo["gp"]["password"])
-        await patient_join(patient, demo["patient_url"], "Karen Jensen")
-        await gp.locator(".queue-entry", has_text="Karen Jensen").get_by_test_id("admit").click()
-        for page in pages:
-            assert_media_flows(await remote_media(page))
-
+    async with admitted_call(lab, deployment, gp_site, patient_site) as (gp, patient):
+        pages = [gp, patient]
         moved = await inflict(lab, patient_site, fault)
         recovered = await recovery_ms(pages)
 
