@@ -141,8 +141,7 @@ class PatientRole(Role):
 
     async def leave(self, msg: m.Leave) -> None:
         s = self.session
-        if self.seat.consultation is None:
-            raise m.ProtocolError("forbidden", "only a patient leaves this way", msg.ref)
+        assert self.seat.consultation is not None  # set by hello, kept after the seat goes
         c = await get_consultation(s.redis, self.seat.consultation.id) or self.seat.consultation
         await s.room.leave(c, LeaveReason.LEFT)
         await self.stop_waiting()

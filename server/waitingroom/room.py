@@ -28,7 +28,7 @@ from enum import StrEnum
 from typing import Any
 
 from server.clock import now
-from server.consultations import call, lobby
+from server.consultations import lobby
 from server.consultations.billing import billing_code
 from server.notetaker import control as notetaker
 from server.signalling import clinicstate as announce
@@ -284,6 +284,3 @@ class Room:
             await self.leave(c, LeaveReason.REMOVED)
         await self._event(EventType.PARTICIPANT_REMOVED, c, participant_id=p.id, role=p.role)
         await self._tell(p.id, controls.Removed())
-
-    async def members(self, consultation_id: str) -> set[str]:
-        return await call.members(self.redis, consultation_id)
