@@ -12,7 +12,8 @@ time is from the admit click to the later of the two first frames.
     python bench/network_matrix.py --quick --faults-only
 
 Fault cells (gp:eim patient:eim open, in a lab of their own) break each call once it has
-media: the patient's uplink cut for 5 s, 10 % loss each way for 10 s, or the patient's
+media: the patient's uplink cut for 5 s, 200 ms delay and 10 % loss each way for 10 s
+(through a line in the patient's uplink), or the patient's
 address changing (tests/network/faults.py). A fault call succeeds when media comes back by
 itself; its recovery time is from the fault's end until both pages' remote video advances
 again (the later of the two). Those cells add `fault`, `recovered`, `recovery_p50_ms` and
@@ -154,7 +155,9 @@ async def run_cell(
     calls: int,
 ) -> None:  # fmt: skip
     gp_site = lab.site(f"g{len(lab.sites)}", cell.gp_nat)
-    patient_site = lab.site(f"p{len(lab.sites)}", cell.patient_nat, cell.firewall)
+    patient_site = lab.site(
+        f"p{len(lab.sites)}", cell.patient_nat, cell.firewall, line=cell.fault is not None
+    )
     for site in (gp_site, patient_site):
         site.host.hosts({TURN_HOST: deployment.turn_address})
     base = deployment.base_url

@@ -26,7 +26,8 @@ RECORD_PEERS_JS = """
 """
 
 # The candidate pair the connected call's transport selected: local and remote candidate
-# type (host, srflx, prflx, relay), the transport, and how the relay is reached (udp, tcp, tls).
+# type (host, srflx, prflx, relay), the transport, how the relay is reached (udp, tcp, tls),
+# and the pair's last measured round trip.
 SELECTED_PAIR_JS = """
 async () => {
   for (const pc of [...(window.__labPeers || [])].reverse()) {
@@ -45,6 +46,7 @@ async () => {
       local: local.candidateType, protocol: local.protocol,
       relayProtocol: local.relayProtocol || null,
       remote: remote.candidateType, remoteAddress: remote.address,
+      rttMs: pair.currentRoundTripTime === undefined ? null : pair.currentRoundTripTime * 1000,
     };
   }
   return null;

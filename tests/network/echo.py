@@ -2,17 +2,22 @@
 
     python -m tests.network.echo serve HOST PORT...      UDP and TCP on each port; prints "ready"
     python -m tests.network.echo ask udp|tcp HOST PORT...
+    python -m tests.network.echo probe HOST PORT COUNT
 
 The server answers with the address and port it saw the question come from, so a test can
 tell what a NAT made of it. `ask` asks every port from one local socket (UDP) and prints one
-line per port: what the server saw, or "no answer".
+line per port: what the server saw, or "no answer". `probe` sends COUNT numbered datagrams,
+10 ms apart, which the server echoes as they are, and prints how many came back and the
+median round trip in milliseconds: what a line's loss and delay do.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import statistics
 import sys
+import time
 
 ANSWER_WAIT_SECONDS = 2.0
 
@@ -22,7 +27,8 @@ class _UdpEcho(asyncio.DatagramProtocol):
         self.transport = transport
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.transport.sendto(f"{addr[0]}:{addr[1]}".encode(), addr)  # type: ignore[attr-defined]
+        answer = data if data.startswith(b"#") else f"{addr[0]}:{addr[1]}".encode()
+        self.transport.sendto(answer, addr)  # type: ignore[attr-defined]
 
 
 async def _tcp_echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -67,9 +73,31 @@ def ask_tcp(host: str, ports: list[int]) -> list[str]:
     return answers
 
 
+def probe(host: str, port: int, count: int) -> str:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.setblocking(False)
+        sent: dict[bytes, float] = {}
+        rtts: list[float] = []
+        start = time.monotonic()
+        deadline = start + count * 0.01 + ANSWER_WAIT_SECONDS
+        while (now := time.monotonic()) < deadline:
+            if len(sent) < count and now >= start + len(sent) * 0.01:
+                token = f"#{len(sent)}".encode()
+                sent[token] = now
+                sock.sendto(token, (host, port))
+            try:
+                rtts.append(time.monotonic() - sent[sock.recv(100)])
+            except BlockingIOError:
+                time.sleep(0.001)
+        median = statistics.median(rtts) * 1000 if rtts else 0.0
+        return f"{len(rtts)} {median:.1f}"
+
+
 def main(argv: list[str]) -> None:
     if argv[0] == "serve":
         asyncio.run(serve(argv[1], [int(p) for p in argv[2:]]))
+    elif argv[0] == "probe":
+        print(probe(argv[1], int(argv[2]), int(argv[3])), flush=True)
     else:
         ask = ask_udp if argv[1] == "udp" else ask_tcp
         print("\n".join(ask(argv[2], [int(p) for p in argv[3:]])), flush=True)

@@ -1,10 +1,11 @@
 """Faults during a call, made in the lab, and the time until the call is back.
 
-A fault happens to the patient's network: its uplink is cut for 5 s; 10 % of its packets
-are lost each way for 10 s (loss only: this kernel has no `tc netem` to add the 200 ms
-delay); or its host moves to another network with a new address (Wi-Fi to mobile: the old
-link and address are gone). Recovery
-is the time from the fault's end until each page's remote video advances again steadily.
+A fault happens to the patient's network: its uplink is cut for 5 s; for 10 s its line
+delays every packet by 200 ms and loses 10 % of them, each way (the lab's own line,
+`tests.network.line`, since this kernel has no `tc netem`); or its host moves to another
+network with a new address (Wi-Fi to mobile: the old link and address are gone). The
+patient's site needs its line (`lab.site(..., line=True)`). Recovery is the time from the
+fault's end until each page's remote video advances again steadily.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from tests.network.lab import Lab, Nat, Site
 
 LINK_DOWN_SECONDS = 5
 LOSSY_SECONDS = 10
+LOSSY_DELAY_MS = 200
+LOSSY_PERCENT = 10
 RECOVERY_PATIENCE_MS = 60_000
 
 
 class Fault(StrEnum):
     LINK_DOWN = "link-down"
-    LOSSY = "loss10"
+    LOSSY = "loss10-delay200"
     ADDRESS_CHANGE = "address-change"
 
 
@@ -34,9 +37,9 @@ async def inflict(lab: Lab, site: Site, fault: Fault) -> Site:
         await asyncio.sleep(LINK_DOWN_SECONDS)
         lab.uplink(site, up=True)
     elif fault is Fault.LOSSY:
-        lab.lose(site, 10)
+        lab.degrade(site, LOSSY_DELAY_MS, LOSSY_PERCENT)
         await asyncio.sleep(LOSSY_SECONDS)
-        lab.lose(site, 0)
+        lab.degrade(site)
     else:
         return lab.move(site, Nat.DOUBLE)  # a phone behind its carrier's CGNAT
     return site

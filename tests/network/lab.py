@@ -2,7 +2,7 @@
 
     home host ── lan/wan router (NAT, firewall) ─┐
     home host ── router ── carrier (CGNAT) ───────┼── internet (servers on 203.0.113.0/24)
-    home host ── router ──────────────────────────┘           └── void (drops the rest)
+    home host ── router ── line (delay, loss) ────┘           └── void (drops the rest)
 
 Every address is in a documentation range (203.0.113.0/24 servers, 198.51.100.0/24 the
 links to the internet, 100.64.0.0/10 carriers, 192.0.2.0/24 home networks) and lives on an
@@ -105,6 +105,7 @@ class Site:
     nat: Nat
     firewall: Firewall
     uplink: str = ""  # the internet's end of the link to this site, in the internet namespace
+    line: subprocess.Popen[bytes] | None = None  # a bad line on the uplink, if asked for
 
     def dropped(self) -> int:
         """Packets the firewall refused so far (its drop and reject rules count them)."""
@@ -170,12 +171,16 @@ class Lab:
         self._servers.append(address)
         return address
 
-    def site(self, name: str, nat: Nat, firewall: Firewall = Firewall.OPEN) -> Site:
+    def site(
+        self, name: str, nat: Nat, firewall: Firewall = Firewall.OPEN, line: bool = False
+    ) -> Site:
+        """A host behind its router; with `line`, the uplink runs through a `tests.network.line`
+        process whose delay and loss `degrade` sets (clean until then)."""
         index = self._next_index()
-        router, public_address, uplink = self._upstream(name, index, nat, firewall)
+        router, public_address, uplink, bad = self._upstream(name, index, nat, firewall, line)
         host = self.namespace(f"{name}-host")
         address = self._home(router, host, index)
-        site = Site(name, host, address, router, public_address, nat, firewall, uplink)
+        site = Site(name, host, address, router, public_address, nat, firewall, uplink, bad)
         self.sites.append(site)
         return site
 
@@ -185,7 +190,7 @@ class Lab:
         new address there. The returned site is the host in its new place."""
         index = self._next_index()
         name = f"{site.name}-m{index}"  # a host may move more than once
-        router, public_address, uplink = self._upstream(name, index, nat, firewall)
+        router, public_address, uplink, _ = self._upstream(name, index, nat, firewall, False)
         site.host.ip("link", "delete", "eth0")  # its peer, and the old address, go with it
         address = self._home(router, site.host, index)
         moved = Site(site.name, site.host, address, router, public_address, nat, firewall, uplink)
@@ -196,17 +201,17 @@ class Lab:
         """Cut or restore the site's link to the internet (its cable, as the ISP sees it)."""
         self.internet.ip("link", "set", site.uplink, "up" if up else "down")
 
-    def lose(self, site: Site, percent: int) -> None:
-        """Drop `percent` % of the packets the site's router forwards, either way, at random
-        (nftables `numgen`; this kernel has no `tc netem`); 0 makes the line clean again."""
-        site.router.run(["nft", "delete", "table", "inet", "loss"], check=False)
-        if percent:
-            site.router.nft(
-                "table inet loss {\n"
-                "  chain forward { type filter hook forward priority filter - 10;\n"
-                f"    numgen random mod 100 < {percent} counter drop\n  }}\n"
-                "}\n"
-            )
+    def degrade(self, site: Site, delay_ms: int = 0, loss_percent: int = 0) -> None:
+        """Delay every packet on the site's uplink by `delay_ms` and lose `loss_percent` %
+        of them at random, each way; no arguments make the line clean again."""
+        line = site.line
+        if line is None or line.stdin is None or line.stdout is None:
+            raise ValueError(f"site {site.name} has no line: make it with line=True")
+        settings = {"delay_ms": delay_ms, "loss": loss_percent / 100}
+        line.stdin.write(json.dumps(settings).encode() + b"\n")
+        line.stdin.flush()
+        if line.stdout.readline().strip() != b"ok":
+            raise RuntimeError(f"the line of {site.name} refused {settings}")
 
     def limit(self, site: Site, kbit: int | None) -> None:
         """Cap the site's uplink at `kbit` kbit/s (a token bucket on its router's WAN side,
@@ -223,17 +228,22 @@ class Lab:
         return index
 
     def _upstream(
-        self, name: str, index: int, nat: Nat, firewall: Firewall
-    ) -> tuple[Namespace, str, str]:
-        """A router linked to the internet (through a carrier for double NAT): the router,
-        its public address and the internet's device towards it."""
+        self, name: str, index: int, nat: Nat, firewall: Firewall, line: bool
+    ) -> tuple[Namespace, str, str, subprocess.Popen[bytes] | None]:
+        """A router linked to the internet (through a carrier for double NAT, and a line if
+        asked): the router, its public address, the internet's device towards it, the line."""
         uplink = ipaddress.ip_network(f"198.51.100.{4 * (index - 1)}/30")
         inet_side, wan_side = str(uplink[1]), str(uplink[2])
         router = self.namespace(f"{name}-router")
         device = f"up{index}"
+        first = self.namespace(f"{name}-carrier") if nat is Nat.DOUBLE else router
+        if line:
+            bad = self._line(name, device, inet_side, first, wan_side)
+        else:
+            bad = None
+            self._link(self.internet, device, inet_side, first, "wan", wan_side, 30)
         if nat is Nat.DOUBLE:
-            carrier = self.namespace(f"{name}-carrier")
-            self._link(self.internet, device, inet_side, carrier, "wan", wan_side, 30)
+            carrier = first
             cgn = ipaddress.ip_network(f"100.64.{index}.0/24")
             self._link(carrier, "lan", str(cgn[1]), router, "wan", str(cgn[2]), 24)
             carrier.ip("route", "add", "default", "via", inet_side)
@@ -241,10 +251,24 @@ class Lab:
             router.ip("route", "add", "default", "via", str(cgn[1]))
             self._router(router, Nat.ENDPOINT_INDEPENDENT, firewall)
         else:
-            self._link(self.internet, device, inet_side, router, "wan", wan_side, 30)
             router.ip("route", "add", "default", "via", inet_side)
             self._router(router, nat, firewall)
-        return router, wan_side, device
+        return router, wan_side, device, bad
+
+    def _line(
+        self, name: str, device: str, inet_side: str, ns: Namespace, wan_side: str
+    ) -> subprocess.Popen[bytes]:
+        """The internet's `device` and `ns`'s `wan`, joined through a bridging line process
+        in a namespace of its own (its interfaces have no addresses)."""
+        line = self.namespace(f"{name}-line")
+        self._wire(self.internet, device, line, "in")
+        self._wire(line, "out", ns, "wan")
+        self.internet.ip("address", "add", f"{inet_side}/30", "dev", device)
+        ns.ip("address", "add", f"{wan_side}/30", "dev", "wan")
+        for dev in ("in", "out"):
+            line.ip("link", "set", dev, "promisc", "on")
+        argv = [sys.executable, "-m", "tests.network.line", "in", "out"]
+        return self.spawn(line, argv, f"{name}-line.log", ready_line=b"ready", control=True)
 
     def _home(self, router: Namespace, host: Namespace, index: int) -> str:
         """The home network between a router and its host; the host's address."""
@@ -263,11 +287,16 @@ class Lab:
         b_addr: str,
         bits: int,
     ) -> None:
-        """A veth pair born inside `a` with its peer inside `b`: never in the root namespace."""
-        a.ip("link", "add", "name", a_dev, "type", "veth", "peer", "name", b_dev, "netns", b.name)
+        """A veth pair between `a` and `b`, with an address at each end."""
+        self._wire(a, a_dev, b, b_dev)
         for ns, dev, addr in ((a, a_dev, a_addr), (b, b_dev, b_addr)):
             ns.ip("address", "add", f"{addr}/{bits}", "dev", dev)
-            ns.ip("link", "set", dev, "up")
+
+    def _wire(self, a: Namespace, a_dev: str, b: Namespace, b_dev: str) -> None:
+        """A veth pair born inside `a` with its peer inside `b`: never in the root namespace."""
+        a.ip("link", "add", "name", a_dev, "type", "veth", "peer", "name", b_dev, "netns", b.name)
+        a.ip("link", "set", a_dev, "up")
+        b.ip("link", "set", b_dev, "up")
 
     def _router(self, ns: Namespace, nat: Nat, firewall: Firewall) -> None:
         ns.sysctl("net.ipv4.ip_forward=1")
@@ -305,15 +334,18 @@ class Lab:
         log: str,
         ready_line: bytes | None = None,
         env: dict[str, str] | None = None,
+        control: bool = False,
     ) -> subprocess.Popen[bytes]:
         """A process inside `ns`, ended with the lab. With `ready_line`, waits until the
-        process prints it (its first line), so a test never races its start."""
+        process prints it (its first line), so a test never races its start. With
+        `control`, its standard input is a pipe the caller writes to."""
         with (self.directory / log).open("wb") as output:
             process = subprocess.Popen(
                 ns.argv(argv),
                 cwd=REPO_ROOT,
                 stdout=subprocess.PIPE if ready_line else output,
                 stderr=output,
+                stdin=subprocess.PIPE if control else subprocess.DEVNULL,
                 start_new_session=True,
                 env=None if env is None else {**os.environ, **env},
             )
@@ -355,7 +387,7 @@ def _end(process: subprocess.Popen[bytes]) -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    for stream in (process.stdout, process.stderr):
+    for stream in (process.stdin, process.stdout, process.stderr):
         if stream is not None:
             stream.close()
 

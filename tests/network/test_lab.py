@@ -128,3 +128,25 @@ def test_everything_is_removed_also_when_a_test_fails(tmp_path: Path) -> None:
     assert sleeper.poll() is not None
     assert not set(names) & set(lab_namespaces())
     assert not {"wan", "lan", "up1"} & root_links()
+
+
+def test_a_line_delays_and_loses_each_way_and_can_be_made_clean(lab: Lab) -> None:
+    server = echo(lab)
+    mobile = lab.site("mobile", Nat.SYMMETRIC, line=True)
+
+    def probe() -> tuple[int, float]:
+        out = lab.python(mobile.host, "-m", "tests.network.echo", "probe", server, "7000", "200")
+        answered, median_ms = out.split()
+        return int(answered), float(median_ms)
+
+    clean = probe()
+    lab.degrade(mobile, delay_ms=200, loss_percent=10)
+    bad = probe()
+    lab.degrade(mobile)
+    again = probe()
+
+    assert clean[0] == 200 and clean[1] < 50
+    # 200 ms each way; a datagram comes back if neither way lost it: 0.9² of 200 is 162.
+    assert 400 <= bad[1] < 500
+    assert 130 <= bad[0] <= 190
+    assert again[0] == 200 and again[1] < 50
