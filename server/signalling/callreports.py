@@ -17,15 +17,15 @@ Kbps = Annotated[int, Field(ge=0, le=100_000)]
 class CallReport(Message):
     """Any seat in a call: how this side's connection with `peer` went, read from
     `getStats()`. Sent at the first decoded remote frame (`media`), on an ICE failure
-    before it (`failed`), then every minute (`update`, so the last one is at most a minute
-    before the end); the server keeps the latest per seat and times the first media
-    itself. Only the GP's connection with the patient and the patient's with the GP count
-    towards an attempt. Only enums and bounded numbers: nothing in it can carry a name or
-    free text."""
+    before it (`failed`), every minute (`update`), and by the side that ends, leaves or
+    holds the call just before it does (`final`); the server keeps the latest per seat
+    and times the first media itself. Only the GP's connection with the patient and the
+    patient's with the GP count towards an attempt. Only enums and bounded numbers: nothing
+    in it can carry a name or free text."""
 
     type: Literal["call.report"]
     peer: Id  # the participant at the other end of this connection
-    phase: Literal["media", "failed", "update"]
+    phase: Literal["media", "failed", "update", "final"]
     media: bool  # a remote video frame (or, without video, audio) has been decoded
     failure: Literal["ice_failed", "permission_denied", "no_local_media"] | None = None
     local_candidate: CandidateType | None = None

@@ -17,8 +17,8 @@ from server.store.connection import Redis
 
 RETENTION_SECONDS = 14 * 7 * 24 * 3600
 REPORT_FIELDS = (
-    "failure", "local_candidate", "remote_candidate", "transport", "ice_restarts", "rtt_ms",
-    "loss_per_mille", "inbound_kbps", "outbound_kbps",
+    "phase", "failure", "local_candidate", "remote_candidate", "transport", "ice_restarts",
+    "rtt_ms", "loss_per_mille", "inbound_kbps", "outbound_kbps",
 )  # fmt: skip
 
 

@@ -1,8 +1,10 @@
-"""A real call in Chromium is counted: its attempt says media was reached, and how."""
+"""A real call in Chromium is counted: its attempt says media was reached, and how, and
+the side that ends the call sends its last report before the call is gone."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -55,5 +57,17 @@ async def test_a_real_call_is_recorded_as_reaching_media(
         assert side.transport in {"udp", "tcp", "tls"}
         assert side.failure is None
     assert "Karen" not in str(stored)
+
+    await gp.get_by_test_id("hangup").click()
+    async with stack.client() as redis:
+        for _ in range(50):
+            gp_report = json.loads(await redis.hget(f"av:call_attempt:{attempt.id}", "gp") or "{}")
+            if gp_report.get("phase") == "final":
+                break
+            await asyncio.sleep(0.1)
+        ended_at = await redis.hget(f"av:call_attempt:{attempt.id}", "ended_at")
+    assert gp_report.get("phase") == "final", gp_report
+    assert gp_report["inbound_kbps"] > 0 and gp_report["rtt_ms"] is not None
+    assert ended_at is not None, "the call was not ended after the last report"
     await gp_context.close()
     await patient_context.close()

@@ -34,6 +34,7 @@ export class CallStage {
     this.cameraButton = $("toggle-camera");
     this.shareButton = $("toggle-share");
     this.links = new Map();
+    this.reporters = new Map();
     this.peers = new Map();
     this.selfId = null;
     this.iceServers = [];
@@ -64,7 +65,10 @@ export class CallStage {
     this.micButton.addEventListener("click", () => this.setAudio(!this.audioOn));
     this.cameraButton.addEventListener("click", () => this.setVideo(!this.videoOn));
     this.shareButton?.addEventListener("click", () => this.toggleShare());
-    $("hangup").addEventListener("click", () => this.onHangup());
+    $("hangup").addEventListener("click", async () => {
+      await this.reportFinal();
+      this.onHangup();
+    });
     $("toggle-chat").addEventListener("click", () => this.toggleChat());
     $("chat-form").addEventListener("submit", (event) => {
       event.preventDefault();
@@ -109,7 +113,8 @@ export class CallStage {
       },
     });
     this.links.set(peer.participant_id, link);
-    reportCall(link.pc, (report) => this.signalling.send({ type: "call.report", peer: peer.participant_id, ...report }));
+    const report = (fields) => this.signalling.send({ type: "call.report", peer: peer.participant_id, ...fields });
+    this.reporters.set(peer.participant_id, reportCall(link.pc, report));
     if (this.screenTrack) link.replaceVideo(this.screenTrack);
     this.updateBanner();
   }
@@ -117,6 +122,7 @@ export class CallStage {
   removePeer(participantId) {
     this.links.get(participantId)?.close();
     this.links.delete(participantId);
+    this.reporters.delete(participantId);
     this.grid.querySelector(`[data-participant="${participantId}"]`)?.remove();
     this.updateBanner();
     this.onAudioChange?.();
@@ -373,6 +379,11 @@ export class CallStage {
     this.banner.hidden = false;
   }
 
+  // Each connection's last report, before this side ends or holds the call.
+  async reportFinal() {
+    await Promise.all([...this.reporters.values()].map((reporter) => reporter.final()));
+  }
+
   close() {
     clearInterval(this.qualityTimer);
     clearTimeout(this.suspectTimer);
@@ -383,6 +394,7 @@ export class CallStage {
     }
     for (const link of this.links.values()) link.close();
     this.links.clear();
+    this.reporters.clear();
     this.peers.clear();
     this.grid.replaceChildren();
     $("chat-log").replaceChildren(); // the chat is kept only for the call

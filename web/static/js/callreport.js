@@ -1,10 +1,12 @@
 // How this side's connection to one peer went, from getStats(), for the platform's
-// success rate: sent at the first decoded remote frame, on an ICE failure before that, and
-// then every minute until the connection closes. Only enums and bounded numbers leave the
+// success rate: sent at the first decoded remote frame, on an ICE failure before that,
+// every minute, and once more when this side ends the call (`final()`, awaited before the
+// hangup is sent, since the server takes no report from a seat that has left). Only enums and bounded numbers leave the
 // browser (the server refuses anything else); the server times the first media itself.
 
 const POLL_MS = 250; // the server times first media on arrival: poll often until then
 const REPORT_EVERY_MS = 60_000;
+const FINAL_PATIENCE_MS = 500; // a hangup never waits longer for getStats()
 const CANDIDATE_TYPES = ["host", "srflx", "prflx", "relay"];
 const TRANSPORTS = ["udp", "tcp", "tls"];
 
@@ -117,4 +119,13 @@ export function reportCall(pc, send) {
     if (!media && report.media) media = true;
     if (report.media) emit(report);
   }, POLL_MS);
+
+  return {
+    async final() {
+      if (!media || pc.signalingState === "closed") return;
+      const late = new Promise((resolve) => setTimeout(resolve, FINAL_PATIENCE_MS, null));
+      const report = await Promise.race([sample("final").catch(() => null), late]);
+      if (report) emit(report);
+    },
+  };
 }

@@ -373,7 +373,14 @@ function hangUp() {
 }
 
 // Inside an LPS's page (GET /embed/{token}): events for the host window, and its end-call.
-const host = data.embed ? HostWindow.connect(data.embed, { onEndCall: hangUp }) : null;
+const host = data.embed
+  ? HostWindow.connect(data.embed, {
+      onEndCall: async () => {
+        await stage.reportFinal();
+        hangUp();
+      },
+    })
+  : null;
 const signalling = new Signalling(() => ({}));
 const stage = new CallStage({
   signalling,
@@ -393,7 +400,8 @@ function draftReady(consultationId) {
 }
 // A hold sends the patient back to the queue. With an invited professional still in the
 // call the GP stays with them (the server says so with peer.left); alone, back to the list.
-$("hold").addEventListener("click", () => {
+$("hold").addEventListener("click", async () => {
+  await stage.reportFinal();
   send({ type: "hold", consultation_id: state.consultationId });
   if (stage.hasPeerOtherThan("patient")) return;
   state.consultationId = null;
@@ -401,9 +409,10 @@ $("hold").addEventListener("click", () => {
   renderWaiting();
   renderLobby();
 });
-$("end-by-phone").addEventListener("click", () =>
-  send({ type: "end", consultation_id: state.consultationId, continued_by_phone: true }),
-);
+$("end-by-phone").addEventListener("click", async () => {
+  await stage.reportFinal();
+  send({ type: "end", consultation_id: state.consultationId, continued_by_phone: true });
+});
 
 function setOffline(offline) {
   state.offline = offline;
