@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import web
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server import health
 from server.api.routes import add_api_routes
@@ -43,7 +45,7 @@ from server.pages.render import Templates
 from server.security import security_middleware
 from server.settings import Settings
 from server.signalling.endpoint import close_sockets, websocket
-from server.signalling.presencekeeper import PresenceKeeper
+from server.signalling.presencekeeper import BEAT_SECONDS, PresenceKeeper
 from server.signalling.redisrouter import RedisRouter
 from server.store.budgets import seed_lines_when_reachable, try_seed_lines
 from server.store.connection import open_redis
@@ -103,13 +105,25 @@ async def presence_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Remove patients who vanished from the waiting room, and tell their clinic."""
+    """Remove patients who vanished from the waiting room, and tell their clinic. After
+    failing to reach Redis, the first thing this instance does once it is back is to hold
+    every sweep for a grace and a presence round (on every instance: the hold is in Redis),
+    and to refresh its own patients' presence at once."""
+    grace = app[SETTINGS].presence_grace_seconds
 
     async def loop() -> None:
+        unreachable = False
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
             try:
-                await app[ROOM].sweep(app[SETTINGS].presence_grace_seconds)
+                if unreachable:
+                    await app[ROOM].hold_sweeps(grace + BEAT_SECONDS)
+                    await app[PRESENCE].beat()
+                    unreachable = False
+                await app[ROOM].sweep(grace)
+            except (RedisConnectionError, RedisTimeoutError):
+                unreachable = True
+                log.warning("waiting-room sweep: Redis unreachable")
             except Exception:
                 log.exception("waiting-room sweep failed")
 

@@ -114,17 +114,19 @@ async def lobby_left(router: Router, clinic_id: str, participant_id: str, reason
     await router.publish(keys.clinic_channel(clinic_id), dump(removed))
 
 
-async def joined(redis: Redis, router: Router, fresh: Consultation, score: float) -> None:
-    """A consultation joined the queue; `fresh` is its state after the move."""
-    await _queue_moved(redis, router, fresh, "join", score)
+async def joined(
+    redis: Redis, router: Router, fresh: Consultation, score: float, count: int
+) -> None:
+    """A consultation joined the queue as its `count`th move; `fresh` is its state after."""
+    await _queue_moved(redis, router, fresh, "join", score, count)
     await entry(redis, router, fresh)
 
 
 async def left(
-    redis: Redis, router: Router, fresh: Consultation, score: float, reason: str
+    redis: Redis, router: Router, fresh: Consultation, score: float, count: int, reason: str
 ) -> None:
-    """A consultation left the queue; `fresh` is its state after the move."""
-    await _queue_moved(redis, router, fresh, "leave", score)
+    """A consultation left the queue as its `count`th move; `fresh` is its state after."""
+    await _queue_moved(redis, router, fresh, "leave", score, count)
     channel = keys.clinic_channel(fresh.clinic_id)
     await router.publish(channel, dump(QueueEntryRemoved(consultation_id=fresh.id, reason=reason)))
     await router.publish(channel, dump(DayEntryChanged(entry=day_entry(fresh))))
@@ -148,8 +150,13 @@ async def entry(redis: Redis, router: Router, fresh: Consultation) -> None:
 
 
 async def _queue_moved(
-    redis: Redis, router: Router, c: Consultation, op: Literal["join", "leave"], score: float
+    redis: Redis,
+    router: Router,
+    c: Consultation,
+    op: Literal["join", "leave"],
+    score: float,
+    count: int,
 ) -> None:
     pace = await clinic_pace(redis, c.clinic_id)
-    moved = QueueMoved(op=op, score=score, id=c.id, pace=pace)
+    moved = QueueMoved(op=op, score=score, id=c.id, pace=pace, count=count)
     await router.publish(keys.queue_channel(c.clinic_id), moved)

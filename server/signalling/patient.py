@@ -54,8 +54,8 @@ class PatientRole(Role):
     def consultation_id(self) -> str:
         return self.seat.consultation.id if self.seat.consultation else ""
 
-    def resync(self, position: int, pace: float) -> None:
-        if self.place is not None and self.place.resync(position, pace):
+    def resync(self, position: int, pace: float, moves: int) -> None:
+        if self.place is not None and self.place.resync(position, pace, moves):
             self._send_place()
 
     def queue_moved(self, moved: controls.QueueMoved) -> None:
@@ -125,11 +125,11 @@ class PatientRole(Role):
         """Follow this patient's place from queue deltas."""
         s = self.session
         s.move_to(SessionState.WAITING)
-        await s.listen(keys.queue_channel(c.clinic_id))
-        score = await queue.score_of(s.redis, c)
-        place = await queue.rank(s.redis, c)
-        if score is not None and place is not None:
-            self.place = Place((score, c.id), place + 1, await clinic_pace(s.redis, c.clinic_id))
+        await s.listen(keys.queue_channel(c.clinic_id))  # confirmed: no later delta is missed
+        found = await queue.place_of(s.redis, c)
+        if found is not None:
+            key, rank, moves = found
+            self.place = Place(key, rank + 1, await clinic_pace(s.redis, c.clinic_id), moves)
             self._send_place()
         s.presence.add_waiter(self)
 

@@ -16,10 +16,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Protocol
 
-from server.store import keys
 from server.store.connection import Redis
 from server.waitingroom.eta import clinic_pace, gps_seen
-from server.waitingroom.queue import heartbeat_many
+from server.waitingroom.queue import heartbeat_many, order_of
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ class Waiter(Protocol):
     @property
     def consultation_id(self) -> str: ...
 
-    def resync(self, position: int, pace: float) -> None: ...
+    def resync(self, position: int, pace: float, moves: int) -> None: ...
 
 
 class PresenceKeeper:
@@ -68,12 +67,12 @@ class PresenceKeeper:
         for waiter in waiters:
             by_clinic[waiter.clinic_id].append(waiter)
         for clinic_id, group in by_clinic.items():
-            order = await self._redis.zrange(keys.clinic_queue(clinic_id), 0, -1)
+            order, moves = await order_of(self._redis, clinic_id)
             places = {consultation_id: index + 1 for index, consultation_id in enumerate(order)}
             pace = await clinic_pace(self._redis, clinic_id)
             for waiter in group:
                 if waiter.consultation_id in places:
-                    waiter.resync(places[waiter.consultation_id], pace)
+                    waiter.resync(places[waiter.consultation_id], pace, moves)
             await asyncio.sleep(0)  # one clinic at a time: let admits through in between
 
     async def run(self) -> None:

@@ -8,6 +8,9 @@ PREFIX = "av"
 
 EVENTS = f"{PREFIX}:events"  # stream: every domain change, read by consumer groups
 WAITING_LAST_SEEN = f"{PREFIX}:waiting:last_seen"  # zset participant id -> last heartbeat (unix s)
+# Until when (unix s) no waiting patient may be judged absent: an instance found Redis back
+# after failing to reach it, and live sockets first re-assert their place (queue.vanished).
+SWEEP_HELD_UNTIL = f"{PREFIX}:sweep_held_until"
 
 
 def clinic(clinic_id: str) -> str:
@@ -26,6 +29,12 @@ def clinic_day(clinic_id: str, day: str) -> str:
 def clinic_queue(clinic_id: str) -> str:
     """Sorted set of waiting consultation ids, scored by queue order."""
     return f"{PREFIX}:clinic:{clinic_id}:queue"
+
+
+def clinic_queue_count(clinic_id: str) -> str:
+    """Counter of the moves of the clinic's queue, bumped by each in the same Lua step: a
+    place read with it ignores the deltas it already contains."""
+    return f"{PREFIX}:clinic:{clinic_id}:queue_count"
 
 
 def clinic_channel(clinic_id: str) -> str:

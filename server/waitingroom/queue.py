@@ -8,7 +8,6 @@ Redis orders equal scores by member, so the key orders exactly as the sorted set
 from __future__ import annotations
 
 import asyncio
-from typing import cast
 
 from server.clock import now
 from server.store import decoded, keys
@@ -18,19 +17,31 @@ from server.store.consultations import Consultation, get_consultation
 QueueKey = tuple[float, str]
 
 
-async def rank(redis: Redis, c: Consultation) -> int | None:
-    """0-based place in the queue, or None if not waiting."""
-    # redis-py types ZRANK's reply as if WITHSCORE might have been asked for.
-    return cast("int | None", await redis.zrank(keys.clinic_queue(c.clinic_id), c.id))
-
-
-async def score_of(redis: Redis, c: Consultation) -> float | None:
-    score = await redis.zscore(keys.clinic_queue(c.clinic_id), c.id)
-    return None if score is None else float(score)
-
-
 async def waiting_ids(redis: Redis, clinic_id: str) -> list[str]:
     return decoded.strings(await redis.zrange(keys.clinic_queue(clinic_id), 0, -1))
+
+
+async def place_of(redis: Redis, c: Consultation) -> tuple[QueueKey, int, int] | None:
+    """The consultation's queue key, 0-based place and the queue's move counter, read in one
+    step; None if not waiting."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.zscore(keys.clinic_queue(c.clinic_id), c.id)
+        pipe.zrank(keys.clinic_queue(c.clinic_id), c.id)
+        pipe.get(keys.clinic_queue_count(c.clinic_id))
+        score, rank, moves = await pipe.execute()
+    if score is None or rank is None:
+        return None
+    return (float(score), c.id), int(rank), int(moves or 0)
+
+
+async def order_of(redis: Redis, clinic_id: str) -> tuple[list[str], int]:
+    """The clinic's waiting consultation ids in order and the queue's move counter, read in
+    one step."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.zrange(keys.clinic_queue(clinic_id), 0, -1)
+        pipe.get(keys.clinic_queue_count(clinic_id))
+        order, moves = await pipe.execute()
+    return decoded.strings(order), int(moves or 0)
 
 
 async def heartbeat(redis: Redis, participant_id: str, presence_ttl: int) -> None:
@@ -66,9 +77,24 @@ async def forget_presence(redis: Redis, participant_id: str) -> None:
     await redis.zrem(keys.WAITING_LAST_SEEN, participant_id)
 
 
+async def hold_sweeps(redis: Redis, seconds: float) -> None:
+    """An instance could not reach Redis for a while and now can: nobody could refresh their
+    presence meanwhile, so an outage must not count as absence. Nobody is judged absent for
+    `seconds` from now, time for every instance's live sockets to re-assert their place
+    (a later hold extends, never shortens, an earlier one)."""
+    until = now() + seconds
+    current = decoded.text(await redis.get(keys.SWEEP_HELD_UNTIL))
+    if current is None or float(current) < until:
+        await redis.set(keys.SWEEP_HELD_UNTIL, until, ex=int(seconds) + 60)
+
+
 async def vanished(redis: Redis, grace_seconds: int) -> list[Consultation]:
     """Consultations of waiting patients whose browsers have been silent for longer than
-    the grace (the room takes them out of the queue)."""
+    the grace (the room takes them out of the queue); none while sweeps are held after an
+    outage (`hold_sweeps`)."""
+    held_until = decoded.text(await redis.get(keys.SWEEP_HELD_UNTIL))
+    if held_until is not None and float(held_until) > now():
+        return []
     cutoff = now() - grace_seconds
     stale = decoded.strings(await redis.zrangebyscore(keys.WAITING_LAST_SEEN, 0, cutoff))
     gone: list[Consultation] = []

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from server.clock import now
 from server.consultations import lobby
@@ -64,6 +64,12 @@ class CancelOutcome(StrEnum):
     ENDED = "ended"
 
 
+class Moved(NamedTuple):
+    result: str  # the move's own answer: the queue score, or '1' for a newly started call
+    fresh: Consultation  # its state after the move
+    moves: int  # the queue's move counter after it; 0 if the queue did not change
+
+
 def _consultation(flat: list[str]) -> Consultation:
     return Consultation.from_hash(dict(zip(flat[::2], flat[1::2], strict=True)))
 
@@ -75,13 +81,21 @@ class Room:
 
     async def _move(
         self, script: str, c: Consultation, args: list[Any], *more_keys: str
-    ) -> tuple[str, Consultation] | None:
-        """Run one move; (its result, the new state), or None if it was not allowed."""
+    ) -> Moved | None:
+        """Run one move; its result and the new state, or None if it was not allowed."""
         result = await self._run(script, c, args, *more_keys)
-        return None if result is None else (str(result[0]), _consultation(result[1]))
+        if result is None:
+            return None
+        count = int(result[2]) if len(result) > 2 else 0
+        return Moved(str(result[0]), _consultation(result[1]), count)
 
     async def _run(self, script: str, c: Consultation, args: list[Any], *more_keys: str) -> Any:
-        move_keys = [keys.consultation(c.id), keys.clinic_queue(c.clinic_id), *more_keys]
+        move_keys = [
+            keys.consultation(c.id),
+            keys.clinic_queue(c.clinic_id),
+            *more_keys,
+            keys.clinic_queue_count(c.clinic_id),
+        ]
         return await self.redis.register_script(script)(keys=move_keys, args=args)
 
     async def _event(self, kind: EventType, c: Consultation, **data: object) -> None:
@@ -100,10 +114,10 @@ class Room:
         moved = await self._move(lua.ENTER, c, [c.id, now()])
         if moved is None:
             return None
-        score, fresh = moved
+        score, fresh, count = moved
         if score:
             await self._event(EventType.PATIENT_WAITING, c)
-            await announce.joined(self.redis, self.router, fresh, float(score))
+            await announce.joined(self.redis, self.router, fresh, float(score), count)
         else:
             await announce.entry(self.redis, self.router, fresh)
         return fresh
@@ -121,11 +135,11 @@ class Room:
         moved = await self._move(lua.LEAVE, c, [c.id])
         if moved is None:
             return False
-        score, fresh = moved
+        score, fresh, count = moved
         await self._event(EventType.PATIENT_LEFT, c, reason=reason)
         if told is not None:
             await self._tell(c.patient_participant, told)
-        await announce.left(self.redis, self.router, fresh, float(score), reason)
+        await announce.left(self.redis, self.router, fresh, float(score), count, reason)
         return True
 
     async def admit(
@@ -143,12 +157,12 @@ class Room:
         moved = await self._move(lua.ADMIT, c, [c.id, admitted_at, gp_user_id, gp_seat])
         if moved is None:
             return None
-        score, fresh = moved
+        score, fresh, count = moved
         await start_attempt(self.redis, c.id, c.clinic_id, admitted_at)
         await self._event(EventType.CALL_STARTED, c, practitioner_id=gp_user_id)
         await take_seat(fresh)
         await self._tell(fresh.patient_participant, controls.Admitted())
-        await announce.left(self.redis, self.router, fresh, float(score), "admitted")
+        await announce.left(self.redis, self.router, fresh, float(score), count, "admitted")
         return fresh
 
     async def hold(self, c: Consultation) -> Consultation | None:
@@ -158,11 +172,11 @@ class Room:
         moved = await self._move(lua.HOLD, c, [c.id, now()], *more)
         if moved is None:
             return None
-        score, fresh = moved
+        score, fresh, count = moved
         await finish_attempt(self.redis, c.id, now())
         await self._event(EventType.PATIENT_HELD, c)
         await self._tell(fresh.patient_participant, controls.Held())
-        await announce.joined(self.redis, self.router, fresh, float(score))
+        await announce.joined(self.redis, self.router, fresh, float(score), count)
         return fresh
 
     async def transfer(self, c: Consultation, to_practitioner_id: str) -> bool:
@@ -171,7 +185,7 @@ class Room:
         if moved is None:
             return False
         await self._event(EventType.PATIENT_TRANSFERRED, c, to_practitioner_id=to_practitioner_id)
-        await announce.entry(self.redis, self.router, moved[1])
+        await announce.entry(self.redis, self.router, moved.fresh)
         return True
 
     async def cancel(self, c: Consultation, vendor_id: str) -> CancelOutcome:
@@ -184,21 +198,26 @@ class Room:
             return {"cancelled": CancelOutcome.ALREADY, "in_call": CancelOutcome.IN_CALL}.get(
                 status, CancelOutcome.ENDED
             )
-        score, fresh = str(result[1]), _consultation(result[2])
+        score, fresh, count = str(result[1]), _consultation(result[2]), int(result[3])
         if score:
             await self._event(EventType.PATIENT_LEFT, c, reason="cancelled")
             await self._tell(c.patient_participant, controls.Removed())
-            await announce.left(self.redis, self.router, fresh, float(score), "cancelled")
+            await announce.left(self.redis, self.router, fresh, float(score), count, "cancelled")
         await self._event(EventType.CONSULTATION_CANCELLED, c, vendor_id=vendor_id)
         await announce.entry(self.redis, self.router, fresh)
         return CancelOutcome.CANCELLED
+
+    async def hold_sweeps(self, seconds: float) -> None:
+        """Redis is back after an outage: nobody is swept for `seconds` (queue.hold_sweeps)."""
+        await queue.hold_sweeps(self.redis, seconds)
 
     async def sweep(self, grace_seconds: int) -> int:
         """Take out waiting patients whose browsers have been gone longer than the grace.
         Any instance may run this; the leave is atomic, so running it twice is harmless."""
         removed = 0
         for c in await queue.vanished(self.redis, grace_seconds):
-            removed += await self.leave(c, LeaveReason.VANISHED)
+            # Told too: a screen that is somehow still open must not go on showing a place.
+            removed += await self.leave(c, LeaveReason.VANISHED, told=controls.Removed())
         return removed
 
     # ---- the call ---------------------------------------------------------------------------
@@ -211,7 +230,7 @@ class Room:
         moved = await self._move(lua.OPEN, c, [now(), gp_user_id, gp_seat])
         if moved is None:
             return None
-        started, fresh = moved
+        started, fresh, _ = moved
         if started:
             await self._event(EventType.CALL_STARTED, c, practitioner_id=gp_user_id)
         await announce.entry(self.redis, self.router, fresh)
@@ -241,11 +260,13 @@ class Room:
         for guest in guests:
             await self.lobby_leave(c.clinic_id, guest, "ended")
         told = controls.Ended(consultation_id=c.id, billing_code=code)
-        members = [str(m) for m in result[2:]]
+        members = [str(m) for m in result[3:]]
         for seat in {*members, *guests, done.patient_participant, done.gp_participant}:
             await self._tell(seat, told)
         if score := str(result[1]):
-            await announce.left(self.redis, self.router, done, float(score), "ended")
+            await announce.left(
+                self.redis, self.router, done, float(score), int(result[2]), "ended"
+            )
         else:
             await announce.entry(self.redis, self.router, done)
         await notetaker.call_ended(self.redis, self.router, done)

@@ -1,8 +1,11 @@
 """The room's moves as Lua scripts, each checking the status it moves from.
 
-KEYS[1] is the consultation's hash and KEYS[2] its clinic's queue. A script returns
-{result, HGETALL of the consultation}, so the caller has the new state without reading it
-again, or nil when the move is not allowed from the current status (cancel and end say why).
+KEYS[1] is the consultation's hash, KEYS[2] its clinic's queue and the last key the queue's
+move counter. A script returns {result, HGETALL of the consultation, counter}, so the caller
+has the new state without reading it again, or nil when the move is not allowed from the
+current status (cancel and end say why). Every move that changes the queue counts itself
+in the counter, in the same step: a place read together with the counter then knows which
+of the deltas still arriving it already contains (server/signalling/place.py).
 """
 
 ENTER = """
@@ -13,7 +16,7 @@ redis.call('HSET', KEYS[1], 'status', 'waiting', 'waiting_since', ARGV[2])
 local score = redis.call('HGET', KEYS[1], 'scheduled_start')
 if not score or score == '' then score = ARGV[2] end
 redis.call('ZADD', KEYS[2], score, ARGV[1])
-return {score, redis.call('HGETALL', KEYS[1])}
+return {score, redis.call('HGETALL', KEYS[1]), redis.call('INCR', KEYS[#KEYS])}
 """
 
 LEAVE = """
@@ -21,7 +24,7 @@ if redis.call('HGET', KEYS[1], 'status') ~= 'waiting' then return nil end
 local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], 'status', 'booked', 'waiting_since', '')
 redis.call('ZREM', KEYS[2], ARGV[1])
-return {score, redis.call('HGETALL', KEYS[1])}
+return {score, redis.call('HGETALL', KEYS[1]), redis.call('INCR', KEYS[#KEYS])}
 """
 
 ADMIT = """
@@ -33,7 +36,7 @@ if redis.call('HGET', KEYS[1], 'started_at') == '' then
   redis.call('HSET', KEYS[1], 'started_at', ARGV[2])
 end
 redis.call('ZREM', KEYS[2], ARGV[1])
-return {score, redis.call('HGETALL', KEYS[1])}
+return {score, redis.call('HGETALL', KEYS[1]), redis.call('INCR', KEYS[#KEYS])}
 """
 
 # Back from a call to the head of the queue: one second ahead of whoever is first now. The
@@ -53,7 +56,7 @@ if patient and patient ~= '' then
   redis.call('SREM', KEYS[3], patient)
   redis.call('ZADD', KEYS[4], ARGV[2], patient)
 end
-return {score, redis.call('HGETALL', KEYS[1])}
+return {score, redis.call('HGETALL', KEYS[1]), redis.call('INCR', KEYS[#KEYS])}
 """
 
 TRANSFER = """
@@ -82,14 +85,19 @@ local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return nil end
 if status ~= 'booked' and status ~= 'waiting' then return {status} end
 local score = redis.call('ZSCORE', KEYS[2], ARGV[1]) or ''
-redis.call('ZREM', KEYS[2], ARGV[1])
+local count = 0
+if score ~= '' then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  count = redis.call('INCR', KEYS[#KEYS])
+end
 redis.call('HSET', KEYS[1], 'status', 'cancelled', 'waiting_since', '')
-return {'cancelled', score, redis.call('HGETALL', KEYS[1])}
+return {'cancelled', score, redis.call('HGETALL', KEYS[1]), count}
 """
 
 # Closes the call (in a call, or open without the patient yet) and returns the peak number
 # of parties read in the same step, so a late joiner cannot slip past the count; then the
-# waiting patient's queue score ('' if none) and who was connected. {-1} if not in a call.
+# waiting patient's queue score ('' if none), the queue's counter and who was connected.
+# {-1} if not in a call.
 END = """
 local status = redis.call('HGET', KEYS[1], 'status')
 local members = redis.call('SMEMBERS', KEYS[3])
@@ -97,9 +105,13 @@ if status ~= 'in_call' and (#members == 0 or status == 'ended' or status == 'can
   return {-1}
 end
 local score = redis.call('ZSCORE', KEYS[2], ARGV[2]) or ''
-redis.call('ZREM', KEYS[2], ARGV[2])
+local count = 0
+if score ~= '' then
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  count = redis.call('INCR', KEYS[#KEYS])
+end
 redis.call('HSET', KEYS[1], 'status', 'ended', 'ended_at', ARGV[1], 'waiting_since', '')
 redis.call('DEL', KEYS[3])
 local peak = tonumber(redis.call('HGET', KEYS[1], 'peak_parties') or '0') or 0
-return {peak, score, unpack(members)}
+return {peak, score, count, unpack(members)}
 """

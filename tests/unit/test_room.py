@@ -174,12 +174,14 @@ async def test_hold_puts_the_patient_back_at_the_front(redis: Redis) -> None:
     second = await waiting_patient(redis, await make_scheduled(redis, clinic, minutes_from_now=9))
     assert await room_of(redis).admit(second.consultation, "gp", "part", no_seat) is not None
     assert await room_of(redis).hold(second.consultation) is not None
-    score = await queue.score_of(redis, second.consultation)
-    assert score is not None and first.consultation.scheduled_start is not None
+    place = await queue.place_of(redis, second.consultation)
+    assert place is not None and first.consultation.scheduled_start is not None
+    (score, _), rank, moves = place
     assert score < first.consultation.scheduled_start
     assert await waiting_ids(redis, clinic.id) == [second.consultation.id, first.consultation.id]
     assert await status(redis, second.consultation.id) == Status.WAITING
-    assert await queue.rank(redis, second.consultation) == 0
+    assert rank == 0
+    assert moves == 4  # two joins, the admit's leave, the hold's join
     assert await room_of(redis).hold(second.consultation) is None  # not in a call any more
     held = [e for e in await read_events(redis) if e[1] == "patient.held"]
     assert len(held) == 1
@@ -230,6 +232,23 @@ async def test_sweep_waits_for_the_grace_period(redis: Redis) -> None:
     assert await room_of(redis).sweep(grace_seconds=60) == 0
     assert await status(redis, w.consultation.id) == Status.WAITING
     assert await redis.zscore(keys.WAITING_LAST_SEEN, w.patient.id) is not None
+
+
+async def test_after_an_outage_nobody_is_swept_until_the_hold_ends(redis: Redis) -> None:
+    clinic = await make_clinic(redis)
+    w = await waiting_patient(redis, await make_scheduled(redis, clinic))
+    # Nobody could refresh anything while Redis was down: presence gone, last beat old.
+    await redis.zadd(keys.WAITING_LAST_SEEN, {w.patient.id: now() - 120})
+    room = room_of(redis)
+    await room.hold_sweeps(40)
+    await room.hold_sweeps(5)  # a later, shorter hold does not cut the first one short
+    assert await room.sweep(grace_seconds=30) == 0
+    assert await status(redis, w.consultation.id) == Status.WAITING
+    assert await redis.zscore(keys.WAITING_LAST_SEEN, w.patient.id) is not None
+
+    await redis.set(keys.SWEEP_HELD_UNTIL, now() - 1)  # the hold is over, still silent
+    assert await room.sweep(grace_seconds=30) == 1
+    assert await status(redis, w.consultation.id) == Status.BOOKED
 
 
 async def test_sweep_leaves_a_patient_in_a_call_alone(redis: Redis) -> None:
