@@ -61,6 +61,10 @@ class ClinicianRole(Role):
         s.presence.add_gp(s.id, self.user.clinic_id, self.user.id)
         s.send(await clinic_state(s.redis, self.user.clinic_id))
 
+    async def heal(self) -> None:
+        if self.session.state is not SessionState.CLOSED:
+            self.session.send(await clinic_state(self.session.redis, self.user.clinic_id))
+
     async def _held_call(self) -> str | None:
         """A call this GP holds in today's list, to offer rejoining after a reload."""
         for c in await consultations_on_day(

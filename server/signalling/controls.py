@@ -18,13 +18,15 @@ class _Control(BaseModel):
 
 
 class QueueMoved(_Control):
-    """A consultation joined or left a clinic's queue (see clinicstate: O(1) per patient)."""
+    """A consultation joined or left a clinic's queue (see clinicstate: O(1) per patient), as
+    the queue's `count`th move."""
 
     ctl: Literal["queue"] = "queue"
     op: Literal["join", "leave"]
     score: float
     id: str
     pace: float
+    count: int
 
 
 class Supersede(_Control):
@@ -71,6 +73,13 @@ class NoteTakerWithdraw(_Control):
     ctl: Literal["notetaker.withdraw"] = "notetaker.withdraw"
 
 
+class Resync(_Control):
+    """This instance's pub/sub was lost and is back: whatever was published meanwhile never
+    arrived, so each listener reads the truth again. Made by the router, never published."""
+
+    ctl: Literal["resync"] = "resync"
+
+
 Control = Annotated[
     QueueMoved
     | Supersede
@@ -79,7 +88,8 @@ Control = Annotated[
     | Removed
     | Ended
     | NoteTakerFinish
-    | NoteTakerWithdraw,
+    | NoteTakerWithdraw
+    | Resync,
     Field(discriminator="ctl"),
 ]
 _adapter: TypeAdapter[Control] = TypeAdapter(Control)

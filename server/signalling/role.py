@@ -49,7 +49,11 @@ class Role:
         """Only a waiting patient follows a queue."""
 
     async def control(self, control: controls.Control) -> None:
-        """An instruction from another instance, for this socket's seat."""
+        """An instruction from another instance, for this socket's seat (or, for a resync,
+        from this instance's router, for the socket itself)."""
+        if isinstance(control, controls.Resync):
+            await self.heal()
+            return
         if self.seat.participant is None:
             return
         match control:
@@ -79,6 +83,10 @@ class Role:
     async def enter_call(self) -> None:
         self.session.move_to(SessionState.IN_CALL)
         await self.seat.enter_call()
+
+    async def heal(self) -> None:
+        """Deltas may have been lost. A waiting patient's place heals in the next presence
+        round (server/signalling/presencekeeper.py); the GP's console reads its clinic anew."""
 
     async def admitted(self) -> None:
         """Patients and professionals are let in; a GP never is."""
