@@ -34,12 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
 
-from server.auth.tokens import new_token
-from server.consultations.links import issue_link
-from server.store.clinics import create_clinic
-from server.store.consultations import Kind, create_consultation
-from server.store.participants import issue_resume_token, patient_seat
-from server.store.users import create_user
+from tests.support.sockets import Booked, Clinic, populate
 from tests.support.stack import Stack
 
 WATCHERS_PER_CLINIC = 10  # patients at the back of each queue, watched from this process
@@ -62,60 +57,30 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def populate(stack: Stack, clinics: int, per_clinic: int) -> list[dict[str, Any]]:
-    """Clinics, one GP each, and their booked patients who have already accepted the terms."""
-    out = []
-    async with stack.client() as redis:
-        start = time.time() + 3600
-        for index in range(clinics):
-            clinic = await create_clinic(redis, f"Bench Klinik {index}", f"9{index:05d}")
-            password = new_token()
-            gp = await create_user(
-                redis, f"bench-gp-{index}", password, f"Dr. {index}", "gp", clinic.id
-            )
-            patients = []
-            for n in range(per_clinic):
-                c = await create_consultation(
-                    redis, clinic.id, Kind.SCHEDULED, scheduled_start=start + n * 60
-                )
-                link, c = await issue_link(redis, c)
-                seat = await patient_seat(redis, c.id, f"Patient {n}")
-                resume = await issue_resume_token(redis, seat, f"Patient {n}", "bench")
-                patients.append({"id": c.id, "link": link, "resume": resume})
-            out.append(
-                {"clinic": clinic.id, "gp": gp.username, "password": password, "patients": patients}
-            )
-    return out
-
-
 # ---- patients in worker processes -----------------------------------------------------------
 
 
-def worker(url: str, patients: list[dict[str, str]], ready: Any, results: Any, stop: Any) -> None:
+def worker(url: str, patients: list[Booked], ready: Any, results: Any, stop: Any) -> None:
     _lift_fd_limit()
     asyncio.run(_worker(url, patients, ready, results, stop))
 
 
-async def _worker(
-    url: str, patients: list[dict[str, str]], ready: Any, results: Any, stop: Any
-) -> None:
+async def _worker(url: str, patients: list[Booked], ready: Any, results: Any, stop: Any) -> None:
     admitted: dict[str, float] = {}
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as session:
         gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
-        async def patient(p: dict[str, str]) -> None:
+        async def patient(p: Booked) -> None:
             async with gate:
                 ws = await session.ws_connect(f"{url}/ws", heartbeat=None, max_msg_size=0)
-                await ws.send_json(
-                    {"v": 1, "type": "hello", "link": p["link"], "resume": p["resume"]}
-                )
+                await ws.send_json({"v": 1, "type": "hello", "link": p.link, "resume": p.resume})
                 while (await ws.receive_json())["type"] != "waiting":
                     pass
                 ready.put(1)
             async for message in ws:
                 if message.type == aiohttp.WSMsgType.TEXT and '"call.joined"' in message.data:
-                    admitted[p["id"]] = time.time()
+                    admitted[p.consultation_id] = time.time()
 
         tasks = [asyncio.create_task(patient(p)) for p in patients]
         await asyncio.to_thread(stop.wait)
@@ -134,19 +99,19 @@ class Watcher:
         self.updates: list[float] = []
         self.placed = asyncio.Event()
 
-    async def run(self, session: aiohttp.ClientSession, url: str, p: dict[str, str]) -> None:
+    async def run(self, session: aiohttp.ClientSession, url: str, p: Booked) -> None:
         ws = await session.ws_connect(f"{url}/ws", heartbeat=None)
-        await ws.send_json({"v": 1, "type": "hello", "link": p["link"], "resume": p["resume"]})
+        await ws.send_json({"v": 1, "type": "hello", "link": p.link, "resume": p.resume})
         async for message in ws:
             if '"waiting"' in message.data:
                 self.updates.append(time.time())
                 self.placed.set()
 
 
-async def gp_socket(session: aiohttp.ClientSession, url: str, clinic: dict[str, Any]) -> Any:
+async def gp_socket(session: aiohttp.ClientSession, url: str, clinic: Clinic) -> Any:
     """A GP's console socket. The session cookie is Secure, which a client jar keeps back
     over plain http, so it is passed on by hand."""
-    form = {"username": clinic["gp"], "password": clinic["password"]}
+    form = {"username": clinic.gp_username, "password": clinic.gp_password}
     async with session.post(f"{url}/login", data=form, allow_redirects=False) as response:
         cookie = response.cookies["av_session"].value
     ws = await session.ws_connect(
@@ -172,10 +137,11 @@ async def run(clinics: int, per_clinic: int, rounds: int, workers: int) -> dict[
     try:
         url = stack.urls[0]
         pid = stack.server_pids()[0]
-        world = await populate(stack, clinics, per_clinic)
+        async with stack.client() as redis:
+            world = [await populate(redis, i, per_clinic) for i in range(clinics)]
         print(f"  {clinics * per_clinic} patients booked", flush=True)
-        watched = {c["clinic"]: c["patients"][-WATCHERS_PER_CLINIC:] for c in world}
-        background = [p for c in world for p in c["patients"][:-WATCHERS_PER_CLINIC]]
+        watched = {c.id: c.patients[-WATCHERS_PER_CLINIC:] for c in world}
+        background = [p for c in world for p in c.patients[:-WATCHERS_PER_CLINIC]]
         await asyncio.sleep(1)
         rss_before = stack.server_rss_kib()[0]
 
@@ -225,8 +191,8 @@ async def run(clinics: int, per_clinic: int, rounds: int, workers: int) -> dict[
         cpu_1, wall_1 = cpu_seconds(pid), time.time()
         for r in range(rounds):
             for clinic, ws in zip(world, gps, strict=True):
-                target = clinic["patients"][r]["id"]
-                admits[target] = (clinic["clinic"], time.time())
+                target = clinic.patients[r].consultation_id
+                admits[target] = (clinic.id, time.time())
                 await ws.send_json({"v": 1, "type": "admit", "consultation_id": target})
                 await expect(ws, "call.joined")
                 await ws.send_json({"v": 1, "type": "end", "consultation_id": target})
