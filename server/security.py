@@ -62,6 +62,8 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
             _apply_headers(exc)
             raise
         response = _error_response(request, exc.status, exc.reason)
+        if "Allow" in exc.headers:  # RFC 9110: a 405 says which methods the resource takes
+            response.headers["Allow"] = exc.headers["Allow"]
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         response = _error_response(request, 500, "Internal Server Error")

@@ -57,7 +57,7 @@ def fhir_response(
 
 def fhir_endpoint(handler: Handler) -> Handler:
     """Answer the problems `handler` raises as OperationOutcome, keeping their status and
-    headers (WWW-Authenticate, Retry-After)."""
+    headers (WWW-Authenticate, Retry-After, Allow)."""
 
     @functools.wraps(handler)
     async def answer(request: web.Request) -> web.StreamResponse:
@@ -67,7 +67,11 @@ def fhir_endpoint(handler: Handler) -> Handler:
             if exc.content_type != PROBLEM_CONTENT_TYPE or exc.text is None:
                 raise
             problem = json.loads(exc.text)
-            kept = {k: v for k, v in exc.headers.items() if k.lower().startswith(("www-", "retry"))}
+            kept = {
+                k: v
+                for k, v in exc.headers.items()
+                if k.lower().startswith(("www-", "retry", "allow"))
+            }
             outcome = operation_outcome(exc.status, problem["code"], problem["detail"])
             return fhir_response(outcome, exc.status, kept)
 

@@ -8,7 +8,8 @@
 
 Resource ids are consultation ids. A search for an encounter that is unknown, not the
 vendor's, or has no note (any more) finds nothing: an empty Bundle, as FHIR search does.
-Anything else under /fhir answers an OperationOutcome: 404, or 405 for a write.
+Anything else at or under /fhir answers an OperationOutcome: 404, or 405 (with `Allow`)
+for a write; a write to a resource that exists is a 405 as well, the router's own.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from server.store.consultations import Consultation
 from server.store.notes import Acked, Note, get_note
 from server.store.users import User, get_user
 from server.store.vendors import Vendor
+
+READ_METHODS = ("GET", "HEAD")
 
 
 def _base(request: web.Request) -> str:
@@ -96,8 +99,10 @@ async def search_document_reference(request: web.Request) -> web.Response:
 
 @fhir_endpoint
 async def unsupported(request: web.Request) -> web.Response:
-    if request.method not in ("GET", "HEAD"):
-        raise problem(405, "read_only", "this FHIR facade is read-only")
+    if request.method not in READ_METHODS:
+        raise problem(
+            405, "read_only", "this FHIR facade is read-only", {"Allow": ", ".join(READ_METHODS)}
+        )
     raise problem(404, "not_supported", "not offered here; see /fhir/metadata")
 
 
@@ -107,4 +112,6 @@ def add_fhir_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/fhir/Encounter/{id}", read_encounter)
     router.add_get("/fhir/DocumentReference/{id}", read_document_reference)
     router.add_get("/fhir/DocumentReference", search_document_reference)
+    # The base itself too: a FHIR client that probes it gets an OperationOutcome, not a page.
+    router.add_route("*", "/fhir", unsupported)
     router.add_route("*", "/fhir/{path:.*}", unsupported)
