@@ -133,7 +133,12 @@ async def sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def webhooks_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    delivery = Delivery(app[REDIS], settings.instance_id, settings.webhook_policy)
+    delivery = Delivery(
+        app[REDIS],
+        settings.instance_id,
+        settings.webhook_policy,
+        allow_local=settings.webhook_allow_local,
+    )
     await delivery.prepare()
     async with in_background(delivery.run()):
         yield

@@ -43,7 +43,8 @@ from server.store.vendors import (
     list_api_keys,
     revoke_api_key,
 )
-from server.store.webhooks import Webhook, register_webhook, webhook_url_problem
+from server.store.webhooks import Webhook, register_webhook
+from server.webhooks.destination import webhook_url_problem
 
 T = TypeVar("T")
 
@@ -142,7 +143,7 @@ def _create_organisation(args: argparse.Namespace) -> int:
 
 def _vendor_webhook(args: argparse.Namespace) -> int:
     """Register (or move) a vendor's webhook; prints the new signing secret."""
-    if found := webhook_url_problem(args.url):
+    if found := webhook_url_problem(args.url, _settings(args).webhook_allow_local):
         print(f"almenvideo: --url: {found}", file=sys.stderr)
         return 1
 

@@ -72,6 +72,9 @@ class Settings:
     presence_grace_seconds: int = 30
     # Webhook retries, timeouts and concurrency (tests shrink them).
     webhook_policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+    # Development and tests only: webhooks may also go to http(s)://localhost (a local LPS
+    # simulator or test receiver). Production leaves it off: https to public addresses only.
+    webhook_allow_local: bool = False
     # API requests per vendor key per minute; above it, 429 with Retry-After.
     api_rate_per_minute: int = 600
     # The AI note-taker (integrations/notetaker): which engine, its options, the language
@@ -126,6 +129,11 @@ class Settings:
             values["notetaker_max_taps"] = int(env["ALMENVIDEO_NOTETAKER_MAX_TAPS"])
         if env.get("ALMENVIDEO_NOTE_RETENTION_DAYS"):
             values["note_retention_seconds"] = int(env["ALMENVIDEO_NOTE_RETENTION_DAYS"]) * 86400
+        if "ALMENVIDEO_WEBHOOK_ALLOW_LOCAL" in env:
+            values["webhook_allow_local"] = env["ALMENVIDEO_WEBHOOK_ALLOW_LOCAL"].lower() in (
+                "1",
+                "true",
+            )
         if "ALMENVIDEO_SECURE_COOKIES" in env:
             values["secure_cookies"] = env["ALMENVIDEO_SECURE_COOKIES"].lower() not in (
                 "0",

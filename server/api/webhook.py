@@ -9,7 +9,7 @@ deliveries given up on.
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from server.api.auth import require_vendor
@@ -17,29 +17,34 @@ from server.api.events import EventOut
 from server.api.problems import problem
 from server.api.spec import ApiRoutes
 from server.api.validation import valid_body
-from server.appkeys import REDIS
+from server.appkeys import REDIS, SETTINGS
 from server.store.audit import audit
-from server.store.webhooks import (
-    MAX_URL_LENGTH,
-    get_webhook,
-    register_webhook,
-    webhook_url_problem,
-)
+from server.store.webhooks import get_webhook, register_webhook
+from server.webhooks.destination import MAX_URL_LENGTH, WEBHOOK_URL_PATTERN, webhook_url_problem
 from server.webhooks.outbox import dead_letters
 
 routes = ApiRoutes(tag="webhooks")
 
 
 class WebhookIn(BaseModel):
+    """Validated with `context={"allow_local": ...}` (the development setting)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(max_length=MAX_URL_LENGTH, description="https:// (http:// only to localhost)")
+    # The pattern is the server's whole rule (server.webhooks.destination), stated here for
+    # the document; the validator applies it with a message a person can act on.
+    url: str = Field(
+        max_length=MAX_URL_LENGTH,
+        description="https:// and a DNS host name (no IP address); addresses inside our "
+        "network are refused again at delivery",
+        json_schema_extra={"pattern": WEBHOOK_URL_PATTERN},
+    )
 
     @field_validator("url")
     @classmethod
-    def _url(cls, url: str) -> str:
-        found = webhook_url_problem(url)
-        if found:
+    def _url(cls, url: str, info: ValidationInfo) -> str:
+        allow_local = bool(info.context and info.context.get("allow_local"))
+        if found := webhook_url_problem(url, allow_local):
             raise PydanticCustomError("webhook_url", found)
         return url
 
@@ -71,7 +76,10 @@ class DeadLetters(BaseModel):
 )
 async def put_webhook(request: web.Request) -> web.Response:
     vendor = await require_vendor(request)
-    body = await valid_body(request, WebhookIn, "the webhook is not valid")
+    allow_local = request.app[SETTINGS].webhook_allow_local
+    body = await valid_body(
+        request, WebhookIn, "the webhook is not valid", context={"allow_local": allow_local}
+    )
     redis = request.app[REDIS]
     webhook = await register_webhook(redis, vendor.id, body.url)
     await audit(redis, "webhook.registered", f"vendor:{vendor.id}", url=webhook.url, channel="api")

@@ -25,6 +25,7 @@ from server.resilience import pause_after_error, stop_if_cancelled
 from server.store.connection import Redis
 from server.store.webhooks import Webhook, get_webhook, webhook_vendor_ids
 from server.webhooks import outbox
+from server.webhooks.destination import guard_socket, webhook_url_problem
 from server.webhooks.fanout import fanout_consumer
 from server.webhooks.outbox import Message
 from server.webhooks.policy import DeliveryPolicy
@@ -37,10 +38,17 @@ PREPARE_SECONDS = 2
 
 
 async def post(
-    http: ClientSession, webhook: Webhook, message: Message, within: float
+    http: ClientSession,
+    webhook: Webhook,
+    message: Message,
+    within: float,
+    allow_local: bool = False,
 ) -> str | None:
     """One signed attempt; None on a 2xx answer, else what went wrong. Redirects are not
-    followed (the registered URL is the one that receives)."""
+    followed (the registered URL is the one that receives), and the URL is checked again,
+    as it may have been registered under older rules or a development setting."""
+    if found := webhook_url_problem(webhook.url, allow_local):
+        return f"the URL is not allowed: {found}"
     body = message.body.encode()
     headers = {
         **sign(webhook.secret, message.id, int(time.time()), body),
@@ -58,7 +66,7 @@ async def post(
             return None if 200 <= response.status < 300 else f"HTTP {response.status}"
     except TimeoutError:
         return f"no answer within {within:g} s"
-    except ClientError as error:
+    except (ClientError, ValueError) as error:
         return f"{type(error).__name__}: {error}"[:300]
 
 
@@ -70,12 +78,14 @@ class VendorSender:
         vendor_id: str,
         policy: DeliveryPolicy,
         rng: random.Random | None = None,
+        allow_local: bool = False,
     ) -> None:
         self.redis = redis
         self.http = http
         self.vendor_id = vendor_id
         self.policy = policy
         self.rng = rng
+        self.allow_local = allow_local
 
     async def run(self) -> None:
         while True:
@@ -99,7 +109,9 @@ class VendorSender:
         return len(messages)
 
     async def _attempt(self, webhook: Webhook, message: Message) -> None:
-        error = await post(self.http, webhook, message, self.policy.request_timeout)
+        error = await post(
+            self.http, webhook, message, self.policy.request_timeout, self.allow_local
+        )
         if error is None:
             await outbox.delivered(self.redis, self.vendor_id, message.id)
             return
@@ -121,10 +133,12 @@ class Delivery:
         consumer: str,
         policy: DeliveryPolicy,
         rng: random.Random | None = None,
+        allow_local: bool = False,
     ) -> None:
         self.redis = redis
         self.policy = policy
         self.rng = rng
+        self.allow_local = allow_local
         self.fanout = fanout_consumer(redis, consumer, policy)
 
     async def prepare(self) -> None:
@@ -138,8 +152,10 @@ class Delivery:
 
     async def run(self) -> None:
         # No pool limit: each vendor's concurrency bounds its own connections, and a shared
-        # cap would let slow vendors use up the connections of the others.
-        async with ClientSession(connector=TCPConnector(limit=0)) as http:
+        # cap would let slow vendors use up the connections of the others. Every address
+        # connected to is checked (server.webhooks.destination).
+        connector = TCPConnector(limit=0, socket_factory=guard_socket(self.allow_local))
+        async with ClientSession(connector=connector) as http:
             senders: dict[str, asyncio.Task[None]] = {}
             fanout = asyncio.create_task(self.fanout.run())
             try:
@@ -151,7 +167,9 @@ class Delivery:
                         await pause_after_error("listing the vendors with webhooks")
                         continue
                     for vendor_id in vendor_ids - senders.keys():
-                        sender = VendorSender(self.redis, http, vendor_id, self.policy, self.rng)
+                        sender = VendorSender(
+                            self.redis, http, vendor_id, self.policy, self.rng, self.allow_local
+                        )
                         senders[vendor_id] = asyncio.create_task(sender.run())
                     await asyncio.sleep(self.policy.poll_interval)
             finally:

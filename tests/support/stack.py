@@ -44,6 +44,8 @@ class Stack:
                 "ALMENVIDEO_INSTANCE_ID": f"instance-{index}",
                 # Browser tests watch a closed tab disappear without waiting a minute.
                 "ALMENVIDEO_PRESENCE_GRACE": "3",
+                # The LPS simulator's webhook receiver runs on this machine.
+                "ALMENVIDEO_WEBHOOK_ALLOW_LOCAL": "1",
             }
             log = (self.directory / f"server-{index}.log").open("wb")
             self._processes.append(

@@ -6,12 +6,8 @@ import pytest
 
 from server.store import keys
 from server.store.connection import Redis
-from server.store.webhooks import (
-    get_webhook,
-    register_webhook,
-    webhook_url_problem,
-    webhook_vendor_ids,
-)
+from server.store.webhooks import get_webhook, register_webhook, webhook_vendor_ids
+from server.webhooks.destination import webhook_url_problem
 
 
 @pytest.mark.parametrize(
@@ -19,14 +15,20 @@ from server.store.webhooks import (
     [
         "https://lps.example.dk/hooks/almenvideo",
         "https://lps.example.dk:8443/h?tenant=4",
-        "https://193.163.7.10/hook",
-        "http://localhost:9000/hook",
-        "http://127.0.0.1:9000/hook",
-        "http://[::1]:9000/hook",
+        "https://xn--lge-tla.example.dk/h#x",
     ],
 )
-def test_https_anywhere_or_http_to_this_machine(url: str) -> None:
+def test_https_to_a_host_name(url: str) -> None:
     assert webhook_url_problem(url) is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://localhost:9000/hook", "http://127.0.0.1:9000/hook", "https://[::1]:9000/hook"],
+)
+def test_this_machine_only_under_the_development_setting(url: str) -> None:
+    assert webhook_url_problem(url) is not None
+    assert webhook_url_problem(url, allow_local=True) is None
 
 
 @pytest.mark.parametrize(
@@ -35,6 +37,7 @@ def test_https_anywhere_or_http_to_this_machine(url: str) -> None:
         "http://lps.example.dk/hook",
         "http://localhost.evil.example/hook",
         "http://10.0.0.5/hook",
+        "https://193.163.7.10/hook",
         "https://10.0.0.5/hook",
         "https://169.254.169.254/latest/meta-data",
         "https://[fd00::1]/hook",
