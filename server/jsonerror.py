@@ -1,5 +1,6 @@
-"""JSON error bodies with a stable code, for every non-page endpoint, and reading a JSON
-body into its model with such an error when it does not fit."""
+"""Error answers for the JSON endpoints beside the API (the patient's, the console's): the
+same RFC 9457 problem documents as the API (`server.api.problems`), and reading a JSON body
+into its model with such an error when it does not fit."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from typing import TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from server.api.problems import problem_response
+
 Model = TypeVar("Model", bound=BaseModel)
 
 
 def json_error(status: int, code: str, detail: str, **extra: object) -> web.Response:
-    body = {"status": status, "code": code, "detail": detail, **extra}
-    return web.json_response(body, status=status)
+    """A problem document; `extra` members (e.g. `retry_after`, `phone`) sit beside `code`."""
+    return problem_response(status, code, detail, **extra)
 
 
 async def json_body(request: web.Request, model: type[Model], code: str) -> Model | web.Response:

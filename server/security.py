@@ -1,4 +1,5 @@
-"""Headers every response carries, and error pages or JSON bodies instead of stack traces."""
+"""Headers every response carries, and error pages or problem documents (RFC 9457) instead of
+stack traces."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from aiohttp.typedefs import Handler
 
 from server.api.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
 from server.api.problems import problem_response
-from server.jsonerror import json_error
 from server.pages.render import error_page
 
 log = logging.getLogger(__name__)
@@ -71,13 +71,22 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
     return response
 
 
+# The code of an error no handler explained (the router's 404 and 405, a body too large, ...).
+_CODES = {
+    400: "bad_request",
+    401: "unauthorised",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+}
+
+
 def _error_response(request: web.Request, status: int, reason: str) -> web.Response:
     if _wants_json(request):
-        code = {404: "not_found", 405: "method_not_allowed", 403: "forbidden"}.get(status, "error")
-        code = code if status < 500 else "internal"
-        if request.path.startswith("/api/"):
-            return problem_response(status, code, reason)
-        return json_error(status, code, reason)
+        code = _CODES.get(status, "error") if status < 500 else "internal"
+        return problem_response(status, code, reason)
     page = {404: "not_found", 403: "forbidden"}.get(status, "server")
     return error_page(request, status, page)
 

@@ -163,10 +163,18 @@ async def _out(
     return ConsultationOut.model_validate(body).model_dump(mode="json")
 
 
-async def _served_clinic(redis: Any, vendor: Vendor, ydernummer: str) -> Clinic:
+UNKNOWN_CLINIC = "no clinic has this ydernummer"
+
+
+async def _served_clinic(
+    redis: Any, vendor: Vendor, ydernummer: str, code: str = "invalid_body"
+) -> Clinic:
+    """The clinic a body or query names. One it does not know is a 422 about that field
+    (`unknown_clinic` alone is the 404 of a clinic named by the path)."""
     clinic = await find_clinic(redis, ydernummer)
     if clinic is None:
-        raise problem(422, "unknown_clinic", "no clinic has this ydernummer")
+        unknown = {"field": "clinic", "code": "unknown_clinic", "message": UNKNOWN_CLINIC}
+        raise problem(422, code, UNKNOWN_CLINIC, errors=[unknown])
     if clinic.id not in vendor.clinic_ids:
         raise problem(403, "clinic_not_served", "this API key's vendor does not serve this clinic")
     return clinic
@@ -315,7 +323,7 @@ async def list_day(request: web.Request) -> web.Response:
     vendor = await require_vendor(request)
     redis = request.app[REDIS]
     query = valid_query(request, DayQuery)
-    clinic = await _served_clinic(redis, vendor, query.clinic)
+    clinic = await _served_clinic(redis, vendor, query.clinic, "invalid_query")
     day = await consultations_on_day(redis, clinic.id, query.date.isoformat())
     return web.json_response({"consultations": [await _out(request, c, clinic) for c in day]})
 

@@ -68,7 +68,10 @@ def _operation(op: Operation) -> dict[str, Any]:
     for status, model in op.responses.items():
         body = {"content": {"application/json": {"schema": _ref(model)}}} if model else {}
         responses[str(status)] = {"description": "Success", **body}
-    errors = sorted({*op.errors, *(COMMON_ERRORS if op.auth != "none" else (429,))})
+    # A body that is not JSON is a 400 `malformed` wherever a body is read.
+    malformed = (400,) if op.body is not None else ()
+    common = COMMON_ERRORS if op.auth != "none" else (429,)
+    errors = sorted({*op.errors, *common, *malformed})
     for status in errors:
         responses[str(status)] = {
             "description": _ERROR_TEXT.get(status, "Error"),

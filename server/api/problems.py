@@ -1,9 +1,12 @@
-"""API errors as RFC 9457 problem documents, each with a stable `code`.
+"""Errors as RFC 9457 problem documents, each with a stable `code`: every JSON answer that is
+an error, from the API, the patient's and the console's JSON endpoints, and unknown routes.
 
     {"type": "https://almenvideo.dk/problems/<code>", "title": "...", "status": 404,
      "detail": "...", "code": "<code>"}
 
-Raise `problem(...)` anywhere in an API handler; the body and status go out as they are.
+Raise `problem(...)` anywhere in a handler; the body and status go out as they are. A code
+always comes with the same status (a test holds the code to it): a body that is not JSON is
+400 `malformed`, JSON whose fields do not fit is 422 `invalid_body`.
 """
 
 from __future__ import annotations
@@ -45,8 +48,8 @@ def problem_body(status: int, code: str, detail: str, **extra: object) -> str:
     )
 
 
-def problem_response(status: int, code: str, detail: str) -> web.Response:
-    body = problem_body(status, code, detail)
+def problem_response(status: int, code: str, detail: str, **extra: object) -> web.Response:
+    body = problem_body(status, code, detail, **extra)
     return web.Response(status=status, text=body, content_type=CONTENT_TYPE)
 
 
@@ -65,7 +68,10 @@ def invalid_body(
     detail: str = "the request body is not valid",
     code: str = "invalid_body",
 ) -> web.HTTPException:
-    """422 with each field's problem and a stable code (`invalid_body`, `invalid_query`)."""
+    """422 with each field's problem and a stable code (`invalid_body`, `invalid_query`);
+    400 `malformed` when the body is not JSON at all."""
+    if any(e["type"] == "json_invalid" for e in error.errors(include_url=False)):
+        return problem(400, "malformed", "the body must be JSON")
     errors = [
         {"field": ".".join(str(part) for part in e["loc"]), "code": e["type"], "message": e["msg"]}
         for e in error.errors(include_url=False)

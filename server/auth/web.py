@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from server.api.problems import problem
 from server.appkeys import REDIS, SETTINGS
 from server.store.sessions import session_user_id
 from server.store.users import User, get_user
@@ -98,5 +99,5 @@ async def require_user(request: web.Request, *roles: str) -> User:
     if user.role not in roles:
         raise web.HTTPForbidden(reason="wrong role")
     if request.method == "POST" and not same_origin(request):
-        raise web.HTTPForbidden(reason="cross-site request refused")
+        raise problem(403, "bad_origin", "cross-site request refused")
     return user

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import WSCloseCode, web
 
+from server.api.problems import problem
 from server.appkeys import SOCKETS
 from server.auth.web import current_user, same_origin
 from server.signalling.session import Session
@@ -13,7 +14,7 @@ MAX_MESSAGE_BYTES = 64 * 1024
 
 async def websocket(request: web.Request) -> web.StreamResponse:
     if not same_origin(request):
-        raise web.HTTPForbidden(text='{"code":"bad_origin"}', content_type="application/json")
+        raise problem(403, "bad_origin", "cross-site request refused")
     ws = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE_BYTES)
     await ws.prepare(request)
     session = Session(request.app, ws, await current_user(request))

@@ -51,7 +51,9 @@ async def test_closed_hour(client: Client, redis: Redis) -> None:
     assert 'data-mode="dropin"' not in body
     refused = await client.post(f"/d/{token}/join", json=JOIN)
     assert refused.status == 409
-    assert await refused.json() == {
+    assert await refused.json(content_type="application/problem+json") == {
+        "type": "https://almenvideo.dk/problems/clinic_closed",
+        "title": "Conflict",
         "status": 409,
         "code": "clinic_closed",
         "detail": "the open video hour is closed",

@@ -8,20 +8,29 @@ rotation, Retry-After) is in `test_webhook_standard.py`.
 from __future__ import annotations
 
 import json
+import re
+from collections import defaultdict
+from pathlib import Path
 
 import pytest
+from aiohttp import ClientResponse
 
-from tests.integration.helpers import Client
+import server
+from server.pages.patient import TERMS_VERSION
+from server.store.connection import Redis
+from tests.integration.helpers import GP_PASSWORD, Client, book
 from tests.integration.served import Served, served_consultation
 from tests.support.fhir import validated
 
 FHIR_JSON = "application/fhir+json"
 PROBLEM_JSON = "application/problem+json"
+JSON = {"Content-Type": "application/json"}
+EVIL = {"Origin": "https://evil.example"}
 
 
 @pytest.fixture
-async def lps(redis: object) -> Served:
-    return await served_consultation(redis)  # type: ignore[arg-type]
+async def lps(redis: Redis) -> Served:
+    return await served_consultation(redis)
 
 
 @pytest.mark.parametrize(
@@ -63,3 +72,107 @@ async def test_the_fhir_base_answers_an_operation_outcome(
     outcome = validated(json.loads(await response.text()))
     assert outcome.get_resource_type() == "OperationOutcome"
     assert outcome.issue[0].code == "not-found"
+
+
+# One problem format (RFC 9457) for every JSON error, one status per problem type.
+
+PROBLEM_MEMBERS = {"type", "title", "status", "detail", "code"}
+
+
+async def problem_of(response: ClientResponse) -> tuple[int, str]:
+    """Check the answer is a problem document, consistent with itself; (status, code)."""
+    assert response.content_type == PROBLEM_JSON, await response.text()
+    body = await response.json(content_type=PROBLEM_JSON)
+    assert body.keys() >= PROBLEM_MEMBERS
+    assert body["status"] == response.status
+    assert body["type"].endswith("/" + body["code"])
+    return response.status, body["code"]
+
+
+async def test_the_patients_json_endpoints_answer_problems(client: Client, redis: Redis) -> None:
+    b = await book(redis)
+    join = f"/j/{b.link}/join"
+    malformed = await client.post(join, data="{not json", headers=JSON)
+    assert await problem_of(malformed) == (400, "malformed")
+    cross_site = await client.post(
+        join, json={"name": "Karen", "accepted_terms": TERMS_VERSION}, headers=EVIL
+    )
+    assert await problem_of(cross_site) == (403, "bad_origin")
+    dead = await client.post(
+        "/j/no-such-link/join", json={"name": "Karen", "accepted_terms": TERMS_VERSION}
+    )
+    assert await problem_of(dead) == (404, "link_unknown")
+
+
+async def test_unknown_routes_answer_problems(client: Client) -> None:
+    for method, path in [("POST", "/no/such/thing"), ("GET", "/api/v1/nothing"), ("GET", "/ws/x")]:
+        response = await client.request(method, path)
+        assert await problem_of(response) == (404, "not_found")
+
+
+async def test_a_cross_site_websocket_is_refused_as_bad_origin(client: Client) -> None:
+    """It was rebuilt by the error middleware as `forbidden`, losing the code."""
+    response = await client.get(
+        "/ws", headers={**EVIL, "Connection": "Upgrade", "Upgrade": "websocket",
+                        "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZQ=="},
+    )  # fmt: skip
+    assert await problem_of(response) == (403, "bad_origin")
+
+
+async def test_a_cross_site_console_post_is_bad_origin_too(client: Client, redis: Redis) -> None:
+    b = await book(redis)
+    form = {"username": b.gp.username, "password": GP_PASSWORD}
+    assert (await client.post("/login", data=form, allow_redirects=False)).status == 303
+    response = await client.post(
+        f"/console/consultations/{b.consultation.id}/invitations", json={}, headers=EVIL
+    )
+    assert await problem_of(response) == (403, "bad_origin")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("PUT", "/api/v1/webhook"),
+        ("POST", "/api/v1/clinics/{ydernummer}/absences"),
+        ("POST", "/api/v1/consultations"),
+        ("PATCH", "/api/v1/consultations/{id}"),
+        ("POST", "/api/v1/consultations/{id}/embed-session"),
+    ],
+)
+async def test_a_body_that_is_not_json_is_400_malformed_everywhere(
+    client: Client, lps: Served, method: str, path: str
+) -> None:
+    path = path.format(ydernummer=lps.clinic.ydernummer, id=lps.consultation.id)
+    response = await client.request(method, path, data=b'{"url":', headers={**lps.auth, **JSON})
+    assert await problem_of(response) == (400, "malformed")
+
+
+async def test_an_unknown_clinic_is_404_by_path_and_a_field_error_in_a_body(
+    client: Client, lps: Served
+) -> None:
+    by_path = await client.get("/api/v1/clinics/000000/absences", headers=lps.auth)
+    assert await problem_of(by_path) == (404, "unknown_clinic")
+    booking = {
+        "external_id": "lps-77", "clinic": "000000", "practitioner": lps.gp.username,
+        "patient": {"reference": "pt-77", "display_name": "Karen Jensen"}, "kind": "video",
+        "scheduled_start": "2030-01-07T10:00:00+01:00", "duration_minutes": 15,
+    }  # fmt: skip
+    in_body = await client.post("/api/v1/consultations", json=booking, headers=lps.auth)
+    assert await problem_of(in_body) == (422, "invalid_body")
+    errors = (await in_body.json(content_type=PROBLEM_JSON))["errors"]
+    assert {"field": "clinic", "code": "unknown_clinic"} in [
+        {"field": e["field"], "code": e["code"]} for e in errors
+    ]
+
+
+_RAISED = re.compile(r"""(?:problem|json_error)\(\s*(\d{3}),\s*f?["']([a-z_]+)["']""")
+
+
+def test_each_problem_code_has_one_status() -> None:
+    """Every code the server raises with a literal status, read from its source."""
+    statuses: dict[str, set[int]] = defaultdict(set)
+    for path in Path(server.__file__).parent.rglob("*.py"):
+        for status, code in _RAISED.findall(path.read_text()):
+            statuses[code].add(int(status))
+    assert len(statuses) > 30
+    assert {code: found for code, found in statuses.items() if len(found) > 1} == {}
