@@ -1,12 +1,16 @@
 """A vendor's own webhook: where its events go, the secret they are signed with, and the
 deliveries given up on.
 
-    PUT /api/v1/webhook                 {url} -> {url, secret}   (a new secret every time)
-    GET /api/v1/webhook                 -> {url, secret}
+    PUT /api/v1/webhook                 {url} -> the webhook (a new secret every time; the
+                                        previous one signs too for a day, and a disabled
+                                        webhook is enabled again)
+    GET /api/v1/webhook                 -> {url, secret, active, disabled_at, ...}
     GET /api/v1/webhook/dead-letters    -> {dead_letters: [...]}, newest first
 """
 
 from __future__ import annotations
+
+import time
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -18,8 +22,9 @@ from server.api.problems import problem
 from server.api.spec import ApiRoutes
 from server.api.validation import valid_body
 from server.appkeys import REDIS, SETTINGS
+from server.clock import iso_utc
 from server.store.audit import audit
-from server.store.webhooks import get_webhook, register_webhook
+from server.store.webhooks import Webhook, get_webhook, register_webhook
 from server.webhooks.destination import MAX_URL_LENGTH, WEBHOOK_URL_PATTERN, webhook_url_problem
 from server.webhooks.outbox import dead_letters
 
@@ -52,6 +57,25 @@ class WebhookIn(BaseModel):
 class WebhookOut(BaseModel):
     url: str
     secret: str = Field(description="whsec_<base64>: the HMAC key is the decoded part")
+    previous_secret_signs_until: str | None = Field(
+        description="after a rotation, until when deliveries carry a signature made with the "
+        "previous secret too (ISO 8601 UTC); null when only `secret` signs"
+    )
+    active: bool = Field(description="false once the endpoint answered 410 Gone; PUT enables it")
+    disabled_at: str | None = Field(description="when a 410 Gone disabled it (ISO 8601 UTC)")
+    disabled_reason: str | None
+
+
+def webhook_json(webhook: Webhook, now: float) -> dict[str, object]:
+    overlap = webhook.still_signing(now)
+    return WebhookOut(
+        url=webhook.url,
+        secret=webhook.secret,
+        previous_secret_signs_until=iso_utc(webhook.previous_until) if overlap else None,
+        active=not webhook.disabled,
+        disabled_at=iso_utc(webhook.disabled_at) if webhook.disabled else None,
+        disabled_reason=webhook.disabled_reason or None,
+    ).model_dump(mode="json")
 
 
 class DeadLetter(BaseModel):
@@ -83,7 +107,7 @@ async def put_webhook(request: web.Request) -> web.Response:
     redis = request.app[REDIS]
     webhook = await register_webhook(redis, vendor.id, body.url)
     await audit(redis, "webhook.registered", f"vendor:{vendor.id}", url=webhook.url, channel="api")
-    return web.json_response({"url": webhook.url, "secret": webhook.secret})
+    return web.json_response(webhook_json(webhook, time.time()))
 
 
 @routes.get(
@@ -97,7 +121,7 @@ async def get_own_webhook(request: web.Request) -> web.Response:
     webhook = await get_webhook(request.app[REDIS], vendor.id)
     if webhook is None:
         raise problem(404, "no_webhook", "no webhook is registered; PUT one")
-    return web.json_response({"url": webhook.url, "secret": webhook.secret})
+    return web.json_response(webhook_json(webhook, time.time()))
 
 
 @routes.get(

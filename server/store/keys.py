@@ -248,12 +248,14 @@ def demo() -> str:
     return f"{PREFIX}:demo"
 
 
-WEBHOOK_VENDORS = f"{PREFIX}:webhook_vendors"  # set of vendor ids that registered a webhook
+# Set of vendor ids with a webhook that receives: registered, and not disabled by a 410.
+WEBHOOK_VENDORS = f"{PREFIX}:webhook_vendors"
 
 
 def webhook(vendor_id: str) -> str:
-    """Hash: url, secret, updated_at. The secret is stored as is, not hashed, because the
-    platform itself must sign every delivery with it."""
+    """Hash: url, secret, updated_at; previous_secret and previous_until while a rotated
+    secret still signs too; disabled_at and disabled_reason after the endpoint answered 410.
+    The secrets are stored as is, not hashed, because the platform must sign with them."""
     return f"{PREFIX}:vendor:{vendor_id}:webhook"
 
 

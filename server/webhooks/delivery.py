@@ -17,18 +17,20 @@ import contextlib
 import logging
 import random
 import time
+from dataclasses import dataclass
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector
 from redis.exceptions import RedisError
 
+from server.clock import iso_utc
 from server.resilience import pause_after_error, stop_if_cancelled
 from server.store.connection import Redis
-from server.store.webhooks import Webhook, get_webhook, webhook_vendor_ids
+from server.store.webhooks import Webhook, disable_webhook, get_webhook, webhook_vendor_ids
 from server.webhooks import outbox
 from server.webhooks.destination import guard_socket, webhook_url_problem
 from server.webhooks.fanout import fanout_consumer
 from server.webhooks.outbox import Message
-from server.webhooks.policy import DeliveryPolicy
+from server.webhooks.policy import DeliveryPolicy, retry_after
 from server.webhooks.signing import sign
 
 log = logging.getLogger(__name__)
@@ -37,21 +39,36 @@ USER_AGENT = "almenvideo-webhooks/1"
 PREPARE_SECONDS = 2
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """How one try went: `error` is None after a 2xx answer."""
+
+    error: str | None = None
+    status: int = 0  # the HTTP status, 0 if there was no answer
+    retry_after: float | None = None  # seconds a 429 or 503 asked us to wait
+
+    @property
+    def gone(self) -> bool:
+        """410 Gone: the receiver asks us to stop (Standard Webhooks)."""
+        return self.status == 410
+
+
 async def post(
     http: ClientSession,
     webhook: Webhook,
     message: Message,
     within: float,
     allow_local: bool = False,
-) -> str | None:
-    """One signed attempt; None on a 2xx answer, else what went wrong. Redirects are not
-    followed (the registered URL is the one that receives), and the URL is checked again,
-    as it may have been registered under older rules or a development setting."""
+) -> Attempt:
+    """One signed attempt. Redirects are not followed (the registered URL is the one that
+    receives), and the URL is checked again, as it may have been registered under older
+    rules or a development setting."""
     if found := webhook_url_problem(webhook.url, allow_local):
-        return f"the URL is not allowed: {found}"
+        return Attempt(f"the URL is not allowed: {found}")
     body = message.body.encode()
+    now = time.time()
     headers = {
-        **sign(webhook.secret, message.id, int(time.time()), body),
+        **sign(webhook.secret, message.id, int(now), body, *webhook.still_signing(now)),
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
     }
@@ -63,11 +80,16 @@ async def post(
             allow_redirects=False,
             timeout=ClientTimeout(total=within),
         ) as response:
-            return None if 200 <= response.status < 300 else f"HTTP {response.status}"
+            if 200 <= response.status < 300:
+                return Attempt(status=response.status)
+            wait = None
+            if response.status in (429, 503):
+                wait = retry_after(response.headers.get("Retry-After", ""), time.time())
+            return Attempt(f"HTTP {response.status}", response.status, wait)
     except TimeoutError:
-        return f"no answer within {within:g} s"
+        return Attempt(f"no answer within {within:g} s")
     except (ClientError, ValueError) as error:
-        return f"{type(error).__name__}: {error}"[:300]
+        return Attempt(f"{type(error).__name__}: {error}"[:300])
 
 
 class VendorSender:
@@ -98,30 +120,39 @@ class VendorSender:
 
     async def send_due(self) -> int:
         """Send what is due now (up to `concurrency`); returns how many were tried."""
+        webhook = await get_webhook(self.redis, self.vendor_id)
+        if webhook is None or webhook.disabled:
+            return 0
         now = time.time()
         messages = await outbox.lease_due(
             self.redis, self.vendor_id, now, now + self.policy.lease, self.policy.concurrency
         )
-        webhook = await get_webhook(self.redis, self.vendor_id) if messages else None
-        if webhook is None:
-            return 0
         await asyncio.gather(*(self._attempt(webhook, m) for m in messages))
         return len(messages)
 
     async def _attempt(self, webhook: Webhook, message: Message) -> None:
-        error = await post(
+        attempt = await post(
             self.http, webhook, message, self.policy.request_timeout, self.allow_local
         )
-        if error is None:
+        if attempt.error is None:
             await outbox.delivered(self.redis, self.vendor_id, message.id)
             return
+        now = time.time()
+        # A Retry-After is honoured, up to how long a delivery is tried at all.
+        wait = min(attempt.retry_after, self.policy.max_age) if attempt.retry_after else 0.0
         gave_up = await outbox.failed(
-            self.redis, self.vendor_id, message, error, time.time(), self.policy, self.rng
-        )
+            self.redis, self.vendor_id, message, attempt.error, now, self.policy, self.rng,
+            not_before=now + wait,
+        )  # fmt: skip
+        if attempt.gone:
+            reason = f"the endpoint answered 410 Gone at {iso_utc(now)}"
+            await disable_webhook(self.redis, self.vendor_id, reason, now)
+            log.warning("webhook of vendor %s disabled: %s", self.vendor_id, reason)
         if gave_up:
             log.warning(
-                "webhook %s to vendor %s dead-lettered: %s", message.id, self.vendor_id, error
-            )
+                "webhook %s to vendor %s dead-lettered: %s",
+                message.id, self.vendor_id, attempt.error,
+            )  # fmt: skip
 
 
 class Delivery:

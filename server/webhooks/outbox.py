@@ -111,8 +111,10 @@ async def failed(
     now: float,
     policy: DeliveryPolicy,
     rng: random.Random | None = None,
+    not_before: float = 0.0,
 ) -> bool:
-    """Schedule the next try with back-off, or give up after `max_age`; True if given up."""
+    """Schedule the next try with back-off (and no sooner than `not_before`, when the
+    endpoint asked for that), or give up after `max_age`; True if given up."""
     tried = Message(message.id, message.body, message.first_at, message.attempts + 1, error)
     if now - message.first_at >= policy.max_age:
         dead = {
@@ -127,7 +129,7 @@ async def failed(
         args: list[Any] = [tried.id, json.dumps(dead, ensure_ascii=False), DEAD_LETTERS_KEPT]
         await script(keys=[*_keys(vendor_id), keys.webhook_dead_letters(vendor_id)], args=args)
         return True
-    next_at = now + backoff(policy, tried.attempts, rng)
+    next_at = max(now + backoff(policy, tried.attempts, rng), not_before)
     await redis.register_script(_RETRY)(
         keys=_keys(vendor_id), args=[tried.id, tried.to_json(), repr(next_at)]
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 
 HOUR = 3600.0
 DAY = 24 * HOUR
@@ -36,3 +37,18 @@ def backoff(policy: DeliveryPolicy, attempts: int, rng: random.Random | None = N
     ceiling = min(policy.max_delay, policy.base_delay * 2 ** min(attempts - 1, 60))
     uniform = rng.uniform if rng else random.uniform
     return uniform(0, ceiling)
+
+
+def retry_after(value: str, now: float) -> float | None:
+    """Seconds from `now` that a `Retry-After` header asks for (RFC 9110: delay-seconds or an
+    HTTP-date), or None if it says nothing usable."""
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - now)

@@ -41,12 +41,14 @@ def signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
-    """The three headers of one delivery attempt."""
+def sign(secret: str, msg_id: str, timestamp: int, body: bytes, *also: str) -> dict[str, str]:
+    """The three headers of one delivery attempt; each secret in `also` (a rotated-out one
+    still in its overlap) adds its signature, space-separated, after the current one's."""
+    signatures = [signature(s, msg_id, timestamp, body) for s in (secret, *also)]
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature(secret, msg_id, timestamp, body),
+        "webhook-signature": " ".join(signatures),
     }
 
 

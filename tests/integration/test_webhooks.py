@@ -56,7 +56,9 @@ async def test_a_vendor_registers_its_webhook_and_gets_a_new_secret_each_time(
     second = await register(api, key, "https://lps.example.dk/hook")
     assert first != second and second.startswith("whsec_")
     shown = await api.get("/api/v1/webhook", headers=bearer(key))
-    assert await shown.json() == {"url": "https://lps.example.dk/hook", "secret": second}
+    shown_body = await shown.json()
+    assert (shown_body["url"], shown_body["secret"]) == ("https://lps.example.dk/hook", second)
+    assert shown_body["active"] is True
 
     for body in [{"url": "http://lps.example.dk/hook"}, {"url": 5}, {}, {"url": "x", "y": 1}]:
         refused = await api.put("/api/v1/webhook", json=body, headers=bearer(key))

@@ -50,9 +50,11 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers the n-th request (from 0) with `answer(n)`; while `hold` is set... held."""
+    """Answers the n-th request (from 0) with `answer(n)` and the headers `headers(n)`;
+    while `hold` is set... held."""
 
     answer: Callable[[int], int] = lambda n: 200
+    headers: Callable[[int], dict[str, str]] = lambda n: {}
     arrived: list[Received] = field(default_factory=list)
     answered: list[tuple[Received, int]] = field(default_factory=list)
     hold: asyncio.Event | None = None
@@ -84,7 +86,7 @@ class Receiver:
             await self.hold.wait()
         status = self.answer(n)
         self.answered.append((received, status))
-        return web.Response(status=status)
+        return web.Response(status=status, headers=self.headers(n))
 
     def ids(self) -> list[str]:
         return [r.id for r in self.arrived]
