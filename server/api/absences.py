@@ -19,6 +19,7 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
+    Field,
     ValidationInfo,
     field_validator,
 )
@@ -72,11 +73,25 @@ class SubstituteBody(BaseModel):
 class AbsenceBody(BaseModel):
     """Validated with `context={"at": now}`, the moment that decides what is past."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        # What no JSON Schema keyword can say (it compares fields, or a field with now),
+        # stated for the document; each breach is a 422 with the field error's code.
+        json_schema_extra={
+            "description": "Beyond this schema: "
+            + "; ".join(
+                f"{message} (`absence_{code}`)" for code, message in PERIOD_PROBLEMS.items()
+            ),
+            "x-rules": [
+                {"code": f"absence_{code}", "rule": message}
+                for code, message in PERIOD_PROBLEMS.items()
+            ],
+        },
+    )
 
-    kind: str
+    kind: str = Field(json_schema_extra={"enum": list(KINDS)})
     start: AwareDatetime
-    end: AwareDatetime
+    end: AwareDatetime = Field(description="after `start` and after now, at most 366 days on")
     substitute: SubstituteBody
 
     @field_validator("kind")

@@ -18,7 +18,7 @@ from server.api.auth import require_vendor
 from server.api.spec import ApiRoutes
 from server.api.validation import valid_query
 from server.appkeys import REDIS
-from server.webhooks.polling import START, cursor_ok, events_after
+from server.webhooks.polling import CURSOR_PATTERN, START, cursor_ok, events_after
 
 routes = ApiRoutes(tag="events")
 
@@ -47,7 +47,15 @@ class EventsPage(BaseModel):
 
 
 class EventsQuery(BaseModel):
-    after: Annotated[str, Field(pattern=r"^[0-9]{1,20}-[0-9]{1,20}$")] = START
+    # The pattern is the whole rule (two unsigned 64-bit numbers), stated for the document;
+    # the validator applies the same pattern with a message a person can act on.
+    after: Annotated[
+        str,
+        Field(
+            description="a cursor: an earlier answer's `next`, or 0-0 for the oldest",
+            json_schema_extra={"pattern": CURSOR_PATTERN},
+        ),
+    ] = START
     limit: Annotated[int, Field(ge=1, le=1000)] = 100
 
     @field_validator("after")

@@ -17,6 +17,7 @@ from server.api import (
 from server.api.openapi import openapi_document
 from server.api.spec import ApiRoutes
 from server.appkeys import SETTINGS
+from server.webhooks.destination import LOCAL_WEBHOOK_URL_PATTERN, WEBHOOK_URL_PATTERN
 
 API_ROUTES: list[ApiRoutes] = [
     consultations.routes,
@@ -31,7 +32,13 @@ API_ROUTES: list[ApiRoutes] = [
 
 
 async def openapi_json(request: web.Request) -> web.Response:
-    return web.json_response(openapi_document(API_ROUTES, request.app[SETTINGS].public_base_url))
+    settings = request.app[SETTINGS]
+    document = openapi_document(API_ROUTES, settings.public_base_url)
+    if settings.webhook_allow_local:  # a development server says what it accepts too
+        url = document["components"]["schemas"]["WebhookIn"]["properties"]["url"]
+        url["pattern"] = f"{WEBHOOK_URL_PATTERN}|{LOCAL_WEBHOOK_URL_PATTERN}"
+        url["description"] += "; this development server also takes http(s)://localhost"
+    return web.json_response(document)
 
 
 def add_api_routes(router: web.UrlDispatcher) -> None:

@@ -32,8 +32,7 @@ routes = ApiRoutes(tag="webhooks")
 
 
 class WebhookIn(BaseModel):
-    """Validated with `context={"allow_local": ...}` (the development setting)."""
-
+    # Validated with `context={"allow_local": ...}`, the development setting.
     model_config = ConfigDict(extra="forbid")
 
     # The pattern is the server's whole rule (server.webhooks.destination), stated here for

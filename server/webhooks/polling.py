@@ -15,8 +15,27 @@ from server.store.connection import Redis
 from server.store.events import StreamEvent
 from server.webhooks.payloads import published_clinic, vendor_payload, ydernumre
 
-_CURSOR = re.compile(r"(\d{1,20})-(\d{1,20})")
 _MAX_PART = 2**64 - 1
+
+
+def _at_most(limit: int) -> str:
+    """A regular expression for the decimal numbers 0..limit, leading zeros allowed, up to
+    as many digits as `limit` has: JSON Schema has no integer range for a string."""
+    digits = str(limit)
+    shorter = f"[0-9]{{1,{len(digits) - 1}}}"
+    same_length = [
+        f"{digits[:i]}[0-{int(d) - 1}][0-9]{{{len(digits) - i - 1}}}"
+        for i, d in enumerate(digits)
+        if d != "0"
+    ]
+    return "(?:" + "|".join([shorter, *same_length, digits]) + ")"
+
+
+_PART = _at_most(_MAX_PART)
+# A stream id Redis accepts, "ms-seq", each part an unsigned 64-bit number. The API's
+# document states this very pattern (server.api.events).
+CURSOR_PATTERN = f"^{_PART}-{_PART}$"
+_CURSOR = re.compile(CURSOR_PATTERN)
 START = "0-0"
 SCAN_BATCH = 500
 SCAN_MAX = 10_000  # entries looked at per request, so one request stays cheap
@@ -24,8 +43,7 @@ SCAN_MAX = 10_000  # entries looked at per request, so one request stays cheap
 
 def cursor_ok(cursor: str) -> bool:
     """A stream id Redis accepts: two unsigned 64-bit numbers, "ms-seq"."""
-    found = _CURSOR.fullmatch(cursor)
-    return found is not None and all(int(part) <= _MAX_PART for part in found.groups())
+    return _CURSOR.fullmatch(cursor) is not None
 
 
 async def events_after(

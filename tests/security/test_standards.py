@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import jsonschema_rs
 import pytest
 from aiohttp import ClientResponse
 
@@ -176,3 +179,120 @@ def test_each_problem_code_has_one_status() -> None:
             statuses[code].add(int(status))
     assert len(statuses) > 30
     assert {code: found for code, found in statuses.items() if len(found) > 1} == {}
+
+
+# The OpenAPI document says exactly what the server accepts.
+
+CURSORS = [
+    "0-0",
+    "1718000000000-0",
+    "00000000000000000001-0",
+    "9999999999999999999-9999999999999999999",
+    "18446744073709551614-18446744073709551615",
+    "18446744073709551615-18446744073709551615",
+    "18446744073709551616-0",
+    "99999999999999999999-0",
+    "0-18446744073709551616",
+    "123456789012345678901-0",
+    "1-",
+    "-1",
+    "1-1-1",
+    "1-1\n",
+    "١-١",
+]
+
+WEBHOOK_URLS = [
+    "https://lps.example.dk/hooks/almenvideo",
+    "https://lps.example.dk:8443/h?tenant=4",
+    "https://a.b/c#d",
+    "https://LPS.Example.DK:65535/x",
+    "https://lps.example.dk:65536/x",
+    "https://lps.example.dk:0/x",
+    "https://-lps.example.dk/x",
+    "https://lps.example.dk/æ",
+    "https://lps.example.dk/a b",
+    "https://lps.example.dk\\@evil.example/",
+    "https://user@lps.example.dk/",
+    "http://lps.example.dk/hook",
+    "https://0x7f000001:8443/hook",
+    "https://2130706433/",
+    "https://0xa9fea9fe/",
+    "https://193.163.7.10/hook",
+    "https://[2001:db8::1]/hook",
+    "https://localhost/hook",
+    "http://127.0.0.1:9000/hook",
+    "https://lps.example.dk/" + "a" * 1978,
+    "https://lps.example.dk/" + "a" * 1977,
+]
+
+
+async def document(client: Client) -> dict[str, Any]:
+    response = await client.get("/api/v1/openapi.json")
+    assert response.status == 200
+    found: dict[str, Any] = await response.json()
+    return found
+
+
+def resolved(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """A schema with the document's components beside it, for its `$ref`s."""
+    return {**schema, "components": doc["components"]}
+
+
+async def test_events_take_exactly_the_cursors_the_document_describes(
+    client: Client, lps: Served
+) -> None:
+    """Values matching the documented pattern got 422 (it allowed any 20 digits)."""
+    doc = await document(client)
+    [after] = [
+        p for p in doc["paths"]["/api/v1/events"]["get"]["parameters"] if p["name"] == "after"
+    ]
+    documented = jsonschema_rs.validator_for(after["schema"])
+    for cursor in CURSORS:
+        response = await client.get("/api/v1/events", params={"after": cursor}, headers=lps.auth)
+        assert response.status in (200, 422), (cursor, await response.text())
+        assert (response.status == 200) == documented.is_valid(cursor), cursor
+
+
+async def test_the_webhook_url_rule_is_in_the_document(client: Client, lps: Served) -> None:
+    doc = await document(client)
+    webhook_in = resolved(doc, {"$ref": "#/components/schemas/WebhookIn"})
+    documented = jsonschema_rs.validator_for(webhook_in)
+    for url in WEBHOOK_URLS:
+        response = await client.put("/api/v1/webhook", json={"url": url}, headers=lps.auth)
+        assert response.status in (200, 422), (url, await response.text())
+        assert (response.status == 200) == documented.is_valid({"url": url}), url
+
+
+async def test_absences_kinds_and_period_rules_are_in_the_document(
+    client: Client, lps: Served
+) -> None:
+    doc = await document(client)
+    absence = doc["components"]["schemas"]["AbsenceBody"]
+    kinds = absence["properties"]["kind"]["enum"]
+    assert kinds and "vacation" not in kinds
+    path = f"/api/v1/clinics/{lps.clinic.ydernummer}/absences"
+    start = datetime.now(UTC) + timedelta(days=1)
+
+    def body(kind: str, days: float = 1) -> dict[str, Any]:
+        return {
+            "kind": kind, "start": start.isoformat(),
+            "end": (start + timedelta(days=days)).isoformat(),
+            "substitute": {"name": "Lægerne i Brabrand", "phone": "+45 86 15 00 00"},
+        }  # fmt: skip
+
+    documented = jsonschema_rs.validator_for(
+        resolved(doc, {"$ref": "#/components/schemas/AbsenceBody"})
+    )
+    for kind in [*kinds, "vacation"]:
+        assert documented.is_valid(body(kind)) == (kind in kinds)
+        response = await client.post(path, json=body(kind), headers=lps.auth)
+        assert response.status == (201 if kind in kinds else 422), kind
+
+    # What no schema keyword can say is stated as a rule, with the code the server answers.
+    rules = {rule["code"] for rule in absence["x-rules"]}
+    for days, code in [(-0.5, "absence_order"), (400, "absence_long")]:
+        assert documented.is_valid(body("holiday", days))
+        response = await client.post(path, json=body("holiday", days), headers=lps.auth)
+        assert await problem_of(response) == (422, "invalid_body")
+        errors = (await response.json(content_type=PROBLEM_JSON))["errors"]
+        assert [e["code"] for e in errors] == [code] and code in rules
