@@ -31,6 +31,7 @@ _TITLES = {
     415: "Unsupported media type",
     422: "Unprocessable content",
     429: "Too many requests",
+    503: "Service unavailable",
     500: "Internal server error",
 }
 
