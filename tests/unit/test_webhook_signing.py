@@ -31,6 +31,19 @@ def test_the_signature_is_the_standard_webhooks_hmac() -> None:
     assert signature(secret, "msg_1", NOW, BODY) == "v1," + base64.b64encode(digest).decode()
 
 
+def test_during_a_rotation_both_secrets_sign_and_no_other() -> None:
+    new, old, stranger = new_webhook_secret(), new_webhook_secret(), new_webhook_secret()
+    headers = sign(new, "id-1", NOW, BODY, old)
+    assert headers["webhook-signature"].split() == [
+        signature(new, "id-1", NOW, BODY),
+        signature(old, "id-1", NOW, BODY),
+    ]
+    verify(new, headers, BODY, now=NOW)
+    verify(old, headers, BODY, now=NOW)
+    with pytest.raises(InvalidSignature):
+        verify(stranger, headers, BODY, now=NOW)
+
+
 def test_the_secret_is_whsec_and_32_random_bytes() -> None:
     first, second = new_webhook_secret(), new_webhook_secret()
     assert first.startswith("whsec_") and first != second
