@@ -15,13 +15,13 @@ Decisions where the issue is silent:
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from server import safejson
 from server.api.auth import require_vendor
 from server.api.idempotency import IdempotencyKey, fingerprint
 from server.api.problems import invalid_body, problem
@@ -191,9 +191,9 @@ async def _changed(request: web.Request, kind: EventType, c: Consultation, vendo
 
 async def _json(request: web.Request) -> Any:
     try:
-        return json.loads(await request.read() or b"null")
-    except ValueError:
-        raise problem(400, "malformed", "the body must be JSON") from None
+        return safejson.loads(await request.read() or b"null")
+    except safejson.BadJSON as error:
+        raise problem(400, "malformed", f"the body must be JSON: {error}") from None
 
 
 @routes.post(

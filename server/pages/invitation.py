@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from server import safejson
 from server.appkeys import REDIS, SETTINGS
 from server.auth.tokens import looks_like_token
 from server.auth.web import current_user, require_user
@@ -75,8 +76,8 @@ async def invite_post(request: web.Request) -> web.Response:
     if c is None or c.clinic_id != user.clinic_id:
         return json_error(404, "unknown_consultation", "no such consultation in your clinic")
     try:
-        body = await request.json()
-    except ValueError:
+        body = safejson.loads(await request.read())
+    except safejson.BadJSON:
         return json_error(400, "malformed", "send a JSON object")
     if not isinstance(body, dict):
         return json_error(400, "malformed", "send a JSON object")

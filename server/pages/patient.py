@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from server import safejson
 from server.appkeys import REDIS
 from server.auth.tokens import looks_like_token
 from server.auth.web import same_origin
@@ -108,9 +109,9 @@ async def _join_form(request: web.Request) -> str | web.Response:
     if not same_origin(request):
         return json_error(403, "bad_origin", "cross-site request refused")
     try:
-        body = await request.json()
-    except ValueError:
-        return json_error(400, "malformed", "the body must be JSON")
+        body = safejson.loads(await request.read())
+    except safejson.BadJSON as error:
+        return json_error(400, "malformed", f"the body must be JSON: {error}")
     if not isinstance(body, dict):
         return json_error(400, "malformed", "the body must be a JSON object")
     try:

@@ -6,11 +6,11 @@ validate input and generate the protocol document (`almenvideo schema signalling
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from server import safejson
 from server.signalling.callreports import CallReport
 from server.signalling.consolemessages import (
     ClinicState,
@@ -364,9 +364,9 @@ class ProtocolError(Exception):
 def parse_client_message(raw: str) -> Any:
     """Parse one frame, or raise ProtocolError with a stable code."""
     try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise ProtocolError("malformed", "not JSON") from exc
+        data = safejson.loads(raw)
+    except safejson.BadJSON as exc:
+        raise ProtocolError("malformed", str(exc)) from None
     if not isinstance(data, dict):
         raise ProtocolError("malformed", "a message is a JSON object")
     ref = data.get("ref")
