@@ -12,7 +12,7 @@ from server.accounts import Errors, Refused, create_organisation_with_admin, use
 from server.appkeys import REDIS
 from server.auth.web import require_user
 from server.i18n import request_language
-from server.pages.forms import form_values
+from server.pages.forms import form_values, read_form
 from server.pages.render import format_time, render
 from server.pages.shownonce import show_once
 from server.store.organisations import list_organisations, staff_count
@@ -63,7 +63,7 @@ async def admin_page(request: web.Request) -> web.Response:
 @routes.post(f"{ADMIN_PATH}/organisations")
 async def create_organisation_post(request: web.Request) -> web.Response:
     user = await require_user(request, UserRole.ADMIN)
-    values = form_values(await request.post(), ORGANISATION_FIELDS)
+    values = form_values(await read_form(request), ORGANISATION_FIELDS)
     try:
         org, account = await create_organisation_with_admin(
             request.app[REDIS], user_actor(user), **values

@@ -21,7 +21,7 @@ from server.appkeys import LOCALES, REDIS
 from server.auth.web import require_user
 from server.clock import local_day, now
 from server.i18n import request_language
-from server.pages.forms import form_values
+from server.pages.forms import form_values, read_form
 from server.pages.render import render
 from server.pilots.budgetchart import Bar, Group, Words, budget_chart
 from server.pilots.budgets import Figures, Problems, Spending, entry_problems, spent_on, total
@@ -232,7 +232,7 @@ async def record_spending_post(request: web.Request) -> web.Response:
     user = await require_user(request, UserRole.ADMIN)
     redis = request.app[REDIS]
     lang = request_language(request)
-    values = form_values(await request.post(), FIELDS)
+    values = form_values(await read_form(request), FIELDS)
     try:
         amount_ore = parse_kroner(values["amount"], lang)
     except BadAmount:

@@ -21,6 +21,7 @@ from server.auth.web import require_user
 from server.clock import local, now
 from server.directory.absences import add_absence, remove_absence
 from server.i18n import request_language
+from server.pages.forms import read_form
 from server.pages.render import format_time, render
 from server.phone import phone_ok
 from server.store.absences import (
@@ -226,7 +227,7 @@ async def settings_page(request: web.Request) -> web.Response:
 @routes.post(SETTINGS_PATH)
 async def save_settings(request: web.Request) -> web.Response:
     user, clinic = await _gp_and_clinic(request)
-    form = await request.post()
+    form = await read_form(request)
     updated, errors = parse_settings(form, clinic)
     if errors:
         values = {name: _field(form, name) for name in _settings_values(clinic)}
@@ -242,7 +243,7 @@ async def save_settings(request: web.Request) -> web.Response:
 @routes.post("/clinic/absences")
 async def add_absence_post(request: web.Request) -> web.Response:
     user, clinic = await _gp_and_clinic(request)
-    form = await request.post()
+    form = await read_form(request)
     at = now()
     fields, errors = parse_absence(form, at)
     if errors:

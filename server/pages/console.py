@@ -16,6 +16,7 @@ from server.auth.web import (
 )
 from server.notetaker.control import offered_engine
 from server.pages.embed import embedding, framed_for
+from server.pages.forms import read_form
 from server.pages.render import render
 from server.store.clinics import get_clinic
 from server.store.connection import Redis
@@ -53,7 +54,7 @@ async def login_page(request: web.Request) -> web.Response:
 async def login(request: web.Request) -> web.Response:
     if not same_origin(request):
         raise web.HTTPForbidden(text="cross-site login refused")
-    form = await request.post()
+    form = await read_form(request)
     username = str(form.get("username", ""))[:100]
     password = str(form.get("password", ""))[:1000]
     wanted = _safe_next(str(form.get("next", "")))

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiohttp import web
 from multidict import MultiDictProxy
 
 MAX_FIELD = 300  # longer than any field allows, so the check still sees that it is too long
 
 Form = MultiDictProxy[str | bytes | Any]
+
+
+async def read_form(request: web.Request) -> Form:
+    """The posted form; 400 when its bytes are not text in its charset (invalid UTF-8, or a
+    charset nobody knows), which aiohttp would let out as an exception and a 500."""
+    try:
+        return await request.post()
+    except (UnicodeDecodeError, LookupError):
+        raise web.HTTPBadRequest(reason="the form is not valid UTF-8 text") from None
 
 
 def form_values(form: Form, fields: tuple[str, ...]) -> dict[str, str]:

@@ -26,6 +26,7 @@ from server.jsonerror import json_body, json_error
 from server.media.echo import MAX_SDP_CHARS, BadOffer
 from server.notetaker.live import TapsBusy
 from server.notetaker.protocol import EngineUnavailable
+from server.pages.forms import read_form
 from server.pages.render import error_page, format_time, render
 from server.pilots.evidence import compare
 from server.store import notes, pilotevidence
@@ -132,7 +133,7 @@ async def note_post(request: web.Request) -> web.Response:
     if c is None:
         return error_page(request, 404, "note_missing")
     redis = request.app[REDIS]
-    form = await request.post()
+    form = await read_form(request)
     note = await notes.get_note(redis, c.id)
     if not isinstance(note, notes.Note) or note.status != notes.DRAFT:
         return await _page(request, c, note, status=409)

@@ -24,7 +24,7 @@ from server.appkeys import REDIS
 from server.auth.tokens import looks_like_id
 from server.auth.web import require_user
 from server.i18n import request_language
-from server.pages.forms import form_values
+from server.pages.forms import form_values, read_form
 from server.pages.render import format_time, render
 from server.pages.shownonce import show_once
 from server.store.organisations import Organisation, get_organisation, organisation_keys
@@ -115,7 +115,7 @@ async def organisation_page(request: web.Request) -> web.Response:
 @routes.post(f"{ORG_PATH}/staff")
 async def create_staff_post(request: web.Request) -> web.Response:
     user, org = await _org_admin(request)
-    values = form_values(await request.post(), STAFF_FIELDS)
+    values = form_values(await read_form(request), STAFF_FIELDS)
     try:
         account = await create_staff(request.app[REDIS], user_actor(user), org.id, **values)
     except Refused as refused:
@@ -153,7 +153,7 @@ async def remove_staff_post(request: web.Request) -> web.Response:
 @routes.post(f"{ORG_PATH}/keys")
 async def issue_key_post(request: web.Request) -> web.Response:
     user, org = await _org_admin(request)
-    values = form_values(await request.post(), KEY_FIELDS)
+    values = form_values(await read_form(request), KEY_FIELDS)
     try:
         key = await issue_key(request.app[REDIS], user_actor(user), org.id, values["label"])
     except Refused as refused:

@@ -20,7 +20,7 @@ from server.clock import local_day, now
 from server.honoraria.enrolment import enrol_gp, record_questionnaire
 from server.i18n import request_language
 from server.jsonerror import json_error
-from server.pages.forms import Form, form_values
+from server.pages.forms import Form, form_values, read_form
 from server.pages.honorariaviews import csv_response, entry_view, gp_names, statement_view
 from server.pages.render import error_page, render
 from server.pilots import ledger, statements
@@ -149,7 +149,7 @@ async def create_programme_post(request: web.Request) -> web.Response:
     user = await require_user(request, UserRole.ADMIN)
     redis = request.app[REDIS]
     lang = request_language(request)
-    values = form_values(await request.post(), CREATE_FIELDS)
+    values = form_values(await read_form(request), CREATE_FIELDS)
     lines = {line.id: line.budget_ore for line in await _budget_lines(redis)}
     amounts = _amounts(values, lang)
     problems = programme_problems(
@@ -290,7 +290,7 @@ async def programme_post(request: web.Request) -> web.Response:
     action = request.match_info["action"]
     if programme is None or action not in FORMS:
         return error_page(request, 404, "not_found")
-    form = await request.post()
+    form = await read_form(request)
     values = form_values(form, FORMS[action])
     problems = await _apply(request, user, programme, action, values, form)
     if problems:

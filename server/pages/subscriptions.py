@@ -21,7 +21,7 @@ from server.auth.web import require_user
 from server.clock import local, now
 from server.i18n import request_language
 from server.jsonerror import json_error
-from server.pages.forms import form_values
+from server.pages.forms import form_values, read_form
 from server.pages.render import render
 from server.pilots.invoices import (
     BASE_PRICE,
@@ -269,7 +269,7 @@ async def capacities_post(request: web.Request) -> web.Response:
     """The clinic's capacities from a date; bad input shows the page again (422), unchanged."""
     user = await require_user(request, UserRole.ADMIN)
     clinic = await _clinic(request)
-    values = form_values(await request.post(), CAPACITY_FIELDS)
+    values = form_values(await read_form(request), CAPACITY_FIELDS)
     since, capacities = parse_day(values["since"]), parse_capacities(values["capacities"])
     if since is None or capacities is None:
         errors = {"since": "plsp.error.date"} if since is None else {}
@@ -287,7 +287,7 @@ async def vendor_post(request: web.Request) -> web.Response:
     user = await require_user(request, UserRole.ADMIN)
     redis = request.app[REDIS]
     clinic = await _clinic(request)
-    values = form_values(await request.post(), VENDOR_FIELDS)
+    values = form_values(await read_form(request), VENDOR_FIELDS)
     since = parse_day(values["since"])
     vendor = await get_vendor(redis, values["vendor"][:MAX_ID]) if values["vendor"] else None
     if since is None or vendor is None:
@@ -305,7 +305,7 @@ async def price_post(request: web.Request) -> web.Response:
     """A price from the first of a month; bad input shows the page again (422), unchanged."""
     user = await require_user(request, UserRole.ADMIN)
     lang = request_language(request)
-    values = form_values(await request.post(), PRICE_FIELDS)
+    values = form_values(await read_form(request), PRICE_FIELDS)
     since, price = parse_day(values["since"]), parse_price(values["price"], lang)
     if since is None or since.day != 1 or price is None:
         errors = {"price": "plsp.error.price"} if price is None else {}

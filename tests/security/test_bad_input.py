@@ -136,3 +136,36 @@ async def test_a_lone_surrogate_is_refused_before_it_reaches_redis(
     response = await client.post("/api/v1/consultations", data=text, headers={**v.auth, **headers})
     await _json_error(response)
     assert_no_traceback(caplog)
+
+
+# ---- invalid UTF-8 in forms ----------------------------------------------------------------
+
+BAD_FORM = b"username=k\xff\xferen&password=x&kind=holiday&start=\xc3&end=\xc3&action=approve"
+FORM_TYPES = (
+    "application/x-www-form-urlencoded",
+    "application/x-www-form-urlencoded; charset=no-such-charset",
+)
+
+
+async def _bad_form(response: Any) -> None:
+    assert response.status == 400, (response.status, await response.text())
+    assert (await response.text()).strip()
+
+
+@pytest.mark.parametrize("content_type", FORM_TYPES)
+async def test_invalid_utf8_in_forms(
+    client: Client, redis: Redis, caplog: pytest.LogCaptureFixture, content_type: str
+) -> None:
+    b = await book(redis)
+    headers = {"Content-Type": content_type}
+    await _bad_form(await client.post("/login", data=BAD_FORM, headers=headers))
+    async with browser(client) as session:
+        await login(session, b.gp.username)
+        for path in (
+            "/clinic/absences",
+            "/clinic/settings",
+            f"/console/consultations/{b.consultation.id}/note",
+        ):
+            await _bad_form(await session.post(path, data=BAD_FORM, headers=headers))
+    assert await redis.keys("av:clinic:*:absences") == []
+    assert_no_traceback(caplog)
