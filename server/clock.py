@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -14,7 +14,18 @@ def now() -> float:
 
 
 def local(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, COPENHAGEN)
+    """Copenhagen wall clock. An instant Python's datetime cannot hold (past year 9999, or
+    not finite) comes out as the nearest one it can, so formatting a stored value never
+    fails; `server.daterange` keeps such values out in the first place."""
+    return _at(ts, COPENHAGEN)
+
+
+def _at(ts: float, zone: tzinfo) -> datetime:
+    try:
+        return datetime.fromtimestamp(ts, zone)
+    except (OverflowError, ValueError, OSError):
+        edge = datetime.max if ts > 0 else datetime.min
+        return edge.replace(tzinfo=zone)
 
 
 def local_day(ts: float) -> str:
@@ -22,7 +33,7 @@ def local_day(ts: float) -> str:
 
 
 def iso_utc(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+    return _at(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
 def iso_local(ts: float) -> str:

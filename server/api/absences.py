@@ -16,7 +16,6 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -32,6 +31,7 @@ from server.api.validation import valid_body
 from server.appkeys import REDIS
 from server.auth.actor import Actor
 from server.clock import iso_local, now
+from server.daterange import SaneDatetime
 from server.directory.absences import add_absence, remove_absence
 from server.phone import phone_ok
 from server.store.absences import (
@@ -90,8 +90,8 @@ class AbsenceBody(BaseModel):
     )
 
     kind: str = Field(json_schema_extra={"enum": list(KINDS)})
-    start: AwareDatetime
-    end: AwareDatetime = Field(description="after `start` and after now, at most 366 days on")
+    start: SaneDatetime
+    end: SaneDatetime = Field(description="after `start` and after now, at most 366 days on")
     substitute: SubstituteBody
 
     @field_validator("kind")

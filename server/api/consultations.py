@@ -15,11 +15,11 @@ Decisions where the issue is silent:
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from server import safejson
 from server.api.auth import require_vendor
@@ -32,6 +32,7 @@ from server.appkeys import REDIS, ROOM, SETTINGS
 from server.clock import iso_local, now
 from server.consultations.linkrules import link_ttl
 from server.consultations.links import issue_link
+from server.daterange import SaneDate, SaneDatetime
 from server.phone import phone_ok
 from server.store import keys
 from server.store.clinics import Clinic, find_clinic
@@ -88,14 +89,14 @@ class ConsultationIn(BaseModel):
     practitioner: Text  # the GP's user name
     patient: PatientIn
     kind: Literal["video", "cross_sector"] = "video"
-    scheduled_start: AwareDatetime
+    scheduled_start: SaneDatetime
     duration_minutes: Minutes = 15
 
 
 class ConsultationPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    scheduled_start: AwareDatetime | None = None
+    scheduled_start: SaneDatetime | None = None
     duration_minutes: Minutes | None = None
 
 
@@ -127,7 +128,7 @@ class ConsultationList(BaseModel):
 
 class DayQuery(BaseModel):
     clinic: Annotated[str, Field(pattern=r"^[0-9]{6}$")]
-    date: date
+    date: SaneDate
 
 
 class PatientLink(BaseModel):

@@ -19,6 +19,7 @@ from server.appkeys import REDIS
 from server.auth.actor import Actor
 from server.auth.web import require_user
 from server.clock import local, now
+from server.daterange import LAST_DAY
 from server.directory.absences import add_absence, remove_absence
 from server.i18n import request_language
 from server.pages.forms import read_form
@@ -211,6 +212,7 @@ async def _page(
         absent_until=format_time(state.absent_until, lang),
         notice=notice if notice in NOTICES else None,
         min_datetime=local(at).strftime("%Y-%m-%dT%H:%M"),
+        max_datetime=f"{LAST_DAY.isoformat()}T23:59",
     )
 
 

@@ -13,6 +13,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from server.auth.tokens import new_id
+from server.daterange import FIRST_DAY, LAST_DAY, within
 from server.phone import phone_ok
 from server.store import decoded, keys
 from server.store.connection import Redis
@@ -30,6 +31,7 @@ PERIOD_PROBLEMS = {
     "past": "an absence must end after now",
     "order": "an absence must end after it starts",
     "long": f"an absence lasts at most {MAX_DAYS} days",
+    "range": f"an absence lies from {FIRST_DAY} to {LAST_DAY}",
 }
 
 
@@ -74,8 +76,10 @@ class Absence:
 
 
 def period_problem(start: float | None, end: float, at: float) -> str | None:
-    """What is wrong with an absence ending at `end`, entered at `at` ("past", "order" or
-    "long"), or None. Without a (valid) `start`, only the end is judged."""
+    """What is wrong with an absence ending at `end`, entered at `at` ("range", "past",
+    "order" or "long"), or None. Without a (valid) `start`, only the end is judged."""
+    if not within(end) or (start is not None and not within(start)):
+        return "range"
     if end <= at:
         return "past"
     if start is None:
