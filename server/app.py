@@ -13,7 +13,7 @@ from aiohttp import web
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from server import health
+from server import health, logredaction
 from server.api.routes import add_api_routes
 from server.appkeys import LOCALES, PRESENCE, REDIS, ROOM, ROUTER, SETTINGS, SOCKETS, TEMPLATES
 from server.fhir.routes import add_fhir_routes
@@ -157,6 +157,7 @@ async def gc_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings) -> web.Application:
+    logredaction.install()  # before the first request can log a token
     app = web.Application(middlewares=[security_middleware], client_max_size=256 * 1024)
     app[SETTINGS] = settings
     app[TEMPLATES] = Templates(settings.web_dir / "templates")
