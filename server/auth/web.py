@@ -17,6 +17,7 @@ from aiohttp import web
 
 from server.api.problems import problem
 from server.appkeys import REDIS, SETTINGS
+from server.localurl import login_url
 from server.store.sessions import session_user_id
 from server.store.users import User, get_user
 
@@ -95,7 +96,7 @@ async def require_user(request: web.Request, *roles: str) -> User:
     refused."""
     user = await current_user(request)
     if user is None:
-        raise web.HTTPSeeOther(f"/login?next={request.rel_url.path}")
+        raise web.HTTPSeeOther(login_url(request.rel_url.raw_path))
     if user.role not in roles:
         raise web.HTTPForbidden(reason="wrong role")
     if request.method == "POST" and not same_origin(request):

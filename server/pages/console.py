@@ -14,6 +14,7 @@ from server.auth.web import (
     same_origin,
     set_session_cookie,
 )
+from server.localurl import local_target
 from server.notetaker.control import offered_engine
 from server.pages.embed import embedding, framed_for
 from server.pages.forms import read_form
@@ -38,9 +39,7 @@ routes = web.RouteTableDef()
 
 def _safe_next(value: str | None) -> str:
     """Only local paths, so the login form cannot be used to redirect elsewhere."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return ""
+    return local_target(value) or ""
 
 
 @routes.get("/login")

@@ -18,6 +18,7 @@ from server.consultations.crosssector import InviteError, invitation_path, invit
 from server.consultations.invitationrules import InvitationState, invitation_state
 from server.i18n import request_language
 from server.jsonerror import json_error
+from server.localurl import login_url
 from server.pages.render import error_page, format_time, render
 from server.store.clinics import get_clinic
 from server.store.consultations import get_consultation
@@ -50,7 +51,7 @@ async def invitation_page(request: web.Request) -> web.Response:
     user = await current_user(request)
     state = invitation_state(invitation, c, user, now())
     if state is InvitationState.LOGIN:
-        raise web.HTTPSeeOther(f"/login?next={invitation_path(token)}")
+        raise web.HTTPSeeOther(login_url(invitation_path(token)))
     if state is not InvitationState.OK:
         name = invitation.organisation_name if invitation else ""
         return error_page(request, STATUS[state], f"invitation_{state.value}", organisation=name)

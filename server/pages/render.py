@@ -9,11 +9,11 @@ from typing import Any
 import jinja2
 from aiohttp import web
 from jinja2.runtime import Context
-from yarl import URL
 
 from server.appkeys import LOCALES, SETTINGS, TEMPLATES
 from server.clock import local
 from server.i18n import LANG_COOKIE, LANGUAGES, request_language
+from server.localurl import with_language
 from server.pilots.invoices import Quarter
 from server.pilots.money import format_kroner
 
@@ -88,7 +88,7 @@ def render(
             t=t,
             lang=lang,
             other_lang=other,
-            other_lang_url=(URL(here) if here else request.rel_url).update_query(lang=other),
+            other_lang_url=with_language(here or request.raw_path, other),
             strings=locales.strings[lang],
             **context,
         )

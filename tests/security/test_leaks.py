@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import html
 import logging
+import re
 
 import pytest
+from yarl import URL
 
 from server.auth.tokens import new_token
 from server.logredaction import redact
 from server.pages import patient
 from server.store.connection import Redis
-from tests.integration.helpers import Client, book
+from tests.integration.helpers import GP_PASSWORD, Client, book
 
 # ---- tokens in logs ------------------------------------------------------------------------
 
@@ -78,3 +82,83 @@ def test_redact_masks_tokens_wherever_they_stand(line: str) -> None:
 def test_redact_keeps_ordinary_lines() -> None:
     for line in ("GET /console 200", "/api/v1/consultations/abc 404", "joined at 10:00"):
         assert redact(line) == line
+
+
+# ---- redirects and links -------------------------------------------------------------------
+
+SITE = URL("https://almenvideo.example/login")
+OFF_SITE_TARGETS = [
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r\n/evil.example/x",
+    "//evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    " //evil.example",
+    "https://evil.example/",
+    "/\t\\evil.example",
+    "/\u3000/evil.example",
+]
+
+
+def _stays_here(location: str) -> bool:
+    """What a browser does with `location`: it stays on this site."""
+    cleaned = location.replace("\t", "").replace("\n", "").replace("\r", "").replace("\\", "/")
+    return SITE.join(URL(cleaned.strip())).host == SITE.host
+
+
+@pytest.mark.parametrize("target", OFF_SITE_TARGETS)
+async def test_next_after_login_never_leaves_the_site(
+    client: Client, redis: Redis, target: str
+) -> None:
+    b = await book(redis)
+    page = await client.get("/login", params={"next": target})
+    [kept] = re.findall(r'name="next" value="([^"]*)"', await page.text())
+    assert kept == ""
+    response = await client.post(
+        "/login",
+        data={"username": b.gp.username, "password": GP_PASSWORD, "next": target},
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    location = response.headers["Location"]
+    assert _stays_here(location) and "evil" not in location, location
+
+
+async def test_next_after_login_keeps_a_local_page(client: Client, redis: Redis) -> None:
+    b = await book(redis)
+    response = await client.post(
+        "/login",
+        data={"username": b.gp.username, "password": GP_PASSWORD, "next": "/clinic/settings"},
+        allow_redirects=False,
+    )
+    assert response.headers["Location"] == "/clinic/settings"
+
+
+async def _raw_get(client: Client, raw_path: str) -> tuple[int, str]:
+    """GET a path exactly as written (a client library would read `//host` as a host)."""
+    url = client.make_url("/")
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    writer.write(
+        f"GET {raw_path} HTTP/1.1\r\nHost: {url.host}:{url.port}\r\n"
+        "Connection: close\r\n\r\n".encode()
+    )
+    answer = (await reader.read()).decode("utf-8", "replace")
+    writer.close()
+    head, _, body = answer.partition("\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+@pytest.mark.parametrize(
+    "path", ["//evil.example/x", "//evil.example", "///evil.example/x", "/%2F/evil.example"]
+)
+async def test_the_language_link_of_a_404_stays_on_the_site(client: Client, path: str) -> None:
+    status, body = await _raw_get(client, path)
+    assert status == 404
+    [href] = re.findall(r'class="lang-switch" href="([^"]*)"', body)
+    assert _stays_here(html.unescape(href)), href
+
+
+async def test_the_login_redirect_keeps_the_page_asked_for(client: Client) -> None:
+    response = await client.get("/clinic/settings", allow_redirects=False)
+    assert response.headers["Location"] == "/login?next=/clinic/settings"
