@@ -15,7 +15,18 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server import health, logredaction
 from server.api.routes import add_api_routes
-from server.appkeys import LOCALES, PRESENCE, REDIS, ROOM, ROUTER, SETTINGS, SOCKETS, TEMPLATES
+from server.appkeys import (
+    CPR_KEY,
+    LOCALES,
+    PRESENCE,
+    REDIS,
+    ROOM,
+    ROUTER,
+    SETTINGS,
+    SOCKETS,
+    TEMPLATES,
+)
+from server.auth.cprkey import load_cpr_key
 from server.fhir.routes import add_fhir_routes
 from server.gcpolicy import keep_collections_short
 from server.honoraria.accrual import accrual_consumer
@@ -160,6 +171,7 @@ def create_app(settings: Settings) -> web.Application:
     logredaction.install()  # before the first request can log a token
     app = web.Application(middlewares=[security_middleware], client_max_size=256 * 1024)
     app[SETTINGS] = settings
+    app[CPR_KEY] = load_cpr_key(settings)
     app[TEMPLATES] = Templates(settings.web_dir / "templates")
     app[LOCALES] = Locales(settings.web_dir / "locales")
     app[SOCKETS] = set()

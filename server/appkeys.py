@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from server.auth.cprkey import CprKey
 from server.settings import Settings
 from server.store.connection import Redis
 
@@ -24,6 +25,8 @@ ROUTER: web.AppKey[RedisRouter] = web.AppKey("router")
 PRESENCE: web.AppKey[PresenceKeeper] = web.AppKey("presence")
 # Every move of a consultation through the waiting room and the call (server.waitingroom.room).
 ROOM: web.AppKey[Room] = web.AppKey("room")
+# The key of the CPR hash, read from its file at start (never kept in Redis).
+CPR_KEY = web.AppKey("cpr_key", CprKey)
 TEMPLATES: web.AppKey[Templates] = web.AppKey("templates")
 LOCALES: web.AppKey[Locales] = web.AppKey("locales")
 # Live signalling sockets of this instance: closed with "going away" on shutdown so

@@ -1,5 +1,6 @@
 """Command line: `almenvideo serve | demo-setup | create-admin | create-organisation |
-create-vendor | vendor-key | vendor-webhook | notetaker-pilot | schema`."""
+create-vendor | vendor-key | vendor-webhook | notetaker-pilot | forget-old-cpr-hashes |
+schema`."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from server.accounts import (
     ensure_account,
 )
 from server.app import create_app
+from server.auth.cprkey import load_cpr_key
 from server.clock import iso_utc
 from server.demo import ensure_demo
 from server.i18n import Locales
@@ -33,6 +35,7 @@ from server.signalling.messages import json_schema
 from server.store.audit import audit
 from server.store.clinics import find_clinic, save_clinic
 from server.store.connection import Redis, open_redis
+from server.store.cpr import forget_old_hashes
 from server.store.organisations import Organisation
 from server.store.users import UserRole
 from server.store.vendors import (
@@ -239,6 +242,20 @@ def _notetaker_pilot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _forget_old_cpr_hashes(args: argparse.Namespace) -> int:
+    """Once, after upgrading to a CPR key outside Redis: delete the key Redis held and the
+    hashes made with it (server.store.cpr explains why they cannot be re-keyed)."""
+
+    async def work(redis: Redis, settings: Settings) -> int:
+        cleared = await forget_old_hashes(redis, load_cpr_key(settings).id)
+        await audit(redis, "cpr.old_hashes_forgotten", CLI, cleared=cleared)
+        return cleared
+
+    cleared = _with_redis(args, work)
+    print(f"deleted the CPR key kept in Redis; cleared {cleared} CPR hash(es) made with it")
+    return 0
+
+
 def _schema(args: argparse.Namespace) -> int:
     print(json.dumps(json_schema(), indent=2))
     return 0
@@ -314,6 +331,12 @@ def main(argv: list[str] | None = None) -> int:
     pilot.add_argument("ydernummer")
     pilot.add_argument("state", choices=["on", "off"])
     pilot.set_defaults(run=_notetaker_pilot)
+    forget = commands.add_parser(
+        "forget-old-cpr-hashes",
+        help="once, after upgrading: delete the CPR key kept in Redis and the hashes made with it",
+    )
+    _add_common(forget)
+    forget.set_defaults(run=_forget_old_cpr_hashes)
     schema = commands.add_parser("schema", help="print the signalling protocol as JSON Schema")
     schema.set_defaults(run=_schema)
     args = parser.parse_args(argv)

@@ -87,6 +87,9 @@ class Settings:
     notetaker_model_dir: str = ""
     notetaker_max_taps: int = 40
     note_retention_seconds: int = 7 * 24 * 3600
+    # The key of the CPR hash (server.auth.cprkey): a file, never in Redis. Unset, the data
+    # directory's cpr.key is used, and made on first start.
+    cpr_key_file: Path | None = None
 
     def __post_init__(self) -> None:
         if problems := _ice_problems(self):
@@ -110,6 +113,8 @@ class Settings:
             values["redis_url"] = env["REDIS_URL"]
         if env.get("ALMENVIDEO_BASE_URL"):
             values["base_url"] = env["ALMENVIDEO_BASE_URL"].rstrip("/")
+        if env.get("ALMENVIDEO_CPR_KEY_FILE"):
+            values["cpr_key_file"] = Path(env["ALMENVIDEO_CPR_KEY_FILE"])
         if env.get("ALMENVIDEO_INSTANCE_ID"):
             values["instance_id"] = env["ALMENVIDEO_INSTANCE_ID"]
         values["stun_urls"] = _split(env.get("ALMENVIDEO_STUN_URLS"))

@@ -5,7 +5,7 @@ consultation elsewhere answers 404, as if it did not exist.
 Decisions where the issue is silent:
 - `practitioner` is the GP's user name here (the LPS maps its own users to ours once).
 - `patient.reference` is the LPS's pseudonymous patient id; `patient.cpr`, if sent, is
-  kept only as a keyed hash (server.store.cpr) and never returned or logged.
+  kept only as a keyed hash (server.auth.cprkey) and never returned or logged.
 - `patient_url` is in the answer only when a link is made (booking, `patient-link`): the
   link is stored hashed and cannot be shown again.
 - Rescheduling is for booked consultations (409 `not_reschedulable` once the patient is
@@ -28,7 +28,7 @@ from server.api.problems import invalid_body, problem
 from server.api.spec import ApiRoutes
 from server.api.tenancy import vendor_consultation
 from server.api.validation import valid_query
-from server.appkeys import REDIS, ROOM, SETTINGS
+from server.appkeys import CPR_KEY, REDIS, ROOM, SETTINGS
 from server.clock import iso_local, now
 from server.consultations.linkrules import link_ttl
 from server.consultations.links import issue_link
@@ -44,7 +44,7 @@ from server.store.consultations import (
     create_consultation,
     reschedule,
 )
-from server.store.cpr import CPR, cpr_hash
+from server.store.cpr import CPR
 from server.store.events import EventType, append_event
 from server.store.users import UserRole, find_user, get_user
 from server.store.vendors import Vendor
@@ -252,7 +252,7 @@ async def _book(request: web.Request, vendor: Vendor, raw: Any) -> tuple[int, di
         patient_ref=body.patient.reference, patient_name=body.patient.display_name,
         vendor_id=vendor.id,
         external_id=body.external_id, purpose=body.kind, patient_phone=body.patient.phone or "",
-        cpr_hash=await cpr_hash(redis, body.patient.cpr) if body.patient.cpr else "",
+        cpr_hash=request.app[CPR_KEY].hash(body.patient.cpr) if body.patient.cpr else "",
     )  # fmt: skip
     if not await redis.set(external, c.id, nx=True):  # a racing twin won
         raise problem(409, "duplicate_external_id", "a consultation with this external_id exists")

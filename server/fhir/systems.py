@@ -4,7 +4,7 @@ Official ones where they exist: DK Core's ydernummer (`urn:oid:1.2.208.176.1.4`)
 clinic, and HL7's terminology. Ours (under `https://almenvideo.dk/fhir/`) where none does.
 
 A CPR number would go under DK Core's `urn:oid:1.2.208.176.1.2`, but the facade never writes
-one: the platform keeps only a keyed hash of it (server.store.cpr), and never shows that.
+one: the platform keeps only a keyed hash of it (server.auth.cprkey), and never shows that.
 """
 
 from __future__ import annotations

@@ -240,7 +240,9 @@ def api_rate(key_owner: str, minute: int) -> str:
     return f"{PREFIX}:ratelimit:{key_owner}:{minute}"
 
 
-CPR_PEPPER = f"{PREFIX}:secret:cpr_pepper"  # the key of the CPR hash, made once per deployment
+# Where the CPR hash's key was once kept, beside the hashes; now outside Redis
+# (server.auth.cprkey). Only `almenvideo forget-old-cpr-hashes` still touches it: to delete it.
+LEGACY_CPR_PEPPER = f"{PREFIX}:secret:cpr_pepper"
 
 
 def demo() -> str:

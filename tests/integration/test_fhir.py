@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from server.auth.cprkey import CprKey
 from server.fhir import systems
 from server.store.connection import Redis
 from server.store.consultations import Status, update_consultation
-from server.store.cpr import cpr_hash
 from server.store.notes import Section, approve, delete_note, save_draft
 from tests.integration.helpers import Client
 from tests.integration.served import Served, served_consultation
@@ -23,7 +23,7 @@ CPR_NUMBER = "0102031234"
 
 @pytest.fixture
 async def lps(redis: Redis) -> Served:
-    return await served_consultation(redis, cpr_hash=await cpr_hash(redis, CPR_NUMBER))
+    return await served_consultation(redis, cpr_hash=CprKey(bytes(32)).hash(CPR_NUMBER))
 
 
 async def fhir_get(client: Client, path: str, lps: Served | None, status: int = 200) -> Any:
