@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import aiohttp
 
 from integrations.notetaker.eventqueue import EventQueue
+from server import safejson
 from server.notetaker.protocol import (
     DraftReady,
     DraftSection,
@@ -118,7 +119,7 @@ class HttpEngine:
             if msg.type != aiohttp.WSMsgType.TEXT:
                 break
             try:
-                done = self._dispatch(msg.json())
+                done = self._dispatch(safejson.loads(msg.data))
             except (ValueError, KeyError, TypeError) as exc:
                 self._events.put(EngineFailed(f"vendor sent a malformed message: {exc!r}"))
                 done = True

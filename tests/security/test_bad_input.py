@@ -11,8 +11,11 @@ import logging
 from typing import Any
 
 import pytest
+from aiohttp import web
 
+from integrations.notetaker.http_engine import HttpEngine
 from server.auth.tokens import new_token
+from server.notetaker.protocol import EngineFailed, SessionContext
 from server.store.connection import Redis
 from tests.integration.helpers import (
     Client,
@@ -105,6 +108,29 @@ async def test_deep_json_on_the_websocket_leaves_it_working(
     assert_no_traceback(caplog)
 
 
+async def test_deep_json_on_every_other_json_endpoint(
+    client: Client, redis: Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The endpoints that read their body straight into a model: 4xx, never a 5xx."""
+    v = await lps(redis)
+    made = await client.post("/api/v1/consultations", json=booking(v), headers=v.auth)
+    body = await made.json()
+    cid, link = body["id"], body["patient_url"].rsplit("/j/", 1)[1]
+    headers = {**v.auth, "Content-Type": "application/json"}
+    api = [
+        ("POST", f"/api/v1/clinics/{v.clinic.ydernummer}/absences"),
+        ("POST", f"/api/v1/consultations/{cid}/embed-session"),
+        ("POST", f"/api/v1/consultations/{cid}/participants"),
+        ("PUT", "/api/v1/webhook"),
+    ]
+    pages = [("POST", f"/j/{link}/precall"), ("POST", f"/j/{link}/echo")]
+    for method, path in [*api, *pages]:
+        for deep in (DEEP_ARRAY, DEEP_OBJECT):
+            response = await client.request(method, path, data=deep, headers=headers)
+            assert 400 <= response.status < 500, (path, response.status, await response.text())
+    assert_no_traceback(caplog)
+
+
 async def test_just_deep_enough_json_still_parses(client: Client, redis: Redis) -> None:
     """The limit is far above any real message: a body nested 20 deep is read (and refused
     for its fields, not its shape)."""
@@ -169,3 +195,26 @@ async def test_invalid_utf8_in_forms(
             await _bad_form(await session.post(path, data=BAD_FORM, headers=headers))
     assert await redis.keys("av:clinic:*:absences") == []
     assert_no_traceback(caplog)
+
+
+async def test_a_note_taker_vendor_sending_deep_json_fails_the_engine_not_the_reader(
+    aiohttp_server: Any,
+) -> None:
+    """The `http` note-taker engine reads JSON from a vendor's socket: outside input too."""
+
+    async def hostile(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.receive()  # start
+        await ws.send_str(DEEP_FRAME)
+        await ws.receive()  # stop
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/v1/stream", hostile)
+    server = await aiohttp_server(app)
+    engine = HttpEngine(url=str(server.make_url("/v1/stream")).replace("http", "ws"), token="t")
+    await engine.start(SessionContext("c-1", "da", ("gp", "patient")))
+    await engine.stop()
+    events = [e async for e in engine.events()]
+    assert isinstance(events[-1], EngineFailed), events
