@@ -14,7 +14,7 @@ import math
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, Field
 from pydantic_core import PydanticCustomError
 
 from server.clock import COPENHAGEN
@@ -48,5 +48,11 @@ def _sane_date(value: date) -> date:
     return value
 
 
-SaneDatetime = Annotated[AwareDatetime, AfterValidator(_sane_datetime)]
-SaneDate = Annotated[date, AfterValidator(_sane_date)]
+SaneDatetime = Annotated[
+    AwareDatetime,
+    AfterValidator(_sane_datetime),
+    Field(description=f"ISO 8601 with offset; {PROBLEM}"),
+]
+SaneDate = Annotated[
+    date, AfterValidator(_sane_date), Field(description=f"a day from {FIRST_DAY} to {LAST_DAY}")
+]
