@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.async_api import Page, async_playwright, expect
 
-from tests.support.browser import gp_login, launch, media_context, patient_join
+from tests.support.browser import end_consultation, gp_login, launch, media_context, patient_join
 from tests.support.stack import Stack
 
 # Stamps, in epoch milliseconds: the admit click, and each page's first presented remote frame.
@@ -64,7 +64,7 @@ async def one_call(gp: Page, patient: Page, url: str, name: str) -> tuple[float,
     admit_at = await gp.evaluate("() => window.__bench.admitAt")
     gp_ms = await gp.evaluate(stamps) - admit_at
     patient_ms = await patient.evaluate(stamps) - admit_at
-    await gp.get_by_test_id("hangup").click()
+    await end_consultation(gp)
     await expect(gp.get_by_test_id("billing-code")).to_be_visible()
     await expect(patient.get_by_test_id("end")).to_be_visible()
     await gp.get_by_role("button", name="Tilbage til oversigten").click()

@@ -43,7 +43,7 @@ from tests.network.chromium import RECORD_PEERS_JS, launch_in, selected_pair
 from tests.network.deployment import TURN_HOST, Deployment, deploy
 from tests.network.faults import Fault, inflict, recovery_ms
 from tests.network.lab import Firewall, Lab, Nat, Site
-from tests.support.browser import gp_login, patient_join
+from tests.support.browser import end_consultation, gp_login, patient_join
 
 FIRST_FRAME_TIMEOUT_MS = 20_000
 NATS = {
@@ -145,7 +145,7 @@ async def one_call(
         recovered = max(ms for ms in both if ms is not None)
     gp_pair, patient_pair = await selected_pair(gp), await selected_pair(patient)
     pairs = f"gp:{describe(gp_pair)} patient:{describe(patient_pair)}"
-    await gp.get_by_test_id("hangup").click()
+    await end_consultation(gp)
     await expect(gp.get_by_test_id("billing-code")).to_be_visible()
     return setup, pairs, recovered
 

@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.support.browser import gp_login, media_context, patient_join, remote_media
+from tests.support.browser import (
+    end_consultation,
+    gp_login,
+    media_context,
+    patient_join,
+    remote_media,
+)
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -48,7 +54,7 @@ async def test_the_gp_chooses_audio_only_and_video_again(
         await page.wait_for_function(SENDING_VIDEO)
         media = await remote_media(page)
         assert media["framesAfter"] > media["framesBefore"]
-    await gp.get_by_test_id("hangup").click()
+    await end_consultation(gp)
     await expect(patient.get_by_test_id("end")).to_be_visible()
     for context in (gp_context, patient_context):
         await context.close()

@@ -7,7 +7,13 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.support.browser import gp_login, media_context, patient_join, remote_media
+from tests.support.browser import (
+    end_consultation,
+    gp_login,
+    media_context,
+    patient_join,
+    remote_media,
+)
 from tests.support.stack import Stack
 
 
@@ -39,7 +45,7 @@ async def hold_call(browser: Browser, gp_base: str, patient_url: str, demo: dict
     await patient.get_by_test_id("mute").click()
     await expect(gp.locator(".tile .muted-flag")).to_be_visible()
 
-    await gp.get_by_test_id("hangup").click()
+    await end_consultation(gp)
     await expect(gp.get_by_test_id("billing-code")).to_have_attribute("data-code", "0125")
     await expect(patient.get_by_test_id("end")).to_be_visible()
     await expect(patient.get_by_test_id("end")).to_contain_text("slut")

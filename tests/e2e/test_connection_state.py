@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, WebSocketRoute, expect
 
-from tests.support.browser import gp_login, media_context, patient_join, remote_media
+from tests.support.browser import (
+    end_consultation,
+    gp_login,
+    media_context,
+    patient_join,
+    remote_media,
+)
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -101,7 +107,7 @@ async def test_waiting_room_and_console_show_a_lost_connection_and_recover(
     for page in (gp, patient):
         media = await remote_media(page)
         assert media["framesAfter"] > media["framesBefore"]
-    await gp.get_by_test_id("hangup").click()
+    await end_consultation(gp)
     await expect(patient.get_by_test_id("end")).to_be_visible()
     for context in (gp_context, patient_context):
         await context.close()
@@ -140,7 +146,7 @@ async def test_call_pages_say_reconnecting_and_then_that_the_call_is_back(
         media = await settled_media(page)
         assert media["framesAfter"] > media["framesBefore"]
         assert media["audioPeak"] > 0
-    await gp.get_by_test_id("hangup").click()
+    await end_consultation(gp)
     await expect(patient.get_by_test_id("end")).to_be_visible()
     for context in (gp_context, patient_context):
         await context.close()

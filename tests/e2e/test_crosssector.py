@@ -10,7 +10,13 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.e2e.test_accessibility import axe_violations
 from tests.e2e.test_call import assert_media_flows
-from tests.support.browser import all_remote_media, gp_login, media_context, patient_join
+from tests.support.browser import (
+    all_remote_media,
+    end_consultation,
+    gp_login,
+    media_context,
+    patient_join,
+)
 from tests.support.stack import Stack
 
 NURSE = "Sara Sygeplejerske"
@@ -89,14 +95,15 @@ async def test_gp_nurse_and_patient_in_one_call(
     assert await axe_violations(nurse) == []
 
     # The GP removes the nurse; the call goes on between the GP and the patient.
-    await gp.locator('.tile[data-role="staff"]').get_by_test_id("remove-participant").click()
+    in_call = gp.get_by_test_id("participants")
+    await in_call.locator('[data-role="staff"]').get_by_test_id("remove-participant").click()
     await expect(nurse.get_by_test_id("end")).to_be_visible()
     for page in (gp, patient):
         await expect(page.get_by_test_id("remote-video")).to_have_count(1)
     await nurse.goto(invite_url)
     await expect(nurse.locator("h1")).to_contain_text("trukket tilbage")
 
-    await gp.get_by_test_id("hangup").click()
+    await end_consultation(gp)
     await expect(gp.get_by_test_id("billing-code")).to_have_attribute("data-code", "0126")
     for context in (gp_context, nurse_context, patient_context):
         await context.close()

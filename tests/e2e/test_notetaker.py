@@ -22,7 +22,14 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from tests.e2e.conftest import Lps
 from tests.e2e.test_accessibility import PHONE, axe_violations
 from tests.e2e.test_call import assert_media_flows
-from tests.support.browser import gp_login, launch, media_context, patient_join, remote_media
+from tests.support.browser import (
+    end_consultation,
+    gp_login,
+    launch,
+    media_context,
+    patient_join,
+    remote_media,
+)
 from tests.support.stack import Stack
 
 # Words pocketsphinx's small US-English model hears reliably from espeak-ng's voice.
@@ -118,7 +125,7 @@ async def test_the_patient_consents_the_transcript_hears_them_and_the_lps_files_
     await expect(said.filter(has_text=HEARD).first).to_be_visible(timeout=45_000)
     assert_media_flows(await remote_media(patient))  # the call carries on while tapped
 
-    await gp.get_by_test_id("hangup").click()
+    await end_consultation(gp)
     await expect(patient.get_by_test_id("notetaker")).to_be_hidden()
     await gp.get_by_test_id("open-draft").click(timeout=30_000)
     await expect(gp.get_by_test_id("ai-tag")).to_be_visible()

@@ -8,6 +8,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.support.browser import (
+    end_consultation,
     gp_login,
     media_context,
     own_camera_shows,
@@ -167,7 +168,7 @@ async def test_reload_during_a_call_resumes_it(
         media = await remote_media(page)
         assert media["framesAfter"] > media["framesBefore"]
         assert media["audioPeak"] > 0
-    await gp.get_by_test_id("hangup").click()
+    await end_consultation(gp)
     await expect(patient.get_by_test_id("end")).to_be_visible()
     await gp_context.close()
     await patient_context.close()

@@ -11,7 +11,13 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from tests.support.browser import gp_login, media_context, patient_join, remote_media
+from tests.support.browser import (
+    end_consultation,
+    gp_login,
+    media_context,
+    patient_join,
+    remote_media,
+)
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -55,7 +61,7 @@ async def start_call(
 
 
 async def end_call(gp: Page, patient: Page, *contexts: BrowserContext) -> None:
-    await gp.get_by_test_id("hangup").click()
+    await end_consultation(gp)
     await expect(patient.get_by_test_id("end")).to_be_visible()
     for context in contexts:
         await context.close()

@@ -11,7 +11,14 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from server.store import keys
-from tests.support.browser import gp_login, launch, media_context, patient_join, remote_media
+from tests.support.browser import (
+    end_consultation,
+    gp_login,
+    launch,
+    media_context,
+    patient_join,
+    remote_media,
+)
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -140,7 +147,7 @@ async def test_hold_returns_the_patient_to_the_front_and_readmit_works(
     for page in (gp, patient):
         media = await remote_media(page)
         assert media["framesAfter"] > media["framesBefore"]
-    await gp.get_by_test_id("hangup").click()
+    await end_consultation(gp)
     await expect(gp.get_by_test_id("billing-code")).to_have_attribute("data-code", "0125")
     await close_all(gp, patient)
 
@@ -153,11 +160,11 @@ async def test_chat_quality_and_a_phone_continued_consultation(
     await card(gp, "Carl Chat").get_by_test_id("admit").click()
     await remote_media(gp)
 
-    await gp.get_by_test_id("chat-toggle").click()
-    await gp.get_by_test_id("chat-text").fill("Kan du høre mig?")
+    await gp.get_by_test_id("chat").click()
+    await gp.get_by_test_id("chat-input").fill("Kan du høre mig?")
     await gp.get_by_test_id("chat-send").click()
     await expect(patient.get_by_test_id("chat-log")).to_contain_text("Kan du høre mig?")
-    await patient.get_by_test_id("chat-text").fill("Ja")
+    await patient.get_by_test_id("chat-input").fill("Ja")
     await patient.get_by_test_id("chat-send").click()
     await expect(gp.get_by_test_id("chat-log")).to_contain_text("Ja")
 
@@ -165,7 +172,7 @@ async def test_chat_quality_and_a_phone_continued_consultation(
     await expect(badge).to_be_visible()
     assert await badge.get_attribute("data-quality") in ("good", "fair", "poor")
 
-    await gp.get_by_test_id("end-by-phone").click()
+    await end_consultation(gp, continued_by_phone=True)
     await expect(gp.get_by_test_id("billing-code")).to_have_attribute("data-code", "0201")
     await expect(patient.get_by_test_id("end")).to_be_visible()
     # The chat was kept only for the call.
@@ -241,7 +248,7 @@ async def test_the_gp_shares_the_screen_and_stops_again(
 
         await gp.get_by_test_id("share-screen").click()
         await patient.wait_for_function(REMOTE_SIZE_IS, arg="640x480", timeout=15_000)
-        await gp.get_by_test_id("hangup").click()
+        await end_consultation(gp)
         await expect(patient.get_by_test_id("end")).to_be_visible()
         await picker.close()
     await close_all(patient)

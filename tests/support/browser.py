@@ -121,3 +121,10 @@ async def all_remote_media(page: Page, count: int, seconds: float = 1.5) -> list
     """`remote_media` for each of exactly `count` remote participants."""
     await page.wait_for_function(REMOTE_VIDEOS_PLAYING_JS, arg=[count, True], timeout=20_000)
     return [await remote_media(page, seconds, index) for index in range(count)]
+
+
+async def end_consultation(gp: Page | Frame, continued_by_phone: bool = False) -> None:
+    """The GP ends the consultation: the end button asks first, and the dialog confirms (or
+    ends it as continued by phone)."""
+    await gp.get_by_test_id("hangup").click()
+    await gp.get_by_test_id("end-by-phone" if continued_by_phone else "confirm-end").click()

@@ -1,9 +1,11 @@
-// The call stage: a tile per remote participant, the own preview, the controls, a chat
-// that lives only as long as the call, and a connection-quality badge per tile.
-// Used by both the patient page and the GP console; one PeerLink per remote participant.
+// The call stage: a tile per remote participant (its picture, or the person's initials when
+// their camera is off; a muted icon; a connection-quality badge), the own picture, the
+// control bar, and the drawers (a chat that lives only as long as the call; the GP's panel).
+// Used by the patient, GP and professional pages; one PeerLink per remote participant.
 
 import { reportCall } from "./callreport.js";
 import { PeerLink } from "./peer.js";
+import { SelfView } from "./selfview.js";
 import { t } from "./strings.js";
 
 const $ = (id) => document.getElementById(id);
@@ -17,18 +19,36 @@ const BACK_NOTICE_MS = 5000;
 // When it stays below for AUDIO_ONLY_SAMPLES quality samples (6 s), the call turns audio only.
 const AUDIO_ONLY_BELOW_BPS = 100_000;
 const AUDIO_ONLY_SAMPLES = 3;
+// Narrower than this, one drawer at a time (the chat or the GP's panel); wider, the panel
+// starts open beside the stage.
+const WIDE = "(min-width: 1100px)";
+
+export function initials(name) {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return "?";
+  const first = words[0][0];
+  const last = words.length > 1 ? words[words.length - 1][0] : "";
+  return (first + last).toUpperCase();
+}
 
 export class CallStage {
-  constructor({ signalling, getLocalStream, onHangup, onRemove = null, onAudioChange = null, sinkId = "" }) {
+  constructor({ signalling, getLocalStream, onHangup, onAudioChange = null, onPeersChange = null, sinkId = "" }) {
     this.signalling = signalling;
     this.getLocalStream = getLocalStream;
     this.onHangup = onHangup;
-    this.onRemove = onRemove; // GP: take a participant out of the call
     this.onAudioChange = onAudioChange; // the set of remote audio tracks changed (note-taker)
+    this.onPeersChange = onPeersChange; // who is in the call, or their media state, changed
     this.sinkId = sinkId;
     this.section = $("call");
     this.grid = $("remote-grid");
-    this.selfView = $("call-self");
+    this.selfView = new SelfView({
+      section: this.section,
+      figure: $("self-view"),
+      video: $("call-self"),
+      moveButton: $("self-move"),
+      hideButton: $("self-hide"),
+      showButton: $("self-show"),
+    });
     this.banner = $("call-banner");
     this.micButton = $("toggle-mic");
     this.cameraButton = $("toggle-camera");
@@ -36,6 +56,7 @@ export class CallStage {
     this.links = new Map();
     this.reporters = new Map();
     this.peers = new Map();
+    this.peerMedia = new Map(); // participant id -> { audio, video } as they last said
     this.selfId = null;
     this.iceServers = [];
     this.localStream = null;
@@ -65,15 +86,45 @@ export class CallStage {
     this.micButton.addEventListener("click", () => this.setAudio(!this.audioOn));
     this.cameraButton.addEventListener("click", () => this.setVideo(!this.videoOn));
     this.shareButton?.addEventListener("click", () => this.toggleShare());
-    $("hangup").addEventListener("click", async () => {
-      await this.reportFinal();
+    this.endDialog = $("end-dialog"); // GP: ending the consultation is confirmed first
+    const hangUp = async () => {
+      await this.reportFinal(); // before the seat is gone: the server takes no report after
       this.onHangup();
+    };
+    $("hangup").addEventListener("click", () => {
+      if (this.endDialog) this.endDialog.showModal();
+      else hangUp();
     });
-    $("toggle-chat").addEventListener("click", () => this.toggleChat());
+    $("confirm-end")?.addEventListener("click", () => {
+      this.endDialog.close();
+      hangUp();
+    });
+    $("cancel-end")?.addEventListener("click", () => this.endDialog.close());
+    $("end-by-phone")?.addEventListener("click", () => this.endDialog.close());
+    $("toggle-chat").addEventListener("click", () => this.toggleChat($("chat").hidden, true));
+    $("chat-close").addEventListener("click", () => {
+      this.toggleChat(false);
+      $("toggle-chat").focus();
+    });
+    $("toggle-panel")?.addEventListener("click", () => this.togglePanel($("call-panel").hidden));
+    $("panel-close")?.addEventListener("click", () => {
+      this.togglePanel(false);
+      $("toggle-panel").focus();
+    });
     $("chat-form").addEventListener("submit", (event) => {
       event.preventDefault();
       this.sendChat();
     });
+    this.fit = () => this.fitViewport();
+  }
+
+  // The call takes the visual viewport: with an on-screen keyboard up it shrinks to what is
+  // left, so the bar and the chat's input stay in view (iOS does not resize the layout).
+  fitViewport() {
+    const viewport = window.visualViewport;
+    if (!viewport) return;
+    this.section.style.setProperty("--call-height", `${viewport.height}px`);
+    this.section.style.setProperty("--call-top", `${viewport.offsetTop}px`);
   }
 
   async join({ consultation_id, participant_id, peers, ice_servers }) {
@@ -83,9 +134,13 @@ export class CallStage {
     this.selfId = participant_id;
     this.iceServers = ice_servers;
     this.localStream = (await this.getLocalStream()) ?? new MediaStream();
-    this.selfView.srcObject = this.localStream;
     this.applyMediaState();
     this.section.hidden = false;
+    document.body.classList.add("in-call");
+    window.visualViewport?.addEventListener("resize", this.fit);
+    window.visualViewport?.addEventListener("scroll", this.fit);
+    this.fitViewport();
+    if ($("call-panel") && window.matchMedia(WIDE).matches) this.togglePanel(true);
     for (const peer of peers) this.addPeer(peer);
     this.qualityTimer = setInterval(() => this.showQuality(), QUALITY_SECONDS * 1000);
     this.updateBanner();
@@ -116,16 +171,34 @@ export class CallStage {
     const report = (fields) => this.signalling.send({ type: "call.report", peer: peer.participant_id, ...fields });
     this.reporters.set(peer.participant_id, reportCall(link.pc, report));
     if (this.screenTrack) link.replaceVideo(this.screenTrack);
+    // Someone new does not know that this side is muted, has its camera off or is audio
+    // only; the default (all on) needs no word, and would undo an audio-only call.
+    if (!this.audioOn || !this.videoOn || this.audioOnly) this.sendMediaState();
     this.updateBanner();
+    this.peersChanged();
   }
 
   removePeer(participantId) {
     this.links.get(participantId)?.close();
     this.links.delete(participantId);
     this.reporters.delete(participantId);
+    this.peerMedia.delete(participantId);
     this.grid.querySelector(`[data-participant="${participantId}"]`)?.remove();
     this.updateBanner();
     this.onAudioChange?.();
+    this.peersChanged();
+  }
+
+  peersChanged() {
+    this.grid.dataset.count = String(this.grid.children.length);
+    this.onPeersChange?.();
+  }
+
+  // Who is in the call, for the GP's panel: each peer with what they last said of their media.
+  participants() {
+    return [...this.peers.values()]
+      .filter((peer) => this.links.has(peer.participant_id))
+      .map((peer) => ({ ...peer, ...(this.peerMedia.get(peer.participant_id) ?? { audio: true, video: true }) }));
   }
 
   // The own microphone and each remote participant's audio, with their roles: what the
@@ -144,6 +217,7 @@ export class CallStage {
 
   peerLeft({ participant_id }) {
     const peer = this.peers.get(participant_id);
+    this.peers.delete(participant_id);
     this.removePeer(participant_id);
     if (peer) this.showBanner(t("call.peer_left", { name: peer.display_name }));
   }
@@ -156,47 +230,37 @@ export class CallStage {
     this.links.get(message.from)?.receive(message);
   }
 
-  peerMediaState({ participant_id, audio, audio_only = null }) {
-    const flag = this.grid.querySelector(`[data-participant="${participant_id}"] .muted-flag`);
-    if (flag) flag.hidden = audio;
+  peerMediaState({ participant_id, audio, video, audio_only = null }) {
+    this.peerMedia.set(participant_id, { audio, video });
+    this.showPeerMedia(participant_id);
     if (audio_only !== this.audioOnly) this.setAudioOnly(audio_only, false);
+    this.onPeersChange?.();
+  }
+
+  // A tile shows the person's initials instead of a black picture while no video comes:
+  // their camera is off, or the call is audio only.
+  showPeerMedia(participantId) {
+    const tile = this.grid.querySelector(`[data-participant="${participantId}"]`);
+    if (!tile) return;
+    const { audio, video } = this.peerMedia.get(participantId) ?? { audio: true, video: true };
+    tile.dataset.camera = video && !this.audioOnly ? "on" : "off";
+    tile.dataset.muted = String(!audio);
+    tile.querySelector(".muted-flag").hidden = audio;
   }
 
   tile(peer) {
-    const figure = document.createElement("figure");
-    figure.className = "tile";
+    const figure = $("tile-template").content.firstElementChild.cloneNode(true);
     figure.dataset.participant = peer.participant_id;
     figure.dataset.role = peer.role;
-    const video = document.createElement("video");
-    video.autoplay = true;
-    video.playsInline = true;
-    video.setAttribute("data-testid", "remote-video");
-    const caption = document.createElement("figcaption");
-    const quality = document.createElement("span");
-    quality.className = "quality";
-    quality.setAttribute("data-testid", "quality");
-    quality.hidden = true;
-    const name = document.createElement("span");
-    name.className = "peer-name";
-    name.textContent = peer.display_name;
     const about = [peer.title, peer.organisation].filter(Boolean).join(", ");
-    if (about) name.textContent += ` · ${about}`;
-    const flag = document.createElement("span");
-    flag.className = "muted-flag";
-    flag.hidden = true;
-    flag.textContent = ` · ${t("call.peer_muted")}`;
-    caption.append(quality, name, flag);
-    if (this.onRemove && peer.role !== "gp") {
-      const remove = document.createElement("button");
-      remove.type = "button";
-      remove.className = "button small";
-      remove.textContent = t("call.remove_participant");
-      remove.setAttribute("data-testid", "remove-participant");
-      remove.addEventListener("click", () => this.onRemove(peer));
-      caption.append(remove);
-    }
-    figure.append(video, caption);
+    figure.querySelector(".peer-display").textContent = peer.display_name;
+    figure.querySelector(".peer-about").textContent = about ? ` · ${about}` : "";
+    figure.querySelector(".peer-name").title = about ? `${peer.display_name} · ${about}` : peer.display_name;
+    figure.querySelector(".initials").textContent = initials(peer.display_name);
+    figure.querySelector(".avatar-name").textContent = peer.display_name;
+    figure.querySelector("video").setAttribute("aria-label", peer.display_name);
     this.grid.append(figure);
+    this.showPeerMedia(peer.participant_id);
     return figure;
   }
 
@@ -240,6 +304,7 @@ export class CallStage {
     this.audioOnly = reason;
     this.lowSamples = 0;
     this.applyMediaState();
+    for (const participantId of this.peers.keys()) this.showPeerMedia(participantId);
     if (tell) this.sendMediaState();
   }
 
@@ -274,10 +339,18 @@ export class CallStage {
       this.audioOnlyButton.textContent = t(this.audioOnly ? "call.video_again" : "call.audio_only");
       this.audioOnlyButton.setAttribute("aria-pressed", String(Boolean(this.audioOnly)));
     }
-    this.micButton.textContent = t(this.audioOn ? "call.mute" : "call.unmute");
+    label(this.micButton, t(this.audioOn ? "call.mute" : "call.unmute"));
     this.micButton.setAttribute("aria-pressed", String(!this.audioOn));
-    this.cameraButton.textContent = t(this.videoOn ? "call.camera_off" : "call.camera_on");
+    label(this.cameraButton, t(this.videoOn ? "call.camera_off" : "call.camera_on"));
     this.cameraButton.setAttribute("aria-pressed", String(!this.videoOn));
+    this.showSelf();
+  }
+
+  showSelf() {
+    const sharing = Boolean(this.screenTrack);
+    const stream = sharing ? this.screenStream : this.localStream;
+    const camera = this.localStream?.getVideoTracks().length > 0;
+    this.selfView.show(stream, { cameraOn: camera && this.videoOn && !this.audioOnly, sharing });
   }
 
   async toggleShare() {
@@ -288,11 +361,12 @@ export class CallStage {
     } catch {
       return; // the GP cancelled the picker
     }
+    this.screenStream = screen;
     this.screenTrack = screen.getVideoTracks()[0];
     this.screenTrack.addEventListener("ended", () => this.stopShare());
     for (const link of this.links.values()) await link.replaceVideo(this.screenTrack);
-    this.selfView.srcObject = screen;
-    this.shareButton.textContent = t("call.stop_share");
+    this.showSelf();
+    label(this.shareButton, t("call.stop_share"));
     this.shareButton.setAttribute("aria-pressed", "true");
   }
 
@@ -302,22 +376,32 @@ export class CallStage {
     this.screenTrack = null;
     const camera = this.localStream?.getVideoTracks()[0] ?? null;
     for (const link of this.links.values()) await link.replaceVideo(camera);
-    this.selfView.srcObject = this.localStream;
-    this.shareButton.textContent = t("call.share");
+    this.showSelf();
+    label(this.shareButton, t("call.share"));
     this.shareButton.setAttribute("aria-pressed", "false");
   }
 
-  toggleChat(open = $("chat").hidden) {
+  // The chat drawer; opened by the person (not by an arriving message) it takes the focus.
+  toggleChat(open, focus = false) {
     $("chat").hidden = !open;
     $("toggle-chat").setAttribute("aria-expanded", String(open));
-    if (open) $("chat-text").focus();
+    if (open && $("call-panel") && !window.matchMedia(WIDE).matches) this.togglePanel(false);
+    if (open && focus) $("chat-input").focus();
+  }
+
+  togglePanel(open) {
+    const panel = $("call-panel");
+    if (!panel) return;
+    panel.hidden = !open;
+    $("toggle-panel").setAttribute("aria-expanded", String(open));
+    if (open && !window.matchMedia(WIDE).matches) this.toggleChat(false);
   }
 
   sendChat() {
-    const text = $("chat-text").value.trim();
+    const text = $("chat-input").value.trim();
     if (!text || !this.signalling.send({ type: "chat", text })) return;
     this.addChatLine(t("call.you"), text, true);
-    $("chat-text").value = "";
+    $("chat-input").value = "";
   }
 
   chat({ display_name, text }) {
@@ -332,6 +416,7 @@ export class CallStage {
     who.textContent = `${name}: `;
     line.append(who, document.createTextNode(text));
     $("chat-log").append(line);
+    $("chat-log").scrollTop = $("chat-log").scrollHeight;
   }
 
   watchMedia() {
@@ -396,10 +481,23 @@ export class CallStage {
     this.links.clear();
     this.reporters.clear();
     this.peers.clear();
+    this.peerMedia.clear();
     this.grid.replaceChildren();
+    this.grid.dataset.count = "0";
     $("chat-log").replaceChildren(); // the chat is kept only for the call
-    $("chat").hidden = true;
+    this.toggleChat(false);
+    this.togglePanel(false);
+    if (this.endDialog?.open) this.endDialog.close();
     this.section.hidden = true;
+    document.body.classList.remove("in-call");
+    window.visualViewport?.removeEventListener("resize", this.fit);
+    window.visualViewport?.removeEventListener("scroll", this.fit);
     this.selfId = null;
+    this.onPeersChange?.();
   }
+}
+
+// A control's words, beside its icons.
+function label(button, text) {
+  button.querySelector(".control-label").textContent = text;
 }

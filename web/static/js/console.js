@@ -4,8 +4,10 @@
 
 import { ArrivalAlerts } from "./alerts.js";
 import { CallStage } from "./call.js";
+import { CallPanel } from "./callpanel.js";
 import { openMedia } from "./devices.js";
 import { HostWindow } from "./embed.js";
+import { inviteForm, inviteLink } from "./invite.js";
 import { NoteTaker } from "./notetaker.js";
 import { Signalling } from "./signalling.js";
 import { recall, remember } from "./storage.js";
@@ -58,9 +60,12 @@ function alertText(text) {
   $("console-alert").hidden = !text;
 }
 
+// During a call the lobby (who waits to come in) moves into the call's panel.
 function showView(view) {
   $("lists").hidden = view !== "lists";
   $("ended").hidden = view !== "ended";
+  if (view === "call") $("call-lobby-slot").append($("lobby"));
+  else $("console").insertBefore($("lobby"), $("lists"));
   if (view !== "call") stage.close();
 }
 
@@ -273,44 +278,15 @@ async function admitProfessional(entry) {
 // ---- inviting a municipality's professional --------------------------------------------------
 
 function inviteTool(entry) {
-  const org = document.createElement("select");
-  org.setAttribute("aria-label", t("console.invite_organisation"));
-  org.setAttribute("data-testid", "invite-organisation");
-  org.append(...data.organisations.map((o) => new Option(o.name, o.id)));
-  const person = document.createElement("select");
-  person.setAttribute("aria-label", t("console.invite_person"));
-  person.setAttribute("data-testid", "invite-person");
-  const fillPeople = () => {
-    const chosen = data.organisations.find((o) => o.id === org.value);
-    person.replaceChildren(
-      new Option(t("console.invite_anyone"), ""),
-      ...(chosen?.staff ?? []).map((s) => new Option([s.display_name, s.title].filter(Boolean).join(", "), s.id)),
-    );
-  };
-  org.addEventListener("change", fillPeople);
-  fillPeople();
-  return tool("invite", t("console.invite"), [org, person], t("console.invite_send"), async () => {
-    const response = await fetch(`/console/consultations/${entry.consultation_id}/invitations`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ organisation_id: org.value, invitee_user_id: person.value }),
-    });
-    const body = await response.json();
-    if (!response.ok) return alertText(t("console.error", { message: `${body.detail} (${body.code})` }));
-    state.inviteLinks.set(entry.consultation_id, body.url);
-    renderToday();
+  return inviteForm({
+    consultationId: entry.consultation_id,
+    organisations: data.organisations,
+    onInvited: (url) => {
+      state.inviteLinks.set(entry.consultation_id, url);
+      renderToday();
+    },
+    onError: (message) => alertText(t("console.error", { message })),
   });
-}
-
-// The new invitation's link, shown until the page is left: it is not stored in clear.
-function inviteLink(url) {
-  const link = document.createElement("input");
-  link.readOnly = true;
-  link.value = url;
-  link.setAttribute("aria-label", t("console.invite_link"));
-  link.setAttribute("data-testid", "invite-link");
-  link.addEventListener("focus", () => link.select());
-  return link;
 }
 
 function renderToday() {
@@ -386,9 +362,18 @@ const stage = new CallStage({
   signalling,
   getLocalStream: localStream,
   onHangup: hangUp,
+  onAudioChange: () => notetaker?.audioChanged(),
+  onPeersChange: () => panel?.render(),
+});
+const panel = new CallPanel({
+  stage,
+  organisations: data.organisations,
+  colleagues: data.colleagues,
+  me: data.me,
   onRemove: (peer) =>
     send({ type: "remove.participant", consultation_id: state.consultationId, participant_id: peer.participant_id }),
-  onAudioChange: () => notetaker?.audioChanged(),
+  onTransfer: (colleague) => holdPatient(colleague),
+  onError: (message) => alertText(t("console.error", { message })),
 });
 // Only for clinics in the note-taker pilot (the server says which engine it offers).
 const notetaker = data.notetaker ? new NoteTaker({ role: "gp", signalling, stage, onDraft: draftReady }) : null;
@@ -398,17 +383,22 @@ function draftReady(consultationId) {
   $("draft-link").hidden = false;
   host?.noteReady("draft");
 }
-// A hold sends the patient back to the queue. With an invited professional still in the
-// call the GP stays with them (the server says so with peer.left); alone, back to the list.
-$("hold").addEventListener("click", async () => {
+// A hold sends the patient back to the queue; a transfer is a hold into a colleague's list
+// (the server takes one socket's messages in order, so the patient waits when it arrives).
+// With an invited professional still in the call the GP stays with them (the server says so
+// with peer.left); alone, back to the list. The call's last reports go first.
+async function holdPatient(toColleague = "") {
+  const consultationId = state.consultationId;
   await stage.reportFinal();
-  send({ type: "hold", consultation_id: state.consultationId });
+  send({ type: "hold", consultation_id: consultationId });
+  if (toColleague) send({ type: "transfer", consultation_id: consultationId, to_user: toColleague });
   if (stage.hasPeerOtherThan("patient")) return;
   state.consultationId = null;
   showView("lists");
   renderWaiting();
   renderLobby();
-});
+}
+$("hold").addEventListener("click", () => holdPatient());
 $("end-by-phone").addEventListener("click", async () => {
   await stage.reportFinal();
   send({ type: "end", consultation_id: state.consultationId, continued_by_phone: true });
@@ -467,6 +457,7 @@ signalling
     const arrived = !state.lobby.has(entry.participant_id);
     state.lobby.set(entry.participant_id, entry);
     renderLobby();
+    if (arrived && state.consultationId) stage.togglePanel(true); // the lobby is in the panel
     if (arrived) {
       const text = t("console.arrived", { name: entry.display_name });
       $("arrival-live").textContent = text;
@@ -489,6 +480,7 @@ signalling
     $("draft-link").hidden = true;
     notetaker?.show(message.consultation_id);
     await stage.join(message);
+    panel.show(message.consultation_id);
     renderWaiting();
     renderLobby();
   })

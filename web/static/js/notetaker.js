@@ -27,6 +27,11 @@ export class NoteTaker {
     $("notetaker-stop").addEventListener("click", () => this.signalling.send({ type: "notetaker.stop" }));
     $("notetaker-accept")?.addEventListener("click", () => this.answer("given"));
     $("notetaker-decline")?.addEventListener("click", () => this.answer("declined"));
+    // Escape on the consent question is a "no", never a question left open.
+    $("notetaker-consent")?.addEventListener("cancel", (event) => {
+      event.preventDefault();
+      this.answer("declined");
+    });
     $("notetaker-offer")?.addEventListener("click", () =>
       this.signalling.send({ type: "notetaker.offer", consultation_id: this.consultationId }),
     );
@@ -84,11 +89,11 @@ export class NoteTaker {
       reason,
     });
     $("notetaker-stop").hidden = !active;
-    const dialog = $("notetaker-consent");
+    const dialog = $("notetaker-consent"); // the patient's question: modal, first on screen
     if (dialog) {
       const asking = this.state === "offered";
-      if (asking && dialog.hidden) dialog.hidden = false;
-      if (!asking) dialog.hidden = true;
+      if (asking && !dialog.open) dialog.showModal();
+      if (!asking && dialog.open) dialog.close();
     }
     const panel = $("notetaker-panel");
     if (panel) {
