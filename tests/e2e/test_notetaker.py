@@ -25,6 +25,7 @@ from tests.e2e.test_call import assert_media_flows
 from tests.support.browser import (
     end_consultation,
     gp_login,
+    is_topmost,
     launch,
     media_context,
     patient_join,
@@ -109,6 +110,9 @@ async def test_the_patient_consents_the_transcript_hears_them_and_the_lps_files_
     consent = patient.get_by_test_id("notetaker-consent")
     await expect(consent).to_be_visible()
     await expect(patient.get_by_test_id("notetaker-consent-text")).to_contain_text("frivilligt")
+    # The question is the first thing on the patient's screen: a modal over the call.
+    assert await is_topmost(patient, "notetaker-accept")
+    assert not await is_topmost(patient, "hangup")
     assert await axe_violations(patient) == []
     await patient.get_by_test_id("notetaker-accept").click()
     await expect(consent).to_be_hidden()

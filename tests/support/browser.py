@@ -128,3 +128,18 @@ async def end_consultation(gp: Page | Frame, continued_by_phone: bool = False) -
     ends it as continued by phone)."""
     await gp.get_by_test_id("hangup").click()
     await gp.get_by_test_id("end-by-phone" if continued_by_phone else "confirm-end").click()
+
+
+TOPMOST_JS = """
+(testid) => {
+  const element = document.querySelector(`[data-testid="${testid}"]`);
+  const box = element.getBoundingClientRect();
+  const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+  return Boolean(hit && element.contains(hit));
+}
+"""
+
+
+async def is_topmost(page: Page | Frame, testid: str) -> bool:
+    """Nothing covers the element at its centre: a person can see it and press it."""
+    return bool(await page.evaluate(TOPMOST_JS, testid))
