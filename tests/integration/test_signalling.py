@@ -324,6 +324,23 @@ async def test_admit_signal_and_end(client: Client, redis: Redis) -> None:
         await receive_type(call.gp, "error")
 
 
+async def test_camera_off_reaches_the_others_and_a_half_media_state_is_refused(
+    client: Client, redis: Redis
+) -> None:
+    """The call screen shows initials for a camera that is off: `media.state` carries it. A
+    state without both fields is refused, and the socket goes on."""
+    b = await book(redis)
+    async with in_call(client, b) as call:
+        await send(call.patient, "media.state", audio=True, video=False)
+        camera_off = await receive_type(call.gp, "media.state")
+        assert (camera_off["participant_id"], camera_off["video"]) == (call.patient_id, False)
+        await send(call.patient, "media.state", audio=False, ref="half")
+        error = await receive_type(call.patient, "error")
+        assert (error["code"], error["ref"]) == ("invalid_message", "half")
+        await send(call.patient, "media.state", audio=False, video=False)
+        assert (await receive_type(call.gp, "media.state"))["audio"] is False
+
+
 async def test_signal_to_an_unknown_participant(client: Client, redis: Redis) -> None:
     b = await book(redis)
     async with in_call(client, b) as call:

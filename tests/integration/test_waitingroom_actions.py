@@ -467,6 +467,26 @@ async def test_transfer_to_a_colleague(client: Client, redis: Redis) -> None:
     ]
 
 
+async def test_transfer_from_the_call_is_a_hold_then_a_transfer(
+    client: Client, redis: Redis
+) -> None:
+    """The call panel's transfer sends a hold and a transfer back to back on one socket: the
+    server takes them in order, so the patient, held, lands in the colleague's list."""
+    b = await book(redis)
+    mads = await colleague(redis, b)
+    async with in_call(client, b) as call:
+        await send(call.gp, "hold", consultation_id=b.consultation.id)
+        await send(call.gp, "transfer", consultation_id=b.consultation.id, to_user=mads.id)
+        await receive_type(call.patient, "held")
+        while True:
+            entry = (await receive_about(call.gp, "queue.entry", b.consultation.id))["entry"]
+            if entry["practitioner_id"] == mads.id:
+                break
+        assert entry["connected"] is True
+        moved = await fresh(redis, b.consultation.id)
+        assert (moved.status, moved.practitioner_id) == (Status.WAITING, mads.id)
+
+
 async def test_transfer_only_to_a_gp_of_the_same_clinic(client: Client, redis: Redis) -> None:
     b = await book(redis)
     outsider = await stranger(redis)
