@@ -40,6 +40,7 @@ export class CallPanel {
       onInvited: (url) => {
         this.links.set(consultationId, url);
         this.renderInvite();
+        $("call-invite-form").querySelector("input")?.focus(); // selected, ready to copy
       },
       onError: this.onError,
     });

@@ -278,15 +278,17 @@ async function admitProfessional(entry) {
 // ---- inviting a municipality's professional --------------------------------------------------
 
 function inviteTool(entry) {
-  return inviteForm({
+  const form = inviteForm({
     consultationId: entry.consultation_id,
     organisations: data.organisations,
     onInvited: (url) => {
+      form.hidden = true;
       state.inviteLinks.set(entry.consultation_id, url);
       renderToday();
     },
     onError: (message) => alertText(t("console.error", { message })),
   });
+  return form;
 }
 
 function renderToday() {
@@ -317,7 +319,7 @@ function renderToday() {
     }
     return item;
   });
-  const open = document.activeElement?.closest?.("#today-list .tool");
+  const open = document.activeElement?.closest?.("#today-list .tool:not([hidden])");
   if (open) return; // the GP is filling in an invitation
   $("today-list").replaceChildren(...items);
   $("none-today").hidden = today.length > 0;
