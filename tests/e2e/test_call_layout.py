@@ -212,6 +212,15 @@ async def test_the_call_fits_every_screen_for_the_patient_and_the_gp(
         await patient.get_by_test_id("self-move").click()
         await expect(call).to_have_attribute("data-self-corner", corner)
         await assert_layout(patient, f"own picture in {corner}", 1)
+    # A drag lands it in the corner nearest to where it is let go.
+    own = await patient.get_by_test_id("self-view").bounding_box()
+    assert own is not None
+    await patient.mouse.move(own["x"] + own["width"] / 2, own["y"] + own["height"] - 8)
+    await patient.mouse.down()
+    await patient.mouse.move(40, 500, steps=8)
+    await patient.mouse.up()
+    await expect(call).to_have_attribute("data-self-corner", "bl")
+    await assert_layout(patient, "own picture dragged", 1)
     await patient.get_by_test_id("self-hide").click()
     await expect(patient.get_by_test_id("self-view")).to_be_hidden()
     await assert_layout(patient, "own picture hidden", 1)
