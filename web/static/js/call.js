@@ -182,7 +182,7 @@ export class CallStage {
     this.links.get(participantId)?.close();
     this.links.delete(participantId);
     this.reporters.delete(participantId);
-    this.peerMedia.delete(participantId);
+    this.peerMedia.delete(participantId); // a reloaded page starts all on, and says otherwise
     this.grid.querySelector(`[data-participant="${participantId}"]`)?.remove();
     this.updateBanner();
     this.onAudioChange?.();
