@@ -86,6 +86,7 @@ export class CallStage {
     this.micButton.addEventListener("click", () => this.setAudio(!this.audioOn));
     this.cameraButton.addEventListener("click", () => this.setVideo(!this.videoOn));
     this.shareButton?.addEventListener("click", () => this.toggleShare());
+    if (this.shareButton && !navigator.mediaDevices?.getDisplayMedia) this.shareButton.hidden = true; // phones
     this.endDialog = $("end-dialog"); // GP: ending the consultation is confirmed first
     const hangUp = async () => {
       await this.reportFinal(); // before the seat is gone: the server takes no report after
