@@ -138,6 +138,7 @@ async def test_a_page_on_a_foreign_origin_cannot_frame_the_gp_view(
             await page.goto(url)
         violation = (await refused.value).text
         assert f"frame-ancestors {lps.url}" in violation  # the vendor's origin only
-        assert page.frames[1].url == "chrome-error://chromewebdata/"  # Chromium's blocked frame
+        # Chromium's blocked frame (the violation is logged before the error page commits)
+        await page.frames[1].wait_for_url("chrome-error://chromewebdata/", wait_until="commit")
         assert await page.frame_locator("#f").locator("#console").count() == 0
     await context.close()
