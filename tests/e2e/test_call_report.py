@@ -13,7 +13,13 @@ from playwright.async_api import Browser, expect
 from server.callquality.success import Outcome, judge
 from server.clock import now
 from server.store.callattempts import current_attempt, get_attempt
-from tests.support.browser import gp_login, media_context, patient_join, remote_media
+from tests.support.browser import (
+    end_consultation,
+    gp_login,
+    media_context,
+    patient_join,
+    remote_media,
+)
 from tests.support.stack import Stack
 
 CANDIDATE_TYPES = {"host", "srflx", "prflx", "relay"}
@@ -58,7 +64,7 @@ async def test_a_real_call_is_recorded_as_reaching_media(
         assert side.failure is None
     assert "Karen" not in str(stored)
 
-    await gp.get_by_test_id("hangup").click()
+    await end_consultation(gp)
     async with stack.client() as redis:
         for _ in range(50):
             gp_report = json.loads(await redis.hget(f"av:call_attempt:{attempt.id}", "gp") or "{}")
