@@ -1,5 +1,6 @@
 """Headers every response carries, and error pages or problem documents (RFC 9457) instead of
-stack traces."""
+stack traces. Redis out of reach is not a bug but an outage: 503 with `Retry-After`, and a
+page that says so in the person's language and tries again by itself."""
 
 from __future__ import annotations
 
@@ -7,12 +8,16 @@ import logging
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.api.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
 from server.api.problems import problem_response
 from server.pages.render import error_page
 
 log = logging.getLogger(__name__)
+
+RETRY_SECONDS = 10  # an outage page reloads itself after this long
 
 _POLICY = [
     "default-src 'self'",
@@ -64,6 +69,9 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
         response = _error_response(request, exc.status, exc.reason)
         if "Allow" in exc.headers:  # RFC 9110: a 405 says which methods the resource takes
             response.headers["Allow"] = exc.headers["Allow"]
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        log.warning("Redis unreachable on %s %s: %s", request.method, request.path, exc)
+        response = _unavailable(request)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         response = _error_response(request, 500, "Internal Server Error")
@@ -89,6 +97,15 @@ def _error_response(request: web.Request, status: int, reason: str) -> web.Respo
         return problem_response(status, code, reason)
     page = {404: "not_found", 403: "forbidden"}.get(status, "server")
     return error_page(request, status, page)
+
+
+def _unavailable(request: web.Request) -> web.Response:
+    if _wants_json(request):
+        response = problem_response(503, "unavailable", "Briefly unavailable; try again shortly")
+    else:
+        response = error_page(request, 503, "unavailable", retry_seconds=RETRY_SECONDS)
+    response.headers["Retry-After"] = str(RETRY_SECONDS)
+    return response
 
 
 def _apply_headers(response: web.StreamResponse) -> None:

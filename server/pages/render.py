@@ -105,7 +105,14 @@ def render(
     return response
 
 
-def error_page(request: web.Request, status: int, code: str, **values: object) -> web.Response:
+def error_page(
+    request: web.Request,
+    status: int,
+    code: str,
+    retry_seconds: int | None = None,
+    **values: object,
+) -> web.Response:
+    """The page for an error; with `retry_seconds`, it reloads itself after that long."""
     locales = request.app[LOCALES]
     lang = request_language(request)
     return render(
@@ -113,6 +120,7 @@ def error_page(request: web.Request, status: int, code: str, **values: object) -
         "error.html",
         status=status,
         code=code,
+        retry_seconds=retry_seconds,
         title=locales.translate(lang, f"error.{code}_title"),
         text=locales.translate(lang, f"error.{code}_text", **values),
     )
