@@ -18,6 +18,7 @@ from server.api.routes import add_api_routes
 from server.appkeys import (
     CPR_KEY,
     LOCALES,
+    PASSWORDS,
     PRESENCE,
     REDIS,
     ROOM,
@@ -27,6 +28,7 @@ from server.appkeys import (
     TEMPLATES,
 )
 from server.auth.cprkey import load_cpr_key
+from server.auth.passwordcheck import PasswordChecker
 from server.fhir.routes import add_fhir_routes
 from server.gcpolicy import keep_collections_short
 from server.honoraria.accrual import accrual_consumer
@@ -162,6 +164,12 @@ async def honoraria_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def passwords_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[PASSWORDS] = PasswordChecker()
+    yield
+    app[PASSWORDS].close()
+
+
 async def gc_ctx(app: web.Application) -> AsyncIterator[None]:
     async with in_background(keep_collections_short()):
         yield
@@ -179,6 +187,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend(
         [
             redis_ctx,
+            passwords_ctx,
             budget_lines_ctx,
             router_ctx,
             presence_ctx,

@@ -11,6 +11,7 @@ from server.settings import Settings
 from server.store.connection import Redis
 
 if TYPE_CHECKING:
+    from server.auth.passwordcheck import PasswordChecker
     from server.i18n import Locales
     from server.media.echo import EchoPeers
     from server.notetaker.live import LiveNoteTakers
@@ -32,6 +33,8 @@ LOCALES: web.AppKey[Locales] = web.AppKey("locales")
 # Live signalling sockets of this instance: closed with "going away" on shutdown so
 # browsers reconnect to another instance at once.
 SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])
+# Password checks, in a bounded thread pool off the event loop (server.auth.passwordcheck).
+PASSWORDS: web.AppKey[PasswordChecker] = web.AppKey("passwords")
 # The line-test echo peers running on this instance (server.media.echo.EchoPeers).
 ECHO_PEERS: web.AppKey[EchoPeers] = web.AppKey("echo_peers")
 # The AI note-takers running on this instance (server.notetaker.live.LiveNoteTakers).

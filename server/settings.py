@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
+from server.auth.clientaddress import IPNetwork, parse_networks
 from server.auth.iceurls import parse_ice_url
 from server.webhooks.policy import DeliveryPolicy
 
@@ -49,6 +51,14 @@ def _ice_problems(settings: Settings) -> list[str]:
     return problems
 
 
+def _proxy_problems(settings: Settings) -> list[str]:
+    try:
+        parse_networks(settings.trusted_proxies)
+    except ValueError as wrong:
+        return [f"ALMENVIDEO_TRUSTED_PROXIES: {wrong}"]
+    return []
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -75,6 +85,9 @@ class Settings:
     # Development and tests only: webhooks may also go to http(s)://localhost (a local LPS
     # simulator or test receiver). Production leaves it off: https to public addresses only.
     webhook_allow_local: bool = False
+    # Networks of the reverse proxies whose X-Forwarded-For names the client (CIDRs). Empty:
+    # the client is the TCP peer, and X-Forwarded-For is ignored (server.auth.clientaddress).
+    trusted_proxies: tuple[str, ...] = ()
     # API requests per vendor key per minute; above it, 429 with Retry-After.
     api_rate_per_minute: int = 600
     # The AI note-taker (integrations/notetaker): which engine, its options, the language
@@ -92,8 +105,12 @@ class Settings:
     cpr_key_file: Path | None = None
 
     def __post_init__(self) -> None:
-        if problems := _ice_problems(self):
+        if problems := _ice_problems(self) + _proxy_problems(self):
             raise SettingsError("; ".join(problems))
+
+    @cached_property
+    def proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @property
     def public_base_url(self) -> str:
@@ -119,6 +136,7 @@ class Settings:
             values["instance_id"] = env["ALMENVIDEO_INSTANCE_ID"]
         values["stun_urls"] = _split(env.get("ALMENVIDEO_STUN_URLS"))
         values["turn_urls"] = _split(env.get("ALMENVIDEO_TURN_URLS"))
+        values["trusted_proxies"] = _split(env.get("ALMENVIDEO_TRUSTED_PROXIES"))
         if env.get("ALMENVIDEO_TURN_SECRET"):
             values["turn_secret"] = env["ALMENVIDEO_TURN_SECRET"]
         if env.get("ALMENVIDEO_TURN_TTL"):

@@ -18,7 +18,7 @@ Accounts are then provisioned on first login instead of created with a password.
 
 from __future__ import annotations
 
-from server.auth.passwords import verify_password
+from server.auth.passwordcheck import PasswordChecker
 from server.store.connection import Redis
 from server.store.users import User, find_user
 
@@ -29,10 +29,12 @@ _UNKNOWN_USER_HASH = (
 )
 
 
-async def authenticate(redis: Redis, username: str, password: str) -> User | None:
-    """The user with this name and password (local accounts), or None."""
+async def authenticate(
+    redis: Redis, checker: PasswordChecker, username: str, password: str
+) -> User | None:
+    """The user with this name and password (local accounts), or None. An unknown name is
+    checked against a dummy hash of the same cost, so both failures take the same time.
+    Raises `passwordcheck.Busy` when too many checks are already waiting."""
     user = await find_user(redis, username)
-    if user is None:
-        verify_password(password, _UNKNOWN_USER_HASH)
-        return None
-    return user if verify_password(password, user.password_hash) else None
+    stored = user.password_hash if user else _UNKNOWN_USER_HASH
+    return user if await checker.verify(password, stored) and user else None

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from server.api.problems import problem
 from server.appkeys import REDIS, SETTINGS
+from server.auth.clientaddress import client_group
 from server.localurl import login_url
 from server.store.sessions import session_user_id
 from server.store.users import User, get_user
@@ -78,6 +79,11 @@ def set_embed_cookie(request: web.Request, response: web.StreamResponse, token: 
         f"{EMBED_COOKIE}={token}; Max-Age={settings.session_ttl_seconds}; Path=/; HttpOnly; "
         "Secure; SameSite=None; Partitioned",
     )
+
+
+def client_address(request: web.Request) -> str:
+    """The client's address group, which per-client limits count (see clientaddress)."""
+    return client_group(request, request.app[SETTINGS].proxy_networks)
 
 
 def same_origin(request: web.Request) -> bool:

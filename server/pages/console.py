@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import math
+
 from aiohttp import web
 
-from server.appkeys import REDIS, SETTINGS
+from server.appkeys import PASSWORDS, REDIS, SETTINGS
 from server.auth import loginattempts
 from server.auth.identity import authenticate
+from server.auth.passwordcheck import Busy
 from server.auth.web import (
     EMBED_COOKIE,
     SESSION_COOKIE,
+    client_address,
     require_user,
     same_origin,
     set_session_cookie,
 )
+from server.clock import now
 from server.localurl import local_target
 from server.notetaker.control import offered_engine
 from server.pages.embed import embedding, framed_for
@@ -34,6 +39,9 @@ HOME = {
     UserRole.ADMIN: "/admin",
 }
 
+# A login refused because too many password checks are queued: try again this soon.
+BUSY_RETRY_SECONDS = 5
+
 routes = web.RouteTableDef()
 
 
@@ -51,6 +59,8 @@ async def login_page(request: web.Request) -> web.Response:
 
 @routes.post("/login")
 async def login(request: web.Request) -> web.Response:
+    """Throttled per address and per name (`loginattempts`); the password is checked off
+    the event loop (`passwordcheck`), and a full queue answers 503 at once."""
     if not same_origin(request):
         raise web.HTTPForbidden(text="cross-site login refused")
     form = await read_form(request)
@@ -58,17 +68,27 @@ async def login(request: web.Request) -> web.Response:
     password = str(form.get("password", ""))[:1000]
     wanted = _safe_next(str(form.get("next", "")))
     redis = request.app[REDIS]
-    if await loginattempts.locked(redis, username):
-        return render(
-            request, "login.html", status=429, error="login.locked", username=username, next=wanted
-        )
-    user = await authenticate(redis, username, password)
+    attempt = loginattempts.Attempt(username, client_address(request))
+
+    def refused(status: int, error: str, seconds: int = 0) -> web.Response:
+        response = render(
+            request, "login.html", status=status, error=error, seconds=seconds,
+            username=username, next=wanted,
+        )  # fmt: skip
+        if seconds:
+            response.headers["Retry-After"] = str(seconds)
+        return response
+
+    if (wait := await loginattempts.wait_seconds(redis, attempt, now())) > 0:
+        return refused(429, "login.wait", math.ceil(wait))
+    try:
+        user = await authenticate(redis, request.app[PASSWORDS], username, password)
+    except Busy:
+        return refused(503, "login.busy", BUSY_RETRY_SECONDS)
     if user is None:
-        await loginattempts.record_failure(redis, username)
-        return render(
-            request, "login.html", status=401, error="login.failed", username=username, next=wanted
-        )
-    await loginattempts.clear(redis, username)
+        await loginattempts.record_failure(redis, attempt, now())
+        return refused(401, "login.failed")
+    await loginattempts.record_success(redis, attempt)
     token = await open_session(redis, user.id, request.app[SETTINGS].session_ttl_seconds)
     response = web.HTTPSeeOther(wanted or HOME[user.role])
     set_session_cookie(request, response, token)

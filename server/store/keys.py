@@ -143,8 +143,25 @@ def username(name: str) -> str:
     return f"{PREFIX}:username:{name.lower()}"
 
 
-def login_failures(name: str) -> str:
-    return f"{PREFIX}:login_failures:{name.lower()}"
+def login_address(address_hash: str) -> str:
+    """Hash {failures, last}: failed logins from one client address group (hashed), any
+    name; lapses 15 minutes after the last (server.auth.loginattempts)."""
+    return f"{PREFIX}:login:address:{address_hash}"
+
+
+def login_name_last(name: str) -> str:
+    """When the name (lower case) last failed to log in, unix seconds."""
+    return f"{PREFIX}:login:name:{name.lower()}:last"
+
+
+def login_name_addresses(name: str) -> str:
+    """Set of the (hashed) address groups that failed on the name lately."""
+    return f"{PREFIX}:login:name:{name.lower()}:addresses"
+
+
+def login_known_addresses(name: str) -> str:
+    """Set of the (hashed) address groups the name logged in from in the last 30 days."""
+    return f"{PREFIX}:login:name:{name.lower()}:known"
 
 
 def session(token_hash: str) -> str:
