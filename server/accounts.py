@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 
 from server.auth.tokens import token_hash
+from server.signalling.authority import end_user_sessions
 from server.store.audit import audit
 from server.store.connection import Redis
 from server.store.organisations import (
@@ -26,7 +27,6 @@ from server.store.organisations import (
     organisation_by_code,
     revoke_organisation_key,
 )
-from server.store.sessions import close_user_sessions
 from server.store.users import (
     ORGANISATION_ROLES,
     User,
@@ -222,7 +222,7 @@ async def reset_password(redis: Redis, actor: str, user: User) -> str:
     """A new password, shown once; the old one and every open session stop working."""
     password = new_password()
     await set_password(redis, user.id, password)
-    await close_user_sessions(redis, user.id)
+    await end_user_sessions(redis, user.id)
     await audit(redis, "account.password_reset", actor, user_id=user.id)
     return password
 
@@ -231,7 +231,7 @@ async def remove_account(redis: Redis, actor: str, user: User) -> None:
     """The person can no longer log in, and sessions already open stop working at once.
     The user id stays in the audit stream."""
     await delete_user(redis, user)
-    await close_user_sessions(redis, user.id)
+    await end_user_sessions(redis, user.id)
     await audit(
         redis, "account.removed", actor,
         user_id=user.id, role=user.role, organisation_id=user.organisation_id,

@@ -24,11 +24,12 @@ from server.notetaker.control import offered_engine
 from server.pages.embed import embedding, framed_for
 from server.pages.forms import read_form
 from server.pages.render import render
+from server.signalling.authority import end_session
 from server.store.clinics import get_clinic
 from server.store.connection import Redis
 from server.store.consultations import get_consultation
 from server.store.organisations import list_organisations
-from server.store.sessions import close_session, open_session
+from server.store.sessions import open_session
 from server.store.users import User, UserRole, clinic_users, organisation_users
 
 # Where each role lands after logging in, unless the login was for a particular page.
@@ -82,7 +83,7 @@ async def login(request: web.Request) -> web.Response:
     if (wait := await loginattempts.wait_seconds(redis, attempt, now())) > 0:
         return refused(429, "login.wait", math.ceil(wait))
     try:
-        user = await authenticate(redis, request.app[PASSWORDS], username, password)
+        user = await authenticate(redis, username, password, request.app[PASSWORDS])
     except Busy:
         return refused(503, "login.busy", BUSY_RETRY_SECONDS)
     if user is None:
@@ -101,7 +102,7 @@ async def logout(request: web.Request) -> web.Response:
         raise web.HTTPForbidden(text="cross-site logout refused")
     for cookie in (SESSION_COOKIE, EMBED_COOKIE):  # an LPS on this same site shares them
         if token := request.cookies.get(cookie):
-            await close_session(request.app[REDIS], token)
+            await end_session(request.app[REDIS], token)
     response = web.HTTPSeeOther("/login")
     response.del_cookie(SESSION_COOKIE, path="/")
     raise response

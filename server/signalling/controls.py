@@ -80,6 +80,15 @@ class Resync(_Control):
     ctl: Literal["resync"] = "resync"
 
 
+class SessionEnded(_Control):
+    """A professional's login lost its authority (logout, password reset, account removed
+    or changed): every socket opened with it closes at once, on every instance. `session`
+    is the hash of the one session that ended, or None for all of the user's."""
+
+    ctl: Literal["session.ended"] = "session.ended"
+    session: str | None = None
+
+
 Control = Annotated[
     QueueMoved
     | Supersede
@@ -89,7 +98,8 @@ Control = Annotated[
     | Ended
     | NoteTakerFinish
     | NoteTakerWithdraw
-    | Resync,
+    | Resync
+    | SessionEnded,
     Field(discriminator="ctl"),
 ]
 _adapter: TypeAdapter[Control] = TypeAdapter(Control)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from aiohttp import WSCloseCode, web
 
 from server.api.problems import problem
-from server.appkeys import SOCKETS
-from server.auth.web import current_user, same_origin
+from server.appkeys import REDIS, SOCKETS
+from server.auth.tokens import token_hash
+from server.auth.web import same_origin, web_session
 from server.signalling.session import Session
+from server.store.users import get_user
 
 MAX_MESSAGE_BYTES = 64 * 1024
 
@@ -17,7 +19,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         raise problem(403, "bad_origin", "cross-site request refused")
     ws = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE_BYTES)
     await ws.prepare(request)
-    session = Session(request.app, ws, await current_user(request))
+    login = await web_session(request)
+    user = await get_user(request.app[REDIS], login.user_id) if login else None
+    session = Session(request.app, ws, user, token_hash(login.token) if login else None)
     request.app[SOCKETS].add(ws)
     try:
         await session.run()

@@ -4,6 +4,9 @@ A session starts anonymous (`NEW`) and becomes a patient, a clinician or an invi
 professional with `hello`; from then on its role's table decides what it may send. What
 arrives from other instances through the router is either a browser message (queued for
 the socket as it is) or a typed control for this session's role.
+
+A socket opened with a professional's login follows that login (`authority`): when it
+ends, the socket lets go of everything and closes, whatever it was doing.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from server.signalling.professional import ProfessionalRole
 from server.signalling.ratelimit import TokenBucket
 from server.signalling.role import Role
 from server.signalling.state import SessionState, check_move, may_move
+from server.store import keys
+from server.store.sessions import session_alive
 from server.store.users import User, UserRole
 
 log = logging.getLogger(__name__)
@@ -33,18 +38,30 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class _CloseSocket:
     code: int
+    reason: bytes = b"superseded"
+
+
+# A socket whose login ended (server.signalling.authority): the browser goes to log in.
+SESSION_ENDED_CLOSE = 4003
 
 
 class Session:
     __slots__ = (
-        "_bucket", "_channels", "_controls", "_lock", "_outbox", "id", "presence", "redis",
-        "role", "room", "router", "settings", "state", "user", "ws",
+        "_bucket", "_channels", "_controls", "_lock", "_outbox", "id", "login", "presence",
+        "redis", "role", "room", "router", "settings", "state", "user", "ws",
     )  # fmt: skip
 
-    def __init__(self, app: web.Application, ws: web.WebSocketResponse, user: User | None) -> None:
+    def __init__(
+        self,
+        app: web.Application,
+        ws: web.WebSocketResponse,
+        user: User | None,
+        login: str | None = None,
+    ) -> None:
         self.id = new_id()
         self.ws = ws
         self.user = user
+        self.login = login  # the hash of the login session the socket was opened with
         self.redis = app[REDIS]
         self.router = app[ROUTER]
         self.room = app[ROOM]
@@ -86,9 +103,9 @@ class Session:
     def error(self, code: str, message: str, ref: str | None = None) -> None:
         self.send(m.Error(code=code, message=message, ref=ref))
 
-    def close_socket(self, code: int) -> None:
+    def close_socket(self, code: int, reason: bytes = b"superseded") -> None:
         """Close after everything queued before has been sent."""
-        self._outbox.put_nowait(_CloseSocket(code))
+        self._outbox.put_nowait(_CloseSocket(code, reason))
 
     async def _write(self) -> None:
         while (message := await self._outbox.get()) is not None:
@@ -96,7 +113,7 @@ class Session:
                 return
             try:
                 if isinstance(message, _CloseSocket):
-                    await self.ws.close(code=message.code, message=b"superseded")
+                    await self.ws.close(code=message.code, message=message.reason)
                     return
                 await self.ws.send_json(message)
             except ConnectionError:
@@ -124,6 +141,7 @@ class Session:
         writer = asyncio.create_task(self._write())
         instructions = asyncio.create_task(self._run_controls())
         try:
+            await self._follow_login()
             async for frame in self.ws:
                 if frame.type != WSMsgType.TEXT:
                     if frame.type == WSMsgType.BINARY:
@@ -151,10 +169,36 @@ class Session:
         self._outbox.put_nowait(None)
         await writer
 
+    async def _follow_login(self) -> None:
+        """Listen for the end of the login before acting with it; a login that ended before
+        we listened is caught by looking once more."""
+        if self.user is None or self.login is None:
+            return
+        await self.listen(keys.user_channel(self.user.id))
+        if not await session_alive(self.redis, self.login, self.user.id):
+            async with self._lock:
+                await self._login_ended()
+
+    async def _login_ended(self) -> None:
+        """Let go of the seat, the clinic's news and the user, then close: nothing the
+        socket says from here on is heard with the login's authority."""
+        if self.state is SessionState.CLOSED:
+            return
+        if self.role is not None:
+            await self.role.close()
+            self.role = None
+        self.user = None
+        await self.drop_channels()
+        self.move_to(SessionState.CLOSED)
+        self.error("session_ended", "your login has ended; log in again")
+        self.close_socket(SESSION_ENDED_CLOSE, b"session ended")
+
     async def _receive(self, raw: str) -> None:
         try:
             msg = m.parse_client_message(raw)
             async with self._lock:
+                if self.state is SessionState.CLOSED:
+                    raise m.ProtocolError("closed", "this connection is closing", msg.ref)
                 if isinstance(msg, m.Hello):
                     await self._hello(msg)
                 elif self.role is None:
@@ -171,7 +215,10 @@ class Session:
         while (control := await self._controls.get()) is not None:
             try:
                 async with self._lock:
-                    if self.role is not None:
+                    if isinstance(control, controls.SessionEnded):
+                        if control.session in (None, self.login):
+                            await self._login_ended()
+                    elif self.role is not None:
                         await self.role.control(control)
             except Exception:
                 log.exception("control %s failed", control.ctl)

@@ -224,6 +224,11 @@ def organisation_api_keys(organisation_id: str) -> str:
     return f"{PREFIX}:organisation:{organisation_id}:keys"
 
 
+def user_channel(user_id: str) -> str:
+    """The sockets a professional opened while logged in: told when their login ends."""
+    return f"{PREFIX}:ch:user:{user_id}"
+
+
 def user_sessions(user_id: str) -> str:
     """Set of the hashes of the user's sessions, so they can all be ended at once."""
     return f"{PREFIX}:user:{user_id}:sessions"

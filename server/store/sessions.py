@@ -26,6 +26,11 @@ async def session_user_id(redis: Redis, token: str) -> str | None:
     return decoded.text(await redis.get(keys.session(token_hash(token))))
 
 
+async def session_alive(redis: Redis, hashed: str, user_id: str) -> bool:
+    """Whether the session with this hash is still open, for this user."""
+    return decoded.text(await redis.get(keys.session(hashed))) == user_id
+
+
 async def close_session(redis: Redis, token: str) -> None:
     hashed = token_hash(token)
     user_id = decoded.text(await redis.getdel(keys.session(hashed)))

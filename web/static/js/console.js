@@ -417,6 +417,7 @@ function setOffline(offline) {
 }
 
 signalling
+  .on("session_ended", () => location.reload()) // logged out elsewhere: the page asks to log in
   .on("reconnecting", () => setOffline(true))
   .on("open", () => setOffline(false))
   .on("welcome", ({ active_call }) => {

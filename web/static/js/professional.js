@@ -50,6 +50,7 @@ const stage = new CallStage({
 const notetaker = new NoteTaker({ role: "staff", signalling });
 
 signalling
+  .on("session_ended", () => location.reload()) // logged out elsewhere: the page asks to log in
   .on("welcome", ({ state }) => {
     if (state === "waiting") show("step-waiting");
   })

@@ -4,6 +4,7 @@
 
 const VERSION = 1;
 const SUPERSEDED = 4001;
+const SESSION_ENDED = 4003; // the login this socket was opened with has ended
 
 export class Signalling {
   constructor(hello) {
@@ -45,8 +46,9 @@ export class Signalling {
     });
     ws.addEventListener("close", (event) => {
       if (this.ws !== ws) return;
-      if (this.finished || event.code === SUPERSEDED) {
+      if (this.finished || event.code === SUPERSEDED || event.code === SESSION_ENDED) {
         this.finished = true;
+        if (event.code === SESSION_ENDED) this.emit("session_ended");
         this.emit("closed");
         return;
       }

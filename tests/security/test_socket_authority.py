@@ -1,0 +1,155 @@
+"""Issue 15, sessions and authority: a GP's open WebSocket kept its authority after logout.
+It could still act, and still heard new patients' names. Logout, password reset and account
+removal must reach live sockets at once, on whichever instance holds them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiohttp import ClientSession, ClientWebSocketResponse, WSMsgType
+from pytest_aiohttp import AiohttpClient
+
+from server.accounts import remove_account, reset_password
+from server.app import create_app
+from server.auth.web import SESSION_COOKIE
+from server.settings import Settings
+from server.store.connection import Redis
+from server.store.consultations import Status, get_consultation
+from server.store.users import get_user
+from tests.integration.helpers import (
+    Client,
+    book,
+    browser,
+    gp_hello,
+    join,
+    login,
+    patient_hello,
+    receive_type,
+    send,
+)
+
+SESSION_ENDED = 4003
+
+
+async def two_instances(aiohttp_client: AiohttpClient, settings: Settings) -> tuple[Client, Client]:
+    a = await aiohttp_client(create_app(settings.with_(instance_id="instance-a")))
+    b = await aiohttp_client(create_app(settings.with_(instance_id="instance-b")))
+    return a, b
+
+
+@asynccontextmanager
+async def socket_with(client: Client, cookie: str) -> AsyncIterator[ClientWebSocketResponse]:
+    """A GP's console socket on `client`'s instance, opened with this login cookie."""
+    async with (
+        ClientSession(headers={"Cookie": f"{SESSION_COOKIE}={cookie}"}) as session,
+        session.ws_connect(client.make_url("/ws")) as ws,
+    ):
+        yield ws
+
+
+async def until_closed(ws: ClientWebSocketResponse) -> list[dict[str, Any]]:
+    """Everything the socket is sent until the server closes it (fails if it never does)."""
+    seen = []
+    while True:
+        frame = await ws.receive(timeout=5)
+        if frame.type == WSMsgType.TEXT:
+            seen.append(frame.json())
+        elif frame.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+            return seen
+        else:
+            raise AssertionError(frame)
+
+
+def cookie_of(session: ClientSession, client: Client) -> str:
+    return session.cookie_jar.filter_cookies(client.make_url("/"))[SESSION_COOKIE].value
+
+
+async def test_logout_closes_the_gps_socket_on_another_instance(
+    aiohttp_client: AiohttpClient, settings: Settings, redis: Redis
+) -> None:
+    a, b = await two_instances(aiohttp_client, settings)
+    booking = await book(redis)
+    async with browser(a) as gp_browser:
+        await login(gp_browser, booking.gp.username)
+        async with socket_with(b, cookie_of(gp_browser, a)) as ws:
+            await gp_hello(ws)
+            assert (await gp_browser.post("/logout", allow_redirects=False)).status == 303
+            seen = await until_closed(ws)
+            assert ws.close_code == SESSION_ENDED
+            assert [m["code"] for m in seen if m["type"] == "error"] == ["session_ended"]
+            # A patient who arrives now is not announced to the logged-out console.
+            await join(a, booking.link, name="Karen Efterlogud")
+            assert all("Karen" not in str(m) for m in seen)
+
+
+async def test_a_socket_cannot_act_after_logout(client: Client, redis: Redis) -> None:
+    booking = await book(redis)
+    resume = await join(client, booking.link)
+    async with browser(client) as gp_browser:
+        await login(gp_browser, booking.gp.username)
+        async with (
+            socket_with(client, cookie_of(gp_browser, client)) as gp,
+            client.ws_connect("/ws") as patient,
+        ):
+            await gp_hello(gp)
+            await send(patient, "hello", link=booking.link, resume=resume)
+            await receive_type(patient, "waiting")
+            await gp_browser.post("/logout", allow_redirects=False)
+            await send(gp, "admit", consultation_id=booking.consultation.id)
+            await until_closed(gp)
+            assert gp.close_code == SESSION_ENDED
+            c = await get_consultation(redis, booking.consultation.id)
+            assert c is not None and c.status == Status.WAITING  # not admitted
+
+
+async def test_logging_out_one_browser_leaves_the_gps_other_browser_alone(
+    client: Client, redis: Redis
+) -> None:
+    booking = await book(redis)
+    async with browser(client) as first, browser(client) as second:
+        await login(first, booking.gp.username)
+        await login(second, booking.gp.username)
+        async with (
+            socket_with(client, cookie_of(first, client)) as leaving,
+            socket_with(client, cookie_of(second, client)) as staying,
+        ):
+            await gp_hello(leaving)
+            await gp_hello(staying)
+            await first.post("/logout", allow_redirects=False)
+            await until_closed(leaving)
+            resume = await join(client, booking.link, name="Ole Stadig")
+            async with client.ws_connect("/ws") as patient:
+                await patient_hello(patient, booking.link, resume)
+                entry = await receive_type(staying, "queue.entry")
+            assert "Ole Stadig" in str(entry)
+
+
+async def test_a_password_reset_closes_every_socket_of_the_user_on_every_instance(
+    aiohttp_client: AiohttpClient, settings: Settings, redis: Redis
+) -> None:
+    a, b = await two_instances(aiohttp_client, settings)
+    booking = await book(redis)
+    async with browser(a) as gp_browser:
+        await login(gp_browser, booking.gp.username)
+        cookie = cookie_of(gp_browser, a)
+        async with socket_with(a, cookie) as on_a, socket_with(b, cookie) as on_b:
+            await gp_hello(on_a)
+            await gp_hello(on_b)
+            await reset_password(redis, "cli", booking.gp)
+            for ws in (on_a, on_b):
+                await until_closed(ws)
+                assert ws.close_code == SESSION_ENDED
+
+
+async def test_removing_the_account_closes_its_sockets(client: Client, redis: Redis) -> None:
+    booking = await book(redis)
+    async with browser(client) as gp_browser:
+        await login(gp_browser, booking.gp.username)
+        async with socket_with(client, cookie_of(gp_browser, client)) as ws:
+            await gp_hello(ws)
+            await remove_account(redis, "cli", booking.gp)
+            await until_closed(ws)
+            assert ws.close_code == SESSION_ENDED
+    assert await get_user(redis, booking.gp.id) is None
