@@ -52,6 +52,10 @@ HEADERS = {
 }
 
 _JSON_PREFIXES = ("/api/", "/ws", "/healthz")
+# Only the static files may be kept by a cache: every other answer is made for its asker
+# and may carry patient data (names, notes, join links, back-door numbers), so it is
+# `no-store` unless the handler said otherwise.
+_CACHEABLE_PREFIX = "/static/"
 
 
 def _wants_json(request: web.Request) -> bool:
@@ -65,6 +69,7 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
     except web.HTTPException as exc:
         if exc.status < 400 or exc.content_type == PROBLEM_CONTENT_TYPE:  # already explained
             _apply_headers(exc)
+            exc.headers.setdefault("Cache-Control", "no-store")
             raise
         response = _error_response(request, exc.status, exc.reason)
         if "Allow" in exc.headers:  # RFC 9110: a 405 says which methods the resource takes
@@ -76,6 +81,8 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
         log.exception("unhandled error on %s %s", request.method, request.path)
         response = _error_response(request, 500, "Internal Server Error")
     _apply_headers(response)
+    if not response.prepared and not request.path.startswith(_CACHEABLE_PREFIX):
+        response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 
