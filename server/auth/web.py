@@ -1,7 +1,10 @@
 """Professional sessions on the web: the cookies, and finding the user behind a request.
 
 Two cookies carry a session. `av_session` is the ordinary login (SameSite=Lax). `av_embed`
-is a session an LPS opened inside its own page (`/embed/{token}`): a third-party iframe, so
+is a session an LPS opened inside its own page (`/embed/{token}`), scoped to that one
+consultation and its call (`server.store.embeds`): only handlers that name that consultation
+accept it (`require_user(..., consultation=...)`); every other page answers 403. It is a
+third-party iframe, so
 it must be `SameSite=None; Secure`, and it is `Partitioned` (CHIPS), because browsers that
 block third-party cookies (Chromium's private contexts already do) still keep partitioned
 ones. Partitioned by the LPS's site, it exists only inside that LPS's frames and never
@@ -18,8 +21,11 @@ from aiohttp import web
 from server.api.problems import problem
 from server.appkeys import REDIS, SETTINGS
 from server.auth.clientaddress import client_group
+from server.clock import now
 from server.localurl import login_url
-from server.store.sessions import session_user_id
+from server.store.consultations import get_consultation
+from server.store.embeds import EMBED_SESSION_SECONDS, embed_binding, embed_lapsed
+from server.store.sessions import close_session, session_user_id
 from server.store.users import User, get_user
 
 SESSION_COOKIE = "av_session"
@@ -30,21 +36,49 @@ EMBED_COOKIE = "av_embed"
 class WebSession:
     token: str
     user_id: str
-    embedded: bool  # opened by an LPS's embed token
+    # The one consultation an LPS's embed session may see and act on; None for a login.
+    scope: str | None = None
+
+    @property
+    def embedded(self) -> bool:
+        return self.scope is not None
+
+    def allows(self, consultation: str | None) -> bool:
+        """A login may go anywhere its role may; an embed session only to its consultation."""
+        return self.scope is None or consultation == self.scope
 
 
 async def web_session(request: web.Request) -> WebSession | None:
     redis = request.app[REDIS]
     for name in (EMBED_COOKIE, SESSION_COOKIE):
         token = request.cookies.get(name)
-        if token and len(token) <= 100 and (user_id := await session_user_id(redis, token)):
-            return WebSession(token, user_id, name == EMBED_COOKIE)
+        if not token or len(token) > 100 or not (user_id := await session_user_id(redis, token)):
+            continue
+        if name == SESSION_COOKIE:
+            return WebSession(token, user_id)
+        if scope := await _embed_scope(request, token):
+            return WebSession(token, user_id, scope)
     return None
 
 
-async def current_user(request: web.Request) -> User | None:
+async def _embed_scope(request: web.Request, token: str) -> str | None:
+    """The consultation an embed session is bound to, while its call lasts; a session whose
+    consultation is over (or gone) is closed here, the first time it is used after."""
+    redis = request.app[REDIS]
+    binding = await embed_binding(redis, token)
+    c = await get_consultation(redis, binding.consultation_id) if binding else None
+    if binding is None or c is None or embed_lapsed(c, now()):
+        await close_session(redis, token)
+        return None
+    return binding.consultation_id
+
+
+async def current_user(request: web.Request, consultation: str | None = None) -> User | None:
+    """The user behind the request; an embed session counts only for its own consultation."""
     session = await web_session(request)
-    return await get_user(request.app[REDIS], session.user_id) if session else None
+    if session is None or not session.allows(consultation):
+        return None
+    return await get_user(request.app[REDIS], session.user_id)
 
 
 def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
@@ -69,14 +103,14 @@ def set_embed_cookie(request: web.Request, response: web.StreamResponse, token: 
     settings = request.app[SETTINGS]
     if not settings.secure_cookies:
         response.set_cookie(
-            EMBED_COOKIE, token, max_age=settings.session_ttl_seconds, httponly=True,
+            EMBED_COOKIE, token, max_age=EMBED_SESSION_SECONDS, httponly=True,
             samesite="Lax", path="/",
         )  # fmt: skip
         return
     # Python's http.cookies (before 3.14) knows no Partitioned attribute: write the header.
     response.headers.add(
         "Set-Cookie",
-        f"{EMBED_COOKIE}={token}; Max-Age={settings.session_ttl_seconds}; Path=/; HttpOnly; "
+        f"{EMBED_COOKIE}={token}; Max-Age={EMBED_SESSION_SECONDS}; Path=/; HttpOnly; "
         "Secure; SameSite=None; Partitioned",
     )
 
@@ -96,11 +130,15 @@ def same_origin(request: web.Request) -> bool:
     return origin in allowed
 
 
-async def require_user(request: web.Request, *roles: str) -> User:
+async def require_user(request: web.Request, *roles: str, consultation: str | None = None) -> User:
     """The logged-in user if they have one of `roles`. Nobody logged in is sent to log in
     (and back here after); a user with another role gets a 403 page. Cross-site posts are
-    refused."""
-    user = await current_user(request)
+    refused. An embed session gets a 403 page unless the handler is about one consultation
+    (`consultation`) and it is the session's own."""
+    session = await web_session(request)
+    if session is not None and not session.allows(consultation):
+        raise web.HTTPForbidden(reason="an embedded view opens only its own consultation")
+    user = await get_user(request.app[REDIS], session.user_id) if session else None
     if user is None:
         raise web.HTTPSeeOther(login_url(request.rel_url.raw_path))
     if user.role not in roles:

@@ -110,14 +110,15 @@ async def logout(request: web.Request) -> web.Response:
 
 @routes.get("/console")
 async def console_page(request: web.Request) -> web.Response:
-    """`?consultation=<id>` focuses the page on one consultation; `&embed=1` is the view an
-    LPS frames (`server.pages.embed`): no navigation, and events for the host window."""
-    user = await require_user(request, UserRole.GP)
+    """`?consultation=<id>` focuses the page on one consultation. An embed session (the view
+    an LPS frames, `server.pages.embed`) gets only that view of its own consultation: no
+    navigation, and events for the host window; `&embed=1` in its address says so."""
+    user = await require_user(request, UserRole.GP, consultation=request.query.get("consultation"))
     redis = request.app[REDIS]
     clinic = await get_clinic(redis, user.clinic_id)
     assert clinic is not None
-    embedded = await embedding(request)
-    host = embedded if embedded and request.query.get("embed") == "1" else None
+    # An embed session only ever gets the embedded view (require_user checked its focus).
+    host = await embedding(request)
     focus = await _focus(request, user, host.consultation_id if host else None)
     colleagues = [
         {"id": u.id, "display_name": u.display_name}
@@ -139,8 +140,8 @@ async def console_page(request: web.Request) -> web.Response:
         request, "console.html", user=user, clinic=clinic, console_data=data,
         focus=focus, embedded=host is not None, notetaker=notetaker,
     )  # fmt: skip
-    if embedded:
-        framed_for(response, embedded.origins)
+    if host:
+        framed_for(response, host.origins)
     return response
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from yarl import URL
 
-from server.appkeys import REDIS, SETTINGS
+from server.appkeys import REDIS
 from server.auth.tokens import looks_like_token
 from server.auth.web import set_embed_cookie, web_session
 from server.clock import now
@@ -50,14 +50,14 @@ def framed_for(response: web.StreamResponse, origins: tuple[str, ...]) -> None:
 
 async def embedding(request: web.Request) -> Embedding | None:
     session = await web_session(request)
-    if session is None or not session.embedded:
+    if session is None or session.scope is None:
         return None
     redis = request.app[REDIS]
     binding = await embed_binding(redis, session.token)
     if binding is None:
         return None
     origins = framing_origins(await get_vendor(redis, binding.vendor_id))
-    return Embedding(binding.consultation_id, origins)
+    return Embedding(session.scope, origins)
 
 
 @routes.get("/embed/{token}")
@@ -78,7 +78,7 @@ async def embed_page(request: web.Request) -> web.StreamResponse:
         or c.clinic_id not in vendor.clinic_ids
     ):
         return await _gone(request, token)
-    session = await open_embed_session(redis, grant, request.app[SETTINGS].session_ttl_seconds)
+    session = await open_embed_session(redis, grant)
     await audit(
         redis, "embed.opened", f"user:{user.id}",
         vendor_id=vendor.id, consultation_id=c.id, clinic_id=c.clinic_id,

@@ -71,9 +71,10 @@ async def invitation_page(request: web.Request) -> web.Response:
 async def invite_post(request: web.Request) -> web.Response:
     """GP: `POST /console/consultations/{id}/invitations` {organisation_id, invitee_user_id?}
     -> 201 {id, url, organisation, invitee}. The link is shown once."""
-    user = await require_user(request, UserRole.GP)
+    wanted = request.match_info["consultation_id"]
+    user = await require_user(request, UserRole.GP, consultation=wanted)
     redis = request.app[REDIS]
-    c = await get_consultation(redis, request.match_info["consultation_id"])
+    c = await get_consultation(redis, wanted)
     if c is None or c.clinic_id != user.clinic_id:
         return json_error(404, "unknown_consultation", "no such consultation in your clinic")
     try:

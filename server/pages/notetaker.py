@@ -52,8 +52,9 @@ class TapOffer(BaseModel):
 
 async def _own(request: web.Request) -> tuple[User, Consultation | None]:
     """The logged-in GP, and the consultation in the URL if it is their clinic's."""
-    user = await require_user(request, UserRole.GP)
-    c = await get_consultation(request.app[REDIS], request.match_info["consultation_id"])
+    wanted = request.match_info["consultation_id"]
+    user = await require_user(request, UserRole.GP, consultation=wanted)
+    c = await get_consultation(request.app[REDIS], wanted)
     return user, c if c is not None and c.clinic_id == user.clinic_id else None
 
 

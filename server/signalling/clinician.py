@@ -16,6 +16,7 @@ from server.notetaker import control as notetaker
 from server.signalling import controls
 from server.signalling import messages as m
 from server.signalling.clinicstate import clinic_state
+from server.signalling.consolemessages import ClinicState
 from server.signalling.notetakermessages import NoteTakerOffer
 from server.signalling.role import Handler, Role, refused_as_error
 from server.signalling.state import SessionState
@@ -36,6 +37,19 @@ from server.store.participants import (
 from server.store.users import User, UserRole, get_user
 from server.waitingroom.eta import gp_seen
 from server.waitingroom.room import LeaveReason
+
+
+def scoped(state: ClinicState, scope: str | None) -> ClinicState:
+    """The clinic's picture as an embedded view of one consultation may see it."""
+    if scope is None:
+        return state
+    return state.model_copy(
+        update={
+            "waiting": [e for e in state.waiting if e.consultation_id == scope],
+            "lobby": [e for e in state.lobby if e.consultation_id == scope],
+            "today": [e for e in state.today if e.consultation_id == scope],
+        }
+    )
 
 
 class ClinicianRole(Role):
@@ -59,7 +73,7 @@ class ClinicianRole(Role):
         await s.listen(keys.clinic_channel(self.user.clinic_id))
         await gp_seen(s.redis, self.user.clinic_id, self.user.id)
         s.presence.add_gp(s.id, self.user.clinic_id, self.user.id)
-        s.send(await clinic_state(s.redis, self.user.clinic_id))
+        s.send(scoped(await clinic_state(s.redis, self.user.clinic_id), s.scope))
 
     async def heal(self) -> None:
         if self.session.state is not SessionState.CLOSED:
@@ -70,7 +84,11 @@ class ClinicianRole(Role):
         for c in await consultations_on_day(
             self.session.redis, self.user.clinic_id, local_day(now())
         ):
-            if c.practitioner_id == self.user.id and await self._call_open(c):
+            if (
+                c.practitioner_id == self.user.id
+                and self.session.scope in (None, c.id)
+                and await self._call_open(c)
+            ):
                 return c.id
         return None
 
@@ -85,7 +103,10 @@ class ClinicianRole(Role):
     async def _own(
         self, consultation_id: str, ref: str | None, waiting: bool = False
     ) -> Consultation:
-        """The consultation, if it belongs to this GP's clinic (and waiting, if asked)."""
+        """The consultation, if it belongs to this GP's clinic (and waiting, if asked); an
+        embedded view's socket names only its own."""
+        if self.session.scope not in (None, consultation_id):
+            raise m.ProtocolError("forbidden", "no such consultation in your clinic", ref)
         c = await get_consultation(self.session.redis, consultation_id)
         if c is None or c.clinic_id != self.user.clinic_id:
             raise m.ProtocolError("forbidden", "no such consultation in your clinic", ref)

@@ -21,7 +21,13 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     login = await web_session(request)
     user = await get_user(request.app[REDIS], login.user_id) if login else None
-    session = Session(request.app, ws, user, token_hash(login.token) if login else None)
+    session = Session(
+        request.app,
+        ws,
+        user,
+        token_hash(login.token) if login else None,
+        login.scope if login else None,
+    )
     request.app[SOCKETS].add(ws)
     try:
         await session.run()

@@ -48,7 +48,7 @@ SESSION_ENDED_CLOSE = 4003
 class Session:
     __slots__ = (
         "_bucket", "_channels", "_controls", "_lock", "_outbox", "id", "login", "presence",
-        "redis", "role", "room", "router", "settings", "state", "user", "ws",
+        "redis", "role", "room", "router", "scope", "settings", "state", "user", "ws",
     )  # fmt: skip
 
     def __init__(
@@ -57,11 +57,14 @@ class Session:
         ws: web.WebSocketResponse,
         user: User | None,
         login: str | None = None,
+        scope: str | None = None,
     ) -> None:
         self.id = new_id()
         self.ws = ws
         self.user = user
         self.login = login  # the hash of the login session the socket was opened with
+        # An LPS's embedded view: the one consultation this socket may see and act on.
+        self.scope = scope
         self.redis = app[REDIS]
         self.router = app[ROUTER]
         self.room = app[ROOM]
@@ -87,12 +90,23 @@ class Session:
         """From the router: must not block. A queue delta is applied at once (it is on the
         hot path and only moves a number); other controls wait for the session's lock."""
         if isinstance(message, dict):
-            self._outbox.put_nowait(message)
+            if self.in_scope(message):
+                self._outbox.put_nowait(message)
         elif isinstance(message, controls.QueueMoved):
             if self.role is not None:
                 self.role.queue_moved(message)
         else:
             self._controls.put_nowait(message)
+
+    def in_scope(self, message: dict[str, Any]) -> bool:
+        """An embedded view hears only of its own consultation: a message naming another
+        (a clinic's queue or day entry) is not for it."""
+        if self.scope is None:
+            return True
+        entry = message.get("entry")
+        named = entry.get("consultation_id") if isinstance(entry, dict) else None
+        named = message.get("consultation_id", named)
+        return named is None or named == self.scope
 
     def send(self, message: m.BaseModel) -> None:
         self._outbox.put_nowait(m.dump(message))

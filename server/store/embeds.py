@@ -4,6 +4,11 @@ The vendor asks for a token bound to one GP and one consultation; the token is s
 as a hash, lives 60 s, and is taken with GETDEL on first use, so a second opening (or a
 racing twin) finds nothing. Opening it starts an ordinary GP session, plus a binding that
 names the vendor, so the session's pages may be framed by that vendor's origins only.
+
+The session is not a login: it opens the embedded view of its one consultation and what
+that view needs (server.auth.web), for the length of the call. It lapses
+`AFTER_CALL_SECONDS` after the consultation ends or is cancelled (time to review the
+note-taker's draft), and at the latest `EMBED_SESSION_SECONDS` after it was opened.
 """
 
 from __future__ import annotations
@@ -14,10 +19,13 @@ from dataclasses import asdict, dataclass
 from server.auth.tokens import new_token, token_hash
 from server.store import decoded, keys
 from server.store.connection import Redis
+from server.store.consultations import Consultation, Status
 from server.store.sessions import open_session
 
 EMBED_TTL_SECONDS = 60
 ISSUED_TTL_SECONDS = 24 * 3600
+EMBED_SESSION_SECONDS = 4 * 3600
+AFTER_CALL_SECONDS = 30 * 60
 
 
 @dataclass(frozen=True)
@@ -62,8 +70,17 @@ async def issuer(redis: Redis, token: str) -> str | None:
     return decoded.text(await redis.get(keys.embed_issued(token_hash(token))))
 
 
-async def open_embed_session(redis: Redis, grant: EmbedGrant, ttl_seconds: int) -> str:
-    """A GP session for the grant's user, bound to its vendor and consultation."""
+def embed_lapsed(c: Consultation, at: float) -> bool:
+    """Whether an embed session for `c` has outlived its call (see the module's note)."""
+    if c.status not in (Status.ENDED, Status.CANCELLED):
+        return False
+    return c.ended_at is None or at > c.ended_at + AFTER_CALL_SECONDS
+
+
+async def open_embed_session(
+    redis: Redis, grant: EmbedGrant, ttl_seconds: int = EMBED_SESSION_SECONDS
+) -> str:
+    """A session for the grant's user, bound to its vendor and scoped to its consultation."""
     session = await open_session(redis, grant.user_id, ttl_seconds)
     binding = EmbedBinding(grant.vendor_id, grant.consultation_id)
     await redis.set(
