@@ -12,7 +12,7 @@ from aiohttp import web
 from server import safejson
 from server.appkeys import REDIS
 from server.auth.tokens import looks_like_token
-from server.auth.web import same_origin
+from server.auth.web import client_address, same_origin
 from server.clock import iso_utc, now
 from server.consultations.linkrules import LinkState
 from server.consultations.links import issue_link, resolve_link
@@ -31,6 +31,7 @@ from server.store.consultations import (
 from server.store.participants import issue_resume_token, patient_seat
 from server.waitingroom.availability import Availability
 from server.waitingroom.clinicavailability import absence_stops_queueing, clinic_availability
+from server.waitingroom.dropinlimit import Refused, count_join, over_limit
 from server.waitingroom.names import NameProblem, clean_display_name
 
 TERMS_VERSION = "2026-11-1"
@@ -159,6 +160,16 @@ async def _dropin_clinic(redis: Redis, token: str) -> Clinic | None:
     return await get_clinic(redis, clinic_id) if clinic_id else None
 
 
+def _limited_page(request: web.Request, clinic: Clinic, refused: Refused) -> web.Response:
+    """For a visitor over a drop-in limit (`dropinlimit`): when to try, or whom to call."""
+    minutes = max(1, -(-refused.retry_after // 60))
+    response = error_page(
+        request, 429, "dropin_limited", clinic=clinic.name, phone=clinic.phone, minutes=minutes
+    )
+    response.headers["Retry-After"] = str(refused.retry_after)
+    return response
+
+
 @routes.get("/d/{token}")
 async def dropin_page(request: web.Request) -> web.Response:
     token = request.match_info["token"]
@@ -169,6 +180,8 @@ async def dropin_page(request: web.Request) -> web.Response:
     state = await clinic_availability(redis, clinic, now())
     if not state.open:
         return _closed_page(request, clinic, state, "dropin")
+    if refused := await over_limit(redis, client_address(request), clinic.id, now()):
+        return _limited_page(request, clinic, refused)
     return render(
         request,
         "patient.html",
@@ -195,6 +208,12 @@ async def dropin_join(request: web.Request) -> web.Response:
         return _absent_error(state)
     if not state.open:
         return json_error(409, "clinic_closed", "the open video hour is closed", phone=clinic.phone)
+    if refused := await count_join(redis, client_address(request), clinic.id, now()):
+        response = json_error(
+            429, "dropin_limited", "too many drop-in visitors; try again later", phone=clinic.phone
+        )
+        response.headers["Retry-After"] = str(refused.retry_after)
+        return response
     c = await create_consultation(redis, clinic.id, Kind.DROP_IN, patient_name=name)
     link, c = await issue_link(redis, c)
     resume = await _seat_patient(request, c, name)

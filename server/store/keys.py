@@ -143,6 +143,16 @@ def username(name: str) -> str:
     return f"{PREFIX}:username:{name.lower()}"
 
 
+def dropin_address(address_hash: str, window: int) -> str:
+    """Drop-in joins from one client address group (hashed) in a 10-minute window."""
+    return f"{PREFIX}:dropin:address:{address_hash}:{window}"
+
+
+def dropin_clinic(clinic_id: str, window: int) -> str:
+    """Drop-in joins to one clinic in a 10-minute window (server.waitingroom.dropinlimit)."""
+    return f"{PREFIX}:dropin:clinic:{clinic_id}:{window}"
+
+
 def login_address(address_hash: str) -> str:
     """Hash {failures, last}: failed logins from one client address group (hashed), any
     name; lapses 15 minutes after the last (server.auth.loginattempts)."""

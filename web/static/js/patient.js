@@ -111,7 +111,9 @@ $("join-form").addEventListener("submit", async (event) => {
   });
   const body = await response.json();
   if (!response.ok) {
-    if (body.code?.startsWith("link_") || body.code?.startsWith("clinic_")) return location.reload();
+    // The page explains these: a link that does not work, a closed clinic, a drop-in limit.
+    if (body.code?.startsWith("link_") || body.code?.startsWith("clinic_") || body.code === "dropin_limited")
+      return location.reload();
     $("join-problem").textContent = body.detail;
     $("join-problem").hidden = false;
     return;
