@@ -27,10 +27,13 @@ from tests.support.redisserver import RedisServer, free_port
 
 
 class Stack:
-    def __init__(self, directory: Path, instances: int = 1) -> None:
+    def __init__(
+        self, directory: Path, instances: int = 1, env: dict[str, str] | None = None
+    ) -> None:
         self.directory = directory
         self.redis = RedisServer(directory)
         self.instances = instances
+        self.env = env or {}  # more settings for every instance
         self.urls: list[str] = []
         self._processes: list[subprocess.Popen[bytes]] = []
 
@@ -46,6 +49,7 @@ class Stack:
                 "ALMENVIDEO_PRESENCE_GRACE": "3",
                 # The LPS simulator's webhook receiver runs on this machine.
                 "ALMENVIDEO_WEBHOOK_ALLOW_LOCAL": "1",
+                **self.env,
             }
             log = (self.directory / f"server-{index}.log").open("wb")
             self._processes.append(
