@@ -2,14 +2,14 @@
 
 Two cookies carry a session. `av_session` is the ordinary login (SameSite=Lax). `av_embed`
 is a session an LPS opened inside its own page (`/embed/{token}`), scoped to that one
-consultation and its call (`server.store.embeds`): only handlers that name that consultation
-accept it (`require_user(..., consultation=...)`); every other page answers 403. It is a
-third-party iframe, so
-it must be `SameSite=None; Secure`, and it is `Partitioned` (CHIPS), because browsers that
-block third-party cookies (Chromium's private contexts already do) still keep partitioned
-ones. Partitioned by the LPS's site, it exists only inside that LPS's frames and never
-replaces the GP's own login. When both arrive (an LPS on the same site), the embed session
-wins: it is the one the page in the frame was opened with.
+consultation and its call (`server.store.embeds`): only handlers that name that
+consultation accept it (`require_user(..., consultation=...)`); every other page answers
+403. It lives in a third-party iframe, so it must be `SameSite=None; Secure`, and it is
+`Partitioned` (CHIPS), because browsers that block third-party cookies (Chromium's private
+contexts already do) still keep partitioned ones. Partitioned by the LPS's site, it exists
+only inside that LPS's frames and never replaces the GP's own login. When both arrive (an
+LPS on the same site), the embed session wins: it is the one the page in the frame was
+opened with.
 """
 
 from __future__ import annotations
@@ -73,10 +73,10 @@ async def _embed_scope(request: web.Request, token: str) -> str | None:
     return binding.consultation_id
 
 
-async def current_user(request: web.Request, consultation: str | None = None) -> User | None:
-    """The user behind the request; an embed session counts only for its own consultation."""
+async def current_user(request: web.Request) -> User | None:
+    """The user behind the request's login; an embed session is no login (see above)."""
     session = await web_session(request)
-    if session is None or not session.allows(consultation):
+    if session is None or session.embedded:
         return None
     return await get_user(request.app[REDIS], session.user_id)
 
