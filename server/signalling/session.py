@@ -43,11 +43,14 @@ class _CloseSocket:
 
 # A socket whose login ended (server.signalling.authority): the browser goes to log in.
 SESSION_ENDED_CLOSE = 4003
+# How often a socket looks whether its login still stands, in case the news was missed
+# (pub/sub is at most once) or the login simply ran out.
+LOGIN_CHECK_SECONDS = 30.0
 
 
 class Session:
     __slots__ = (
-        "_bucket", "_channels", "_controls", "_lock", "_outbox", "id", "login", "presence",
+        "_bucket", "_channels", "_controls", "_gone", "_lock", "_outbox", "id", "login", "presence",
         "redis", "role", "room", "router", "scope", "settings", "state", "user", "ws",
     )  # fmt: skip
 
@@ -76,6 +79,7 @@ class Session:
         self._outbox: asyncio.Queue[dict[str, Any] | _CloseSocket | None] = asyncio.Queue()
         self._controls: asyncio.Queue[controls.Control | None] = asyncio.Queue()
         self._lock = asyncio.Lock()
+        self._gone = asyncio.Event()  # the socket is finishing: background checks stop
         self._bucket = TokenBucket(rate=50, burst=200)
 
     def may_move(self, to: SessionState) -> bool:
@@ -154,6 +158,7 @@ class Session:
     async def run(self) -> None:
         writer = asyncio.create_task(self._write())
         instructions = asyncio.create_task(self._run_controls())
+        watcher = asyncio.create_task(self._watch_login())
         try:
             await self._follow_login()
             async for frame in self.ws:
@@ -168,11 +173,18 @@ class Session:
         finally:
             # Shielded: aiohttp cancels the handler when the client goes away, and a
             # half-done clean-up would leave the seat, presence and subscriptions behind.
-            await asyncio.shield(self._finish(writer, instructions))
+            await asyncio.shield(self._finish(writer, instructions, watcher))
 
-    async def _finish(self, writer: asyncio.Task[None], instructions: asyncio.Task[None]) -> None:
+    async def _finish(
+        self,
+        writer: asyncio.Task[None],
+        instructions: asyncio.Task[None],
+        watcher: asyncio.Task[None],
+    ) -> None:
         # Sentinels rather than cancel(): a cancel can be swallowed by a Redis call in
         # flight on Python 3.11 (asyncio.wait_for), which would leave the loop running.
+        self._gone.set()
+        await watcher
         self._controls.put_nowait(None)
         await instructions
         async with self._lock:
@@ -192,6 +204,27 @@ class Session:
         if not await session_alive(self.redis, self.login, self.user.id):
             async with self._lock:
                 await self._login_ended()
+
+    async def _watch_login(self) -> None:
+        """Every `LOGIN_CHECK_SECONDS`, whether the login still stands; a login that ended
+        unheard (or ran out) ends the socket like a `SessionEnded` would."""
+        if self.user is None or self.login is None:
+            return
+        user_id, login = self.user.id, self.login
+        while True:
+            try:
+                await asyncio.wait_for(self._gone.wait(), LOGIN_CHECK_SECONDS)
+                return
+            except TimeoutError:
+                pass
+            try:
+                alive = await session_alive(self.redis, login, user_id)
+            except Exception:
+                log.exception("could not check a socket's login; trying again later")
+                continue
+            if not alive:
+                self._controls.put_nowait(controls.SessionEnded(session=login))
+                return
 
     async def _login_ended(self) -> None:
         """Let go of the seat, the clinic's news and the user, then close: nothing the
@@ -213,6 +246,9 @@ class Session:
             async with self._lock:
                 if self.state is SessionState.CLOSED:
                     raise m.ProtocolError("closed", "this connection is closing", msg.ref)
+                if not await self._login_stands():
+                    await self._login_ended()
+                    return
                 if isinstance(msg, m.Hello):
                     await self._hello(msg)
                 elif self.role is None:
@@ -224,6 +260,13 @@ class Session:
         except Exception:
             log.exception("signalling message failed")
             self.error("internal", "the server could not handle that message")
+
+    async def _login_stands(self) -> bool:
+        """Looked at before acting on each message, so no message is ever acted on with a
+        login that has ended, even when the news of its end was missed."""
+        if self.user is None or self.login is None:
+            return True
+        return await session_alive(self.redis, self.login, self.user.id)
 
     async def _run_controls(self) -> None:
         while (control := await self._controls.get()) is not None:

@@ -4,17 +4,22 @@ removal must reach live sockets at once, on whichever instance holds them."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 from aiohttp import ClientSession, ClientWebSocketResponse, WSMsgType
 from pytest_aiohttp import AiohttpClient
 
 from server.accounts import remove_account, reset_password
 from server.app import create_app
+from server.auth.tokens import token_hash
 from server.auth.web import SESSION_COOKIE
 from server.settings import Settings
+from server.signalling import session as session_module
+from server.store import keys
 from server.store.connection import Redis
 from server.store.consultations import Status, get_consultation
 from server.store.users import get_user
@@ -138,9 +143,10 @@ async def test_a_password_reset_closes_every_socket_of_the_user_on_every_instanc
             await gp_hello(on_a)
             await gp_hello(on_b)
             await reset_password(redis, "cli", booking.gp)
-            for ws in (on_a, on_b):
-                await until_closed(ws)
-                assert ws.close_code == SESSION_ENDED
+            # Read both at once, as two browsers would: a close frame left unread too long
+            # ends as an abnormal closure on the client's side.
+            await asyncio.gather(until_closed(on_a), until_closed(on_b))
+            assert (on_a.close_code, on_b.close_code) == (SESSION_ENDED, SESSION_ENDED)
 
 
 async def test_removing_the_account_closes_its_sockets(client: Client, redis: Redis) -> None:
@@ -153,3 +159,41 @@ async def test_removing_the_account_closes_its_sockets(client: Client, redis: Re
             await until_closed(ws)
             assert ws.close_code == SESSION_ENDED
     assert await get_user(redis, booking.gp.id) is None
+
+
+async def test_a_login_that_ended_unheard_is_never_acted_on(client: Client, redis: Redis) -> None:
+    """Pub/sub is at most once: the news of a logout can be missed (a subscriber
+    reconnecting), and a login can simply run out. The socket looks before it acts."""
+    booking = await book(redis)
+    resume = await join(client, booking.link)
+    async with browser(client) as gp_browser:
+        await login(gp_browser, booking.gp.username)
+        cookie = cookie_of(gp_browser, client)
+        async with (
+            socket_with(client, cookie) as gp,
+            client.ws_connect("/ws") as patient,
+        ):
+            await gp_hello(gp)
+            await send(patient, "hello", link=booking.link, resume=resume)
+            await receive_type(patient, "waiting")
+            await redis.delete(keys.session(token_hash(cookie)))  # gone, and nobody told
+            await send(gp, "admit", consultation_id=booking.consultation.id)
+            await until_closed(gp)
+            assert gp.close_code == SESSION_ENDED
+    c = await get_consultation(redis, booking.consultation.id)
+    assert c is not None and c.status == Status.WAITING
+
+
+async def test_a_login_that_runs_out_closes_its_quiet_socket(
+    client: Client, redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(session_module, "LOGIN_CHECK_SECONDS", 0.2)
+    booking = await book(redis)
+    async with browser(client) as gp_browser:
+        await login(gp_browser, booking.gp.username)
+        cookie = cookie_of(gp_browser, client)
+        async with socket_with(client, cookie) as gp:
+            await gp_hello(gp)
+            await redis.delete(keys.session(token_hash(cookie)))
+            await until_closed(gp)
+            assert gp.close_code == SESSION_ENDED
