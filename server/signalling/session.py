@@ -20,6 +20,7 @@ from aiohttp import WSMsgType, web
 
 from server.appkeys import PRESENCE, REDIS, ROOM, ROUTER, SETTINGS
 from server.auth.tokens import new_id
+from server.clock import now
 from server.signalling import controls
 from server.signalling import messages as m
 from server.signalling.clinician import ClinicianRole
@@ -29,6 +30,8 @@ from server.signalling.ratelimit import TokenBucket
 from server.signalling.role import Role
 from server.signalling.state import SessionState, check_move, may_move
 from server.store import keys
+from server.store.consultations import get_consultation
+from server.store.embeds import embed_lapsed
 from server.store.sessions import session_alive
 from server.store.users import User, UserRole
 
@@ -218,7 +221,7 @@ class Session:
             except TimeoutError:
                 pass
             try:
-                alive = await session_alive(self.redis, login, user_id)
+                alive = await self._login_alive(user_id, login)
             except Exception:
                 log.exception("could not check a socket's login; trying again later")
                 continue
@@ -266,7 +269,16 @@ class Session:
         login that has ended, even when the news of its end was missed."""
         if self.user is None or self.login is None:
             return True
-        return await session_alive(self.redis, self.login, self.user.id)
+        return await self._login_alive(self.user.id, self.login)
+
+    async def _login_alive(self, user_id: str, login: str) -> bool:
+        """The login is still open; an LPS's embed session also only while its call lasts."""
+        if not await session_alive(self.redis, login, user_id):
+            return False
+        if self.scope is None:
+            return True
+        c = await get_consultation(self.redis, self.scope)
+        return c is not None and not embed_lapsed(c, now())
 
     async def _run_controls(self) -> None:
         while (control := await self._controls.get()) is not None:

@@ -15,7 +15,3 @@ from server.store.connection import Redis
 async def proxied(aiohttp_client: object, settings: Settings, redis: Redis) -> TestClient:  # type: ignore[type-arg]
     proxied_settings = settings.with_(trusted_proxies=("127.0.0.0/8", "::1/128"))
     return await aiohttp_client(create_app(proxied_settings))  # type: ignore[operator, no-any-return]
-
-
-def from_address(address: str) -> dict[str, str]:
-    return {"X-Forwarded-For": address}

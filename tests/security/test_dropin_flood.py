@@ -12,7 +12,7 @@ from server.store.connection import Redis
 from server.store.consultations import Kind, consultations_on_day
 from server.waitingroom.dropinlimit import PER_ADDRESS, PER_CLINIC
 from tests.integration.helpers import Client
-from tests.security.conftest import from_address
+from tests.security.helpers import from_address
 
 JOIN = {"name": "Karen Jensen", "accepted_terms": TERMS_VERSION}
 

@@ -15,6 +15,7 @@ from server.store.consultations import Status, get_consultation, update_consulta
 from server.store.embeds import AFTER_CALL_SECONDS, EMBED_SESSION_SECONDS
 from tests.integration.helpers import Client, browser, gp_hello, receive_error, send
 from tests.integration.test_embed import Embedder, embed_path, embedder
+from tests.security.helpers import SESSION_ENDED, until_closed
 from tests.unit.factories import make_scheduled, waiting_patient
 
 
@@ -87,3 +88,16 @@ async def test_an_embed_session_lasts_for_the_call_not_twelve_hours(
         gone = await frame.get(view, allow_redirects=False)
         assert gone.status == 303 and gone.headers["Location"].startswith("/login")
     assert await redis.get(keys.session(token_hash(token))) is None
+
+
+async def test_an_embed_sessions_socket_ends_with_the_call(client: Client, redis: Redis) -> None:
+    e = await embedder(redis)
+    async with browser(client) as frame:
+        await embedded(client, e, frame)
+        async with frame.ws_connect("/ws") as ws:
+            await gp_hello(ws)
+            await update_consultation(
+                redis, e.consultation, status=Status.ENDED, ended_at=now() - AFTER_CALL_SECONDS - 1
+            )
+            await send(ws, "rejoin", consultation_id=e.consultation.id)
+            assert (await until_closed(ws)).code == SESSION_ENDED

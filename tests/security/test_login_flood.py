@@ -23,7 +23,7 @@ from server.auth.passwordcheck import Busy, PasswordChecker
 from server.auth.web import SESSION_COOKIE
 from server.store.connection import Redis
 from tests.integration.helpers import GP_PASSWORD, Client, browser, gp_hello, login, make_gp
-from tests.security.conftest import from_address
+from tests.security.helpers import from_address
 from tests.unit.factories import make_clinic
 
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import pytest
-from aiohttp import ClientSession, ClientWebSocketResponse, WSMsgType
+from aiohttp import ClientSession, ClientWebSocketResponse
 from pytest_aiohttp import AiohttpClient
 
 from server.accounts import remove_account, reset_password
@@ -34,8 +33,7 @@ from tests.integration.helpers import (
     receive_type,
     send,
 )
-
-SESSION_ENDED = 4003
+from tests.security.helpers import SESSION_ENDED, until_closed
 
 
 async def two_instances(aiohttp_client: AiohttpClient, settings: Settings) -> tuple[Client, Client]:
@@ -54,19 +52,6 @@ async def socket_with(client: Client, cookie: str) -> AsyncIterator[ClientWebSoc
         yield ws
 
 
-async def until_closed(ws: ClientWebSocketResponse) -> list[dict[str, Any]]:
-    """Everything the socket is sent until the server closes it (fails if it never does)."""
-    seen = []
-    while True:
-        frame = await ws.receive(timeout=5)
-        if frame.type == WSMsgType.TEXT:
-            seen.append(frame.json())
-        elif frame.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
-            return seen
-        else:
-            raise AssertionError(frame)
-
-
 def cookie_of(session: ClientSession, client: Client) -> str:
     return session.cookie_jar.filter_cookies(client.make_url("/"))[SESSION_COOKIE].value
 
@@ -81,12 +66,13 @@ async def test_logout_closes_the_gps_socket_on_another_instance(
         async with socket_with(b, cookie_of(gp_browser, a)) as ws:
             await gp_hello(ws)
             assert (await gp_browser.post("/logout", allow_redirects=False)).status == 303
-            seen = await until_closed(ws)
-            assert ws.close_code == SESSION_ENDED
-            assert [m["code"] for m in seen if m["type"] == "error"] == ["session_ended"]
+            closed = await until_closed(ws)
+            assert closed.code == SESSION_ENDED
+            errors = [m["code"] for m in closed.messages if m["type"] == "error"]
+            assert errors == ["session_ended"]
             # A patient who arrives now is not announced to the logged-out console.
             await join(a, booking.link, name="Karen Efterlogud")
-            assert all("Karen" not in str(m) for m in seen)
+            assert all("Karen" not in str(m) for m in closed.messages)
 
 
 async def test_a_socket_cannot_act_after_logout(client: Client, redis: Redis) -> None:
@@ -103,8 +89,7 @@ async def test_a_socket_cannot_act_after_logout(client: Client, redis: Redis) ->
             await receive_type(patient, "waiting")
             await gp_browser.post("/logout", allow_redirects=False)
             await send(gp, "admit", consultation_id=booking.consultation.id)
-            await until_closed(gp)
-            assert gp.close_code == SESSION_ENDED
+            assert (await until_closed(gp)).code == SESSION_ENDED
             c = await get_consultation(redis, booking.consultation.id)
             assert c is not None and c.status == Status.WAITING  # not admitted
 
@@ -143,10 +128,8 @@ async def test_a_password_reset_closes_every_socket_of_the_user_on_every_instanc
             await gp_hello(on_a)
             await gp_hello(on_b)
             await reset_password(redis, "cli", booking.gp)
-            # Read both at once, as two browsers would: a close frame left unread too long
-            # ends as an abnormal closure on the client's side.
-            await asyncio.gather(until_closed(on_a), until_closed(on_b))
-            assert (on_a.close_code, on_b.close_code) == (SESSION_ENDED, SESSION_ENDED)
+            closed = await asyncio.gather(until_closed(on_a), until_closed(on_b))
+            assert [c.code for c in closed] == [SESSION_ENDED, SESSION_ENDED]
 
 
 async def test_removing_the_account_closes_its_sockets(client: Client, redis: Redis) -> None:
@@ -156,8 +139,7 @@ async def test_removing_the_account_closes_its_sockets(client: Client, redis: Re
         async with socket_with(client, cookie_of(gp_browser, client)) as ws:
             await gp_hello(ws)
             await remove_account(redis, "cli", booking.gp)
-            await until_closed(ws)
-            assert ws.close_code == SESSION_ENDED
+            assert (await until_closed(ws)).code == SESSION_ENDED
     assert await get_user(redis, booking.gp.id) is None
 
 
@@ -178,8 +160,7 @@ async def test_a_login_that_ended_unheard_is_never_acted_on(client: Client, redi
             await receive_type(patient, "waiting")
             await redis.delete(keys.session(token_hash(cookie)))  # gone, and nobody told
             await send(gp, "admit", consultation_id=booking.consultation.id)
-            await until_closed(gp)
-            assert gp.close_code == SESSION_ENDED
+            assert (await until_closed(gp)).code == SESSION_ENDED
     c = await get_consultation(redis, booking.consultation.id)
     assert c is not None and c.status == Status.WAITING
 
@@ -195,5 +176,4 @@ async def test_a_login_that_runs_out_closes_its_quiet_socket(
         async with socket_with(client, cookie) as gp:
             await gp_hello(gp)
             await redis.delete(keys.session(token_hash(cookie)))
-            await until_closed(gp)
-            assert gp.close_code == SESSION_ENDED
+            assert (await until_closed(gp)).code == SESSION_ENDED
