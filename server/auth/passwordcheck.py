@@ -11,6 +11,8 @@ to try again in a moment) rather than queued without end.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from server.auth.passwords import verify_password
@@ -32,12 +34,21 @@ class PasswordChecker:
     async def verify(self, password: str, stored: str) -> bool:
         if self._pending >= self._slots:
             raise Busy
+        loop = asyncio.get_running_loop()
+        job = self._pool.submit(verify_password, password, stored)
         self._pending += 1
-        try:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._pool, verify_password, password, stored)
-        finally:
-            self._pending -= 1
+        # The slot is freed when the check is done, not when its asker stops waiting: a
+        # client that hangs up must not leave its check running outside the count.
+        job.add_done_callback(lambda _: _call_soon(loop, self._release))
+        return await asyncio.wrap_future(job)
+
+    def _release(self) -> None:
+        self._pending -= 1
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop already closed, at shutdown
+        loop.call_soon_threadsafe(callback)

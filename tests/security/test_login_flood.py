@@ -198,3 +198,26 @@ async def test_a_stranger_cannot_lock_the_gp_out(proxied: Client, redis: Redis) 
         allow_redirects=False,
     )
     assert real.status == 303
+
+
+async def test_a_check_whose_asker_hung_up_still_holds_its_slot() -> None:
+    """A client that hangs up mid-login must not free its slot while its check still runs,
+    or hanging up would queue checks without bound."""
+    checker = PasswordChecker(workers=1, max_waiting=0)
+    stored = passwords.hash_password("right")
+    try:
+        abandoned = asyncio.create_task(checker.verify("x", stored))
+        await asyncio.sleep(0.05)
+        abandoned.cancel()
+        with pytest.raises(Busy):
+            await checker.verify("right", stored)
+        for _ in range(600):  # the slot comes back once the abandoned check has finished
+            try:
+                assert await checker.verify("right", stored)
+                break
+            except Busy:
+                await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the slot never came back")
+    finally:
+        checker.close()
