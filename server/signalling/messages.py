@@ -221,16 +221,24 @@ class Welcome(Message):
 
 
 class Waiting(Message):
-    """Patient: your place in the queue (1 = next) and the expected wait."""
+    """Patient: your place in the queue (1 = next) and the expected wait; or, while a booked
+    patient's appointment is still ahead, that time (`appointment_at`), and the place is not
+    shown (drop-ins arriving before it go first)."""
 
     type: Literal["waiting"] = "waiting"
     position: int
     eta_minutes: int
+    appointment_at: float | None = None
 
 
-def waiting_message(position: int, eta_minutes: int) -> dict[str, Any]:
+def waiting_message(
+    position: int, eta_minutes: int, appointment_at: float | None
+) -> dict[str, Any]:
     """`Waiting`, built without the model: it is sent to every patient behind each admit."""
-    return {"v": VERSION, "type": "waiting", "position": position, "eta_minutes": eta_minutes}
+    message = {"v": VERSION, "type": "waiting", "position": position, "eta_minutes": eta_minutes}
+    if appointment_at is not None:
+        message["appointment_at"] = appointment_at
+    return message
 
 
 class ClinicMessage(Message):

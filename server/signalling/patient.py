@@ -23,7 +23,7 @@ from server.store.messages import clinic_messages
 from server.store.participants import get_participant
 from server.waitingroom import queue
 from server.waitingroom.clinicavailability import absence_stops_queueing
-from server.waitingroom.eta import clinic_pace, eta_minutes
+from server.waitingroom.eta import clinic_pace
 from server.waitingroom.room import LeaveReason
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class PatientRole(Role):
         return self.seat.consultation.id if self.seat.consultation else ""
 
     def resync(self, position: int, pace: float, moves: int) -> None:
-        if self.place is not None and self.place.resync(position, pace, moves):
+        if self.place is not None and self.place.resync(position, pace, moves, now()):
             self._send_place()
 
     def queue_moved(self, moved: controls.QueueMoved) -> None:
@@ -66,10 +66,10 @@ class PatientRole(Role):
         """On the hot path (one per patient behind every admit), so the message is built
         directly; `waiting_message` matches m.Waiting."""
         assert self.place is not None
-        c = self.seat.consultation
-        start = c.scheduled_start if c else None
-        eta = eta_minutes(self.place.position - 1, self.place.pace, start, now())
-        self.session.send_raw(m.waiting_message(self.place.position, eta))
+        view = self.place.view(now())
+        self.session.send_raw(
+            m.waiting_message(view.position, view.eta_minutes, view.appointment_at)
+        )
 
     # ---- hello ------------------------------------------------------------------------------
 
@@ -129,7 +129,8 @@ class PatientRole(Role):
         found = await queue.place_of(s.redis, c)
         if found is not None:
             key, rank, moves = found
-            self.place = Place(key, rank + 1, await clinic_pace(s.redis, c.clinic_id), moves)
+            pace = await clinic_pace(s.redis, c.clinic_id)
+            self.place = Place(key, rank + 1, pace, moves, c.scheduled_start, now())
             self._send_place()
         s.presence.add_waiter(self)
 

@@ -1,8 +1,14 @@
-"""How long a waiting patient should expect to wait.
+"""How long a waiting patient should expect to wait, and what they are told.
 
 The clinic's pace is the median length of its recent consultations, shared among the GPs
 who have the console open. A scheduled patient is never told to expect the doctor before
 their appointment time.
+
+A scheduled patient who comes early is told their appointment time, not a place: drop-ins
+who arrive before it queue ahead of them (they queue by arrival, the booked patient by
+appointment), so a place shown then would only go backwards. From the appointment time on,
+the place and the wait always agree: next in line waits "short", anyone behind waits at
+least a minute per patient ahead.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from server.clock import now
 from server.store import keys
@@ -32,6 +39,25 @@ def eta_minutes(ahead: int, per_patient: float, scheduled_start: float | None, a
     if scheduled_start is not None:
         wait = max(wait, scheduled_start - at)
     return max(0, math.ceil(wait / 60))
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingView:
+    """What a waiting patient's screen says: an appointment still ahead, or a place and wait."""
+
+    position: int  # 1 is next
+    eta_minutes: int
+    appointment_at: float | None  # set while the appointment is still ahead; then no place
+
+
+def waiting_view(
+    position: int, per_patient: float, scheduled_start: float | None, at: float
+) -> WaitingView:
+    ahead = position - 1
+    if scheduled_start is not None and scheduled_start > at:
+        wait = eta_minutes(ahead, per_patient, scheduled_start, at)
+        return WaitingView(position, wait, scheduled_start)
+    return WaitingView(position, max(ahead, eta_minutes(ahead, per_patient, None, at)), None)
 
 
 async def record_duration(redis: Redis, clinic_id: str, seconds: float) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.support.browser import (
     end_consultation,
@@ -85,12 +85,36 @@ async def test_join_needs_name_and_terms(
     page = await context.new_page()
     await page.goto(await stack.new_patient_url(stack.urls[0], demo["clinic_id"]))
     await page.get_by_test_id("join").click()
-    await expect(page.get_by_role("alert").filter(has_text="navn")).to_be_visible()
-    await page.get_by_test_id("name").fill("Ib")
+    # The error sits by the field, is read with it, and the field takes focus.
+    name, terms = page.get_by_test_id("name"), page.get_by_test_id("accept-terms")
+    await expect(page.get_by_test_id("name-error")).to_have_text("Skriv dit navn.")
+    await expect(name).to_be_focused()
+    await expect(name).to_have_attribute("aria-invalid", "true")
+    await expect(name).to_have_attribute("aria-describedby", "name-hint name-error")
+    await expect(page.get_by_test_id("terms-error")).to_be_visible()
+    assert await below(page, "name", "name-error") < 80
+
+    await name.fill("Ib")
     await page.get_by_test_id("join").click()
-    await expect(page.get_by_role("alert").filter(has_text="vilkårene")).to_be_visible()
+    await expect(page.get_by_test_id("name-error")).to_be_hidden()
+    await expect(name).to_have_attribute("aria-invalid", "false")
+    await expect(page.get_by_test_id("terms-error")).to_contain_text("vilkårene")
+    await expect(terms).to_be_focused()
+    await expect(terms).to_have_attribute("aria-describedby", "terms-error")
+    assert await below(page, "accept-terms", "terms-error") < 80
     await expect(page.get_by_test_id("queue-position")).to_be_hidden()
+
+    await terms.check()
+    await expect(page.get_by_test_id("terms-error")).to_be_hidden()
     await context.close()
+
+
+async def below(page: Page, field: str, error: str) -> float:
+    """How far below the field its error starts, in CSS pixels."""
+    field_box = await page.get_by_test_id(field).bounding_box()
+    error_box = await page.get_by_test_id(error).bounding_box()
+    assert field_box is not None and error_box is not None
+    return error_box["y"] - (field_box["y"] + field_box["height"])
 
 
 async def test_second_tab_takes_over_and_the_first_is_told(

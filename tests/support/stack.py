@@ -87,8 +87,9 @@ class Stack:
         )  # fmt: skip
         return dict(json.loads(out.stdout))
 
-    async def new_patient_url(self, base_url: str, clinic_id: str, starts_in: int = 300) -> str:
-        """Another consultation for the clinic, scheduled shortly, and its patient link."""
+    async def new_patient_url(self, base_url: str, clinic_id: str, starts_in: int = 0) -> str:
+        """Another consultation for the clinic and its patient link; by default its time is
+        now, so the patient is shown a place in the queue (an early one is shown the time)."""
         async with self.client() as client:
             c = await create_consultation(
                 client, clinic_id, Kind.SCHEDULED, scheduled_start=time.time() + starts_in

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from server.clock import now
 from server.store import keys
 from server.store.connection import Redis
@@ -14,6 +17,7 @@ from server.waitingroom.eta import (
     gp_seen,
     record_duration,
     seconds_per_patient,
+    waiting_view,
 )
 from tests.unit.factories import make_clinic
 
@@ -72,6 +76,50 @@ def test_a_long_queue_outweighs_a_near_appointment() -> None:
 def test_a_late_appointment_never_gives_a_negative_wait() -> None:
     assert eta_minutes(0, 600, AT - 3600, AT) == 0
     assert eta_minutes(2, 300, AT - 3600, AT) == 10
+
+
+# ---- waiting_view: what the patient is told -------------------------------------------------
+
+
+def test_an_early_booked_patient_is_told_their_time_not_that_they_are_next() -> None:
+    # The reported defect: "you are next" beside "about 284 min".
+    view = waiting_view(1, 600, AT + 284 * 60, AT)
+    assert view.appointment_at == AT + 284 * 60
+    assert view.eta_minutes == 284
+
+
+def test_from_the_appointment_time_on_a_booked_patient_has_a_place() -> None:
+    view = waiting_view(1, 600, AT - 60, AT)
+    assert (view.position, view.eta_minutes, view.appointment_at) == (1, 0, None)
+    view = waiting_view(3, 600, AT, AT)
+    assert (view.position, view.eta_minutes, view.appointment_at) == (3, 20, None)
+
+
+def test_a_drop_in_has_a_place_and_a_wait() -> None:
+    assert waiting_view(1, 600, None, AT).eta_minutes == 0
+    assert waiting_view(2, 600, None, AT).eta_minutes == 10
+
+
+def test_behind_someone_the_wait_is_never_short_even_at_a_zero_pace() -> None:
+    assert waiting_view(2, 0, None, AT).eta_minutes == 1
+    assert waiting_view(4, 0, None, AT).eta_minutes == 3
+
+
+@given(
+    position=st.integers(1, 500),
+    pace=st.floats(0, 7200),
+    start=st.none() | st.floats(AT - 86_400, AT + 86_400),
+)
+def test_a_place_and_a_wait_never_disagree(position: int, pace: float, start: float | None) -> None:
+    view = waiting_view(position, pace, start, AT)
+    if view.appointment_at is None:
+        # Next in line waits "short"; anyone behind has minutes to wait.
+        assert (view.position == 1) == (view.eta_minutes == 0)
+        assert view.eta_minutes >= view.position - 1
+    else:
+        # While the appointment is ahead, the wait is never shorter than the time to it.
+        assert start is not None and start > AT
+        assert view.eta_minutes * 60 >= start - AT
 
 
 # ---- durations and the clinic's pace in Redis -----------------------------------------------

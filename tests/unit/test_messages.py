@@ -188,4 +188,6 @@ def test_json_schema_contains_both_directions() -> None:
 
 
 def test_the_fast_waiting_message_is_the_schema_message() -> None:
-    assert m.waiting_message(3, 12) == dump(m.Waiting(position=3, eta_minutes=12))
+    assert m.waiting_message(3, 12, None) == dump(m.Waiting(position=3, eta_minutes=12))
+    fast = m.waiting_message(1, 40, 1_750_000_000.0)
+    assert fast == dump(m.Waiting(position=1, eta_minutes=40, appointment_at=1_750_000_000.0))

@@ -23,6 +23,12 @@ const state = {
   welcome: null,
 };
 
+const clock = new Intl.DateTimeFormat(document.documentElement.lang === "da" ? "da-DK" : "en-GB", {
+  hour: "2-digit",
+  minute: "2-digit",
+  timeZone: "Europe/Copenhagen",
+});
+
 const resumeKey = () => `almenvideo.resume:${location.pathname}`;
 const linkToken = () => location.pathname.split("/")[2];
 
@@ -93,17 +99,37 @@ $("media-retry").addEventListener("click", () => startMedia());
 
 // ---- joining ------------------------------------------------------------------------------
 
-function problem(key) {
-  $("join-problem").textContent = t(key);
-  $("join-problem").hidden = !key;
+// A field's error sits under the field, is read with it (aria-describedby) and takes focus.
+const fields = [
+  { input: "patient-name", error: "name-error", hint: "name-hint", valid: (el) => el.value.trim() !== "" },
+  { input: "accept-terms", error: "terms-error", hint: "", valid: (el) => el.checked },
+];
+
+function markField({ input, error, hint, valid }) {
+  const ok = valid($(input));
+  $(error).hidden = ok;
+  $(input).setAttribute("aria-invalid", String(!ok));
+  $(input).setAttribute("aria-describedby", [hint, ok ? "" : error].filter(Boolean).join(" "));
+  return ok;
+}
+
+function checkFields() {
+  const invalid = fields.filter((field) => !markField(field));
+  if (invalid.length) $(invalid[0].input).focus();
+  return invalid.length === 0;
+}
+
+for (const field of fields) {
+  $(field.input).addEventListener("change", () => {
+    if ($(field.input).getAttribute("aria-invalid") === "true") markField(field);
+  });
 }
 
 $("join-form").addEventListener("submit", async (event) => {
   event.preventDefault();
+  $("join-problem").hidden = true;
+  if (!checkFields()) return;
   const name = $("patient-name").value.trim();
-  if (!name) return problem("patient.need_name");
-  if (!$("accept-terms").checked) return problem("patient.need_terms");
-  problem("");
   const response = await fetch(state.joinUrl, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
@@ -146,13 +172,7 @@ function connect() {
       for (const note of welcome.messages ?? []) showClinicMessage(note);
       if (welcome.state === "waiting") show("step-waiting");
     })
-    .on("waiting", ({ position, eta_minutes }) => {
-      $("queue-position").textContent =
-        position === 1 ? t("patient.position_first") : t("patient.position", { position });
-      $("queue-eta").textContent =
-        eta_minutes > 0 ? t("patient.eta", { minutes: eta_minutes }) : t("patient.eta_soon");
-      checkWaitLimit();
-    })
+    .on("waiting", showPlace)
     .on("clinic.message", showClinicMessage)
     .on("held", () => {
       state.stage.close();
@@ -202,6 +222,21 @@ function connect() {
       }
     });
   signalling.connect();
+}
+
+// Before a booked patient's appointment the server sends the time instead of a place:
+// drop-ins who arrive before it go first, so a place would only go backwards.
+function showPlace({ position, eta_minutes, appointment_at }) {
+  if (appointment_at) {
+    $("queue-position").textContent = t("patient.position_appointment", { time: clock.format(appointment_at * 1000) });
+    $("queue-eta").textContent = t("patient.eta_appointment");
+  } else {
+    $("queue-position").textContent =
+      position === 1 ? t("patient.position_first") : t("patient.position", { position });
+    $("queue-eta").textContent =
+      eta_minutes > 0 ? t("patient.eta", { minutes: eta_minutes }) : t("patient.eta_soon");
+  }
+  checkWaitLimit();
 }
 
 function showClinicMessage({ text }) {
