@@ -4,6 +4,8 @@ A speech recogniser knows who said what and when, not which words are history an
 an assessment. Sorting utterances into clinical sections by speaker would invent structure,
 so the template sections stay empty for the GP to write, and the transcript follows them,
 one section per speaker in time order, each citing the segments it quotes.
+
+The titles are Danish: they are filed in a Danish practice's record as they stand.
 """
 
 from __future__ import annotations
@@ -13,12 +15,18 @@ from collections.abc import Iterable
 from server.notetaker.protocol import DraftSection, TranscriptFinal
 
 TEMPLATE: tuple[tuple[str, str], ...] = (
-    ("reason", "Reason for contact"),
-    ("history", "History"),
-    ("findings", "Findings"),
-    ("assessment", "Assessment"),
+    ("reason", "Kontaktårsag"),
+    ("history", "Anamnese"),
+    ("findings", "Objektive fund"),
+    ("assessment", "Vurdering"),
     ("plan", "Plan"),
 )
+SPEAKERS = {"gp": "lægen", "patient": "patienten"}
+
+
+def transcript_title(speaker: str) -> str:
+    """ "Udskrift: lægen" for the speaker "gp"; an unknown speaker by their own name."""
+    return f"Udskrift: {SPEAKERS.get(speaker, speaker)}"
 
 
 def transcript_draft(
@@ -32,7 +40,7 @@ def transcript_draft(
         sections.append(
             DraftSection(
                 key=f"transcript.{speaker}",
-                title=f"Transcript: {speaker}",
+                title=transcript_title(speaker),
                 text="\n".join(f"[{_clock(f.start)}] {f.text}" for f in said),
                 spans=tuple(f.segment_id for f in said),
             )

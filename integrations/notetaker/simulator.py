@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from aiohttp import WSMsgType, web
 
+from integrations.notetaker.drafts import transcript_title
 from server.notetaker.protocol import SAMPLE_RATE, SAMPLE_WIDTH
 
 
@@ -73,7 +74,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
             sections = [
                 {
                     "key": f"transcript.{speaker}",
-                    "title": f"Transcript: {speaker}",
+                    "title": transcript_title(speaker),
                     "text": f"heard {total} ms of {speaker} audio in total",
                     "spans": segments.get(speaker, []),
                 }

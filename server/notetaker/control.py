@@ -159,6 +159,7 @@ async def status(redis: Redis, settings: Settings, c: Consultation) -> NoteTaker
         state=state.state or "off",
         engine_label=info.label if info else state.engine,
         clinical_use=info.clinical_use if info else True,
+        engine_languages=info.languages if info else (),
         reason=state.reason,
         consent_version=CURRENT.version,
         consent_text={"da": CURRENT.da, "en": CURRENT.en},

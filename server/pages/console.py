@@ -23,6 +23,7 @@ from server.localurl import local_target
 from server.notetaker.control import offered_engine
 from server.pages.embed import embedding, framed_for
 from server.pages.forms import read_form
+from server.pages.home import HOME
 from server.pages.render import render
 from server.signalling.authority import end_session
 from server.store.clinics import get_clinic
@@ -31,14 +32,6 @@ from server.store.consultations import get_consultation
 from server.store.organisations import list_organisations
 from server.store.sessions import open_session
 from server.store.users import User, UserRole, clinic_users, organisation_users
-
-# Where each role lands after logging in, unless the login was for a particular page.
-HOME = {
-    UserRole.GP: "/console",
-    UserRole.STAFF: "/directory",
-    UserRole.ORG_ADMIN: "/org",
-    UserRole.ADMIN: "/admin",
-}
 
 # A login refused because too many password checks are queued: try again this soon.
 BUSY_RETRY_SECONDS = 5
@@ -126,7 +119,11 @@ async def console_page(request: web.Request) -> web.Response:
         if u.role == UserRole.GP
     ]
     engine = await offered_engine(redis, request.app[SETTINGS], user)
-    notetaker = {"label": engine.label, "clinical_use": engine.clinical_use} if engine else None
+    notetaker = (
+        {"clinical_use": engine.clinical_use, "languages": list(engine.languages)}
+        if engine
+        else None
+    )
     data = {
         "me": user.id,
         "notetaker": notetaker,

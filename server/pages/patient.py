@@ -14,7 +14,7 @@ from server.appkeys import REDIS
 from server.auth.tokens import looks_like_token
 from server.auth.web import client_address, same_origin
 from server.clock import iso_utc, now
-from server.consultations.linkrules import LinkState
+from server.consultations.linkrules import LinkState, link_window
 from server.consultations.links import issue_link, resolve_link
 from server.i18n import request_language
 from server.jsonerror import json_error
@@ -84,8 +84,7 @@ async def join_page(request: web.Request) -> web.Response:
     resolved = await resolve_link(request.app[REDIS], token)
     c = resolved.consultation
     if resolved.state is not LinkState.OK or c is None:
-        when = format_time(c.scheduled_start if c else None, request_language(request))
-        return error_page(request, LINK_STATUS[resolved.state], f"link_{resolved.state}", time=when)
+        return await _link_error(request, resolved.state, c)
     clinic = await get_clinic(request.app[REDIS], c.clinic_id)
     if clinic is None:
         return error_page(request, 404, "link_unknown")
@@ -101,6 +100,24 @@ async def join_page(request: web.Request) -> web.Response:
         appointment_time=format_time(c.scheduled_start, request_language(request)),
         join_url=f"/j/{token}/join",
         terms_version=TERMS_VERSION,
+    )
+
+
+async def _link_error(
+    request: web.Request, state: LinkState, c: Consultation | None
+) -> web.Response:
+    """A link that does not work names the clinic to call; one not open yet says when it
+    opens, not only the appointment."""
+    lang = request_language(request)
+    clinic = await get_clinic(request.app[REDIS], c.clinic_id) if c else None
+    opens = link_window(c)[0] if c else None
+    return error_page(
+        request,
+        LINK_STATUS[state],
+        f"link_{state}",
+        clinic=clinic,
+        time=format_time(c.scheduled_start if c else None, lang),
+        opens=format_time(opens, lang),
     )
 
 

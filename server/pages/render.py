@@ -14,14 +14,17 @@ from server.appkeys import LOCALES, SETTINGS, TEMPLATES
 from server.clock import local
 from server.i18n import LANG_COOKIE, LANGUAGES, request_language
 from server.localurl import with_language
+from server.phone import tel_uri
 from server.pilots.invoices import Quarter
 from server.pilots.money import format_kroner
+from server.store.clinics import Clinic
 
 
 class Templates:
     """The pages' Jinja environment. Its filters write days, quarters and money in the
     page's language (the `lang` every page is rendered with), so handlers pass plain
-    values: `{{ entry.on | day }}`, `{{ total_ore | kroner }}`, `{{ quarter | quarter }}`."""
+    values: `{{ entry.on | day }}`, `{{ total_ore | kroner }}`, `{{ quarter | quarter }}`,
+    `{{ code | language }}` (a language's name: "da" -> "dansk")."""
 
     def __init__(self, directory: Path) -> None:
         self.env = jinja2.Environment(
@@ -29,7 +32,9 @@ class Templates:
             autoescape=jinja2.select_autoescape(["html"]),
             undefined=jinja2.StrictUndefined,
         )
-        self.env.filters.update(day=_day, kroner=_kroner, quarter=_quarter)
+        self.env.filters.update(
+            day=_day, kroner=_kroner, quarter=_quarter, tel=tel_uri, language=_language
+        )
 
 
 def format_day(day: str | date, lang: str) -> str:
@@ -53,6 +58,11 @@ def _quarter(context: Context, quarter: Quarter | str) -> str:
     """A quarter ("2025Q1" or a `Quarter`) by its name: "1. kvartal 2025"."""
     q = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
     return str(context["t"]("plsp.quarter_name", number=q.number, year=q.year))
+
+
+@jinja2.pass_context
+def _language(context: Context, code: str) -> str:
+    return str(context["t"](f"language.{code}"))
 
 
 def format_time(ts: float | None, lang: str) -> str:
@@ -109,10 +119,13 @@ def error_page(
     request: web.Request,
     status: int,
     code: str,
+    clinic: Clinic | None = None,
     retry_seconds: int | None = None,
     **values: object,
 ) -> web.Response:
-    """The page for an error; with `retry_seconds`, it reloads itself after that long."""
+    """An error page with a way on: the front page, and the clinic's name and phone when the
+    page is about one of its consultations; with `retry_seconds`, it reloads itself after
+    that long."""
     locales = request.app[LOCALES]
     lang = request_language(request)
     return render(
@@ -120,6 +133,7 @@ def error_page(
         "error.html",
         status=status,
         code=code,
+        clinic=clinic,
         retry_seconds=retry_seconds,
         title=locales.translate(lang, f"error.{code}_title"),
         text=locales.translate(lang, f"error.{code}_text", **values),

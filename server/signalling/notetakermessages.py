@@ -44,8 +44,9 @@ class NoteTakerStatus(Message):
         "off", "offered", "declined", "consented", "listening", "drafting", "drafted",
         "withdrawn", "failed",
     ]  # fmt: skip
-    engine_label: str
+    engine_label: str  # the engine's own description, for operators (English)
     clinical_use: bool
+    engine_languages: tuple[str, ...] = ()  # what the screens describe the engine by, translated
     reason: str = ""  # why it failed, or who stopped it
     consent_version: str
     consent_text: dict[str, str]  # language -> text

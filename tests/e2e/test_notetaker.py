@@ -121,7 +121,10 @@ async def test_the_patient_consents_the_transcript_hears_them_and_the_lps_files_
     for page in (gp, patient):
         await expect(page.get_by_test_id("notetaker")).to_have_attribute("data-state", "listening")
         await expect(page.get_by_test_id("notetaker-stop")).to_be_visible()
-    await expect(gp.get_by_test_id("notetaker-engine")).to_contain_text("not for clinical use")
+    # In Danish, from the engine's facts (no English label in the Danish UI).
+    demo_engine = "Kun en demonstration, ikke til klinisk brug. Forstår engelsk."
+    await expect(gp.get_by_test_id("notetaker-engine")).to_have_text(demo_engine)
+    await expect(gp.get_by_test_id("notetaker-engine-facts")).to_have_text(demo_engine)
 
     said = gp.locator(
         '[data-testid="notetaker-transcript"] li[data-speaker="patient"][data-segment]'
@@ -148,7 +151,11 @@ async def test_the_patient_consents_the_transcript_hears_them_and_the_lps_files_
         await host.wait_for_timeout(500)
         await host.reload()
     await expect(filed).to_contain_text("Mild pain, no red flags.")
-    assert HEARD.search(await filed.inner_text())
+    filed_text = await filed.inner_text()
+    assert HEARD.search(filed_text)
+    # The record is Danish: the sections are filed under Danish titles.
+    assert "Vurdering" in filed_text and "Udskrift: patienten" in filed_text, filed_text
+    assert "Reason for contact" not in filed_text and "Transcript" not in filed_text
     await expect(host.get_by_test_id("note-state")).to_contain_text("kvitteret")
     await gp_context.close()
     await patient_context.close()

@@ -101,6 +101,9 @@ async def test_arrival_alerts_message_and_removal(
     await entry.get_by_test_id("remove-text").fill("Vi ringer til dig i stedet")
     await entry.get_by_test_id("remove-send").click()
     await expect(patient.get_by_test_id("end")).to_contain_text("Vi ringer til dig i stedet")
+    # Not a dead end: the clinic to call, by name and number.
+    contact = patient.get_by_test_id("end").get_by_test_id("clinic-contact")
+    await expect(contact).to_have_text("Ring til Lægehuset Demo på +45 70 20 30 40")
     await expect(card(gp, "Alma Alarm")).to_have_count(0)
     await close_all(gp, patient)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from server.auth.tokens import looks_like_token, token_hash
 from server.consultations.links import issue_link
 from server.pages.patient import TERMS_VERSION
+from server.pages.render import format_time
 from server.security import CSP
 from server.store.connection import Redis
 from server.store.consultations import Status, get_consultation, update_consultation
@@ -87,7 +88,30 @@ async def test_expired_link_is_410(client: Client, redis: Redis) -> None:
     link, _ = await with_link(redis, await make_scheduled(redis, clinic, minutes_from_now=-600))
     response = await client.get(f"/j/{link}")
     assert response.status == 410
-    assert error_code(await response.text()) == "link_expired"
+    body = await response.text()
+    assert error_code(body) == "link_expired"
+    # Not a dead end: the clinic to call, by name and number, and a way on.
+    assert 'data-testid="clinic-contact"' in body
+    assert "Ring til Lægehuset Åbyhøj på" in body
+    assert (
+        '<a href="tel:+4586150000" data-testid="clinic-contact-phone">+45 86 15 00 00</a>' in body
+    )
+    assert '<a href="/" data-testid="error-home">Gå til forsiden</a>' in body
+
+
+async def test_an_ended_consultation_names_the_clinic_to_call(client: Client, redis: Redis) -> None:
+    b = await book(redis)
+    await update_consultation(redis, b.consultation, status=Status.ENDED)
+    body = await (await client.get(f"/j/{b.link}")).text()
+    assert error_code(body) == "link_ended"
+    assert f"Ring til {b.clinic.name} på" in body
+    assert "tel:+4586150000" in body
+
+
+async def test_an_unknown_link_has_no_clinic_but_a_way_on(client: Client, redis: Redis) -> None:
+    body = await (await client.get(f"/j/{UNKNOWN}")).text()
+    assert 'data-testid="clinic-contact"' not in body
+    assert 'data-testid="error-home"' in body
 
 
 async def test_cancelled_link_is_410(client: Client, redis: Redis) -> None:
@@ -108,7 +132,13 @@ async def test_not_yet_open_link_says_when(client: Client, redis: Redis) -> None
     assert response.status == 403
     body = await response.text()
     assert error_code(body) == "link_not_yet"
-    assert "kl." in body  # the appointment time, formatted in Danish
+    # When the link opens (24 hours before), then the appointment itself.
+    opens, starts = (
+        format_time(c.scheduled_start - 24 * 3600, "da"),
+        format_time(c.scheduled_start, "da"),
+    )
+    assert f"Linket åbner {opens}. Din tid er {starts}" in body
+    assert f"Ring til {clinic.name} på" in body
 
 
 async def test_join_good(client: Client, redis: Redis) -> None:

@@ -12,6 +12,14 @@ const $ = (id) => document.getElementById(id);
 const ACTIVE = new Set(["offered", "consented", "listening", "drafting"]);
 const OFFERABLE = new Set(["off", "declined", "withdrawn", "failed"]);
 
+// What the engine is, from its facts, in the page's language.
+function engineFacts({ clinical_use, engine_languages = [] }) {
+  const facts = clinical_use ? [] : [t("notetaker.demo_only")];
+  const names = engine_languages.map((code) => t(`language.${code}`));
+  if (names.length) facts.push(t("notetaker.understands", { languages: names.join(", ") }));
+  return facts.join(" ");
+}
+
 export class NoteTaker {
   constructor({ role, signalling, stage = null, onDraft = null }) {
     this.role = role; // patient | gp | staff
@@ -63,7 +71,7 @@ export class NoteTaker {
     const consent = $("notetaker-consent-text");
     if (consent) consent.textContent = message.consent_text[document.documentElement.lang] ?? message.consent_text.da;
     const engine = $("notetaker-engine");
-    if (engine) engine.textContent = message.clinical_use ? message.engine_label : t("notetaker.demo_engine", { label: message.engine_label });
+    if (engine) engine.textContent = engineFacts(message);
     if (this.role === "gp") {
       if (this.state === "consented" || this.state === "listening") this.startTap();
       else this.stopTap();
