@@ -18,13 +18,3 @@ R = TypeVar("R", bound=web.StreamResponse)
 def no_store(response: R) -> R:
     response.headers.update(NO_STORE)
     return response
-
-
-def csv_download(text: str, filename: str) -> web.Response:
-    """A CSV file the browser saves as `filename`; never cached, as the figures change."""
-    return web.Response(
-        text=text,
-        content_type="text/csv",
-        charset="utf-8",
-        headers={**NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'},
-    )

@@ -12,6 +12,7 @@ CSV_HEADER = (
     "week", "clinic_id", "clinic", "attempts", "succeeded", "failed", "success_rate",
     "setup_p50_ms", "setup_p95_ms", "relayed", "relayed_share",
 )  # fmt: skip
+DECIMAL_COLUMNS = frozenset({"success_rate", "relayed_share"})
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 

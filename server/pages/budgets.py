@@ -21,13 +21,14 @@ from server.appkeys import LOCALES, REDIS
 from server.auth.web import require_user
 from server.clock import local_day, now
 from server.i18n import request_language
+from server.pages.csvexport import csv_export
 from server.pages.forms import form_values, read_form
 from server.pages.render import render
 from server.pilots.budgetchart import Bar, Group, Words, budget_chart
 from server.pilots.budgets import Figures, Problems, Spending, entry_problems, spent_on, total
 from server.pilots.money import BadAmount, format_kroner, parse_kroner, plain, typed_kroner
 from server.pilots.roadmap import PROGRAMMES
-from server.responses import csv_download, no_store
+from server.responses import no_store
 from server.store.budgets import (
     BudgetLine,
     SpendingRefused,
@@ -44,6 +45,7 @@ FIELDS = ("line", "on", "amount", "text", "corrects")
 LATEST = 5  # spendings shown per line
 NONE = "–"
 CSV_HEADER = ("programme_id", "programme", "line_id", "line", "budget", "spent", "remaining")
+DECIMAL_COLUMNS = frozenset({"budget", "spent", "remaining"})
 
 routes = web.RouteTableDef()
 
@@ -270,4 +272,5 @@ async def budgets_csv(request: web.Request) -> web.Response:
                 line.name(lang), plain(f.budget_ore), plain(f.spent_ore), plain(f.remaining_ore),
             ]
         )  # fmt: skip
-    return csv_download(out.getvalue(), f"almenvideo-budgets-{local_day(now())}.csv")
+    filename = f"almenvideo-budgets-{local_day(now())}.csv"
+    return csv_export(request, out.getvalue(), filename, DECIMAL_COLUMNS)

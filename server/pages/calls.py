@@ -10,7 +10,7 @@ from aiohttp import web
 
 from server.appkeys import REDIS
 from server.auth.web import require_user
-from server.callquality.export import calls_csv
+from server.callquality.export import DECIMAL_COLUMNS, calls_csv
 from server.callquality.success import (
     Attempt,
     Verdict,
@@ -22,8 +22,9 @@ from server.callquality.success import (
 )
 from server.clock import local_day, now
 from server.i18n import request_language
+from server.pages.csvexport import csv_export
 from server.pages.render import format_time, render
-from server.responses import csv_download, no_store
+from server.responses import no_store
 from server.store.callattempts import RETENTION_SECONDS, attempts_between
 from server.store.clinics import get_clinic
 from server.store.connection import Redis
@@ -117,4 +118,5 @@ async def calls_csv_download(request: web.Request) -> web.Response:
     redis = request.app[REDIS]
     rows = weekly(await _judged(redis, now()))
     names = await _clinic_names(redis, {r.clinic_id for r in rows})
-    return csv_download(calls_csv(rows, names), f"almenvideo-calls-{local_day(now())}.csv")
+    filename = f"almenvideo-calls-{local_day(now())}.csv"
+    return csv_export(request, calls_csv(rows, names), filename, DECIMAL_COLUMNS)

@@ -14,9 +14,9 @@ from typing import Any
 from aiohttp import web
 
 from server.jsonerror import json_error
+from server.pages.csvexport import csv_export
 from server.pilots import statements
 from server.pilots.ledger import REVERSAL, Entry, Payout
-from server.responses import csv_download
 from server.store.connection import Redis
 from server.store.users import get_user
 
@@ -89,4 +89,6 @@ def csv_response(
         lines = statements.lines(entries, payouts, quarter, programme_names, names)
     except statements.BadQuarter:
         return json_error(400, "bad_quarter", "quarter must be written as YYYYQn, e.g. 2025Q1")
-    return csv_download(statements.to_csv(lines), f"{filename}-{quarter}.csv")
+    return csv_export(
+        request, statements.to_csv(lines), f"{filename}-{quarter}.csv", statements.DECIMAL_COLUMNS
+    )

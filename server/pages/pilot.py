@@ -17,8 +17,10 @@ from server.auth.web import require_user
 from server.clock import local_day, now
 from server.i18n import request_language
 from server.jsonerror import json_error
+from server.pages.csvexport import csv_export
 from server.pages.render import format_time, render
 from server.pilots.evidence import (
+    DECIMAL_COLUMNS,
     EvidenceRow,
     Summary,
     by_gp,
@@ -27,7 +29,7 @@ from server.pilots.evidence import (
     summary_csv,
     whole_pilot,
 )
-from server.responses import csv_download, no_store
+from server.responses import no_store
 from server.store.pilotevidence import evidence_rows
 from server.store.users import User, UserRole
 
@@ -138,4 +140,5 @@ async def notetaker_csv(request: web.Request) -> web.Response:
             400, "bad_view", f"view must be one of {', '.join(EXPORTS)}", views=list(EXPORTS)
         )
     rows = await _visible_rows(request, user)
-    return csv_download(export(rows), f"almenvideo-notetaker-{view}-{local_day(now())}.csv")
+    filename = f"almenvideo-notetaker-{view}-{local_day(now())}.csv"
+    return csv_export(request, export(rows), filename, DECIMAL_COLUMNS)

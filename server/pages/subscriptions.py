@@ -21,6 +21,7 @@ from server.auth.web import require_user
 from server.clock import local, now
 from server.i18n import request_language
 from server.jsonerror import json_error
+from server.pages.csvexport import csv_export
 from server.pages.forms import form_values, read_form
 from server.pages.render import render
 from server.pilots.invoices import (
@@ -36,8 +37,11 @@ from server.pilots.invoices import (
     parse_day,
     parse_price,
 )
+from server.pilots.invoices import (
+    DECIMAL_COLUMNS as INVOICE_DECIMALS,
+)
 from server.pilots.money import format_kroner
-from server.responses import csv_download, no_store
+from server.responses import no_store
 from server.store.clinics import Clinic, get_clinic, list_clinics
 from server.store.connection import Redis
 from server.store.subscriptions import (
@@ -331,7 +335,9 @@ async def invoices_csv(request: web.Request) -> web.Response:
     if vendor is None:
         return json_error(400, "bad_vendor", "vendor must be the id of a vendor")
     invoices = (await _load(redis, quarter)).invoices
-    return csv_download(
+    return csv_export(
+        request,
         invoice_csv(quarter, invoices.for_vendor(vendor.id)),
         f"almenvideo-plsp-{quarter}-{vendor.id}.csv",
+        INVOICE_DECIMALS,
     )

@@ -285,6 +285,12 @@ SUMMARY_COLUMNS = (
     "sections_changed", "sections_added", "sections_removed", "engines",
 )  # fmt: skip
 
+# Columns holding decimal numbers (a spreadsheet download writes them with a comma).
+DECIMAL_COLUMNS = frozenset({
+    "audio_seconds", "audio_minutes", "seconds_to_draft", "seconds_to_approve", "edit_rate",
+    "median_seconds_to_draft", "median_seconds_to_approve", "mean_distance", "mean_edit_rate",
+})  # fmt: skip
+
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 

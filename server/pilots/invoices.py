@@ -50,6 +50,7 @@ CSV_COLUMNS = (
     "quarter", "vendor_id", "vendor", "ydernummer", "clinic", "capacities",
     "month_1", "price_1", "month_2", "price_2", "month_3", "price_3", "amount",
 )  # fmt: skip
+DECIMAL_COLUMNS = frozenset({"price_1", "price_2", "price_3", "amount"})
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -27,6 +27,7 @@ COLUMNS = (
     "rules_version", "earning", "source", "amount_kr", "full_kr", "reverses", "reason",
     "payout",
 )  # fmt: skip
+DECIMAL_COLUMNS = frozenset({"amount_kr", "full_kr"})
 
 
 class BadQuarter(ValueError):

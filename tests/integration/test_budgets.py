@@ -190,7 +190,7 @@ async def test_the_csv_parses_back_to_the_exact_figures(client: Client, redis: R
         await _as_admin(client, redis, session)
         await post(session, RECORD, FORM)
         await post(session, RECORD, {**FORM, "line": "cross_sector_rest", "amount": "0,01"})
-        response = await session.get(CSV)
+        response = await session.get(f"{CSV}?format=csv-en")
         assert response.status == 200
         assert response.content_type == "text/csv"
         rows = list(csv.DictReader(io.StringIO(await response.text())))
@@ -204,6 +204,28 @@ async def test_the_csv_parses_back_to_the_exact_figures(client: Client, redis: R
         "lps_integration": "12500.50",
         "cross_sector_rest": "0.01",
     }
+
+
+async def test_the_download_for_people_opens_in_a_danish_spreadsheet(
+    client: Client, redis: Redis
+) -> None:
+    async with browser(client) as session:
+        await _as_admin(client, redis, session)
+        await post(session, RECORD, FORM)
+        response = await session.get(CSV)
+        assert response.status == 200 and response.content_type == "text/csv"
+        body = await response.read()
+    # UTF-8 with a byte-order mark, semicolons, Danish headers and decimal commas.
+    assert body.startswith(b"\xef\xbb\xbf")
+    text = body.decode("utf-8-sig")
+    header, *lines = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert header == [
+        "Program-id", "Program", "Budgetlinje-id", "Budgetlinje", "Budget (kr.)", "Brugt (kr.)",
+        "Tilbage (kr.)",
+    ]  # fmt: skip
+    integration = next(line for line in lines if line[2] == "lps_integration")
+    assert integration[5] == "12500,50"
+    assert integration[3] == "Projekt: Dyb integration af video i LPS"
 
 
 async def test_a_cross_site_post_is_refused(client: Client, redis: Redis) -> None:

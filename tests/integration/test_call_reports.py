@@ -145,7 +145,7 @@ async def test_the_csv_has_the_figures_quoted_against_formulas(
         for ws, peer in ((call.gp, call.patient_id), (call.patient, call.gp_id)):
             await send(ws, "call.report", peer=peer, **MEDIA)
             await settled(ws)
-    text = await admin_page(client, redis, "/admin/calls.csv")
+    text = await admin_page(client, redis, "/admin/calls.csv?format=csv-en")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][:4] == ["week", "clinic_id", "clinic", "attempts"]
     assert rows[1][1:7] == [b.clinic.id, "'=HYPERLINK(1)", "1", "1", "0", "1.000"]

@@ -139,7 +139,7 @@ async def test_a_programme_runs_from_enrolment_to_payout_and_each_gp_sees_only_t
         assert "2.000,00 kr" in page and "500,50 kr" in page and "300,00 kr" in page
 
         quarter = f"{YEAR}Q1"
-        exported = await session.get(f"{where}/statements.csv?quarter={quarter}")
+        exported = await session.get(f"{where}/statements.csv?quarter={quarter}&format=csv-en")
         assert exported.status == 200 and exported.content_type == "text/csv"
         rows = list(csv.DictReader(io.StringIO(await exported.text())))
     entries, _ = await read_ledger(redis)
@@ -155,7 +155,7 @@ async def test_a_programme_runs_from_enrolment_to_payout_and_each_gp_sees_only_t
         statement = await html(await session.get(f"/statement?quarter={quarter}"))
         assert "Dr. Ole Berg" not in statement and "Tilmeldt ved en fejl" not in statement
         assert "2.000,00 kr" in statement and "Evalueringsskema" in statement
-        own = await session.get(f"/statement.csv?quarter={quarter}")
+        own = await session.get(f"/statement.csv?quarter={quarter}&format=csv-en")
         own_rows = list(csv.DictReader(io.StringIO(await own.text())))
         assert own_rows and {r["gp_id"] for r in own_rows} == {lise.id}
         english = await html(await session.get(f"/statement?quarter={quarter}&lang=en"))

@@ -143,7 +143,9 @@ async def test_a_vendor_switch_shows_once_per_quarter_and_each_csv_is_exact(
 
 
 async def _csv(session: ClientSession, quarter: str, vendor: Vendor) -> list[dict[str, str]]:
-    response = await session.get(f"{PAGE}/invoices.csv?quarter={quarter}&vendor={vendor.id}")
+    response = await session.get(
+        f"{PAGE}/invoices.csv?quarter={quarter}&vendor={vendor.id}&format=csv-en"
+    )
     assert response.status == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.headers["Content-Disposition"].startswith("attachment; filename=")
