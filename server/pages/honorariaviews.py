@@ -4,10 +4,14 @@ quarter's statement, and the statement as CSV.
 Both pages build the CSV and the table from the same `statements.lines`, so the download
 is exactly what the page shows for that quarter. Days and amounts stay plain values here;
 the templates write them in the page's language (`day` and `kroner` filters).
+
+People never see ledger ids: a payout batch is "Udbetaling 2" (its number in the
+programme) and a reversal names the day and kind of the entry it reverses.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -30,10 +34,40 @@ async def gp_names(redis: Redis, gp_ids: Iterable[str]) -> dict[str, str]:
     return names
 
 
+def payout_numbers(payouts: Iterable[Payout]) -> dict[str, int]:
+    """Each payout batch's number in its programme, 1 for the first: what people call it."""
+    counts: Counter[str] = Counter()
+    numbers = {}
+    for p in sorted(payouts, key=lambda p: (p.at, p.id)):
+        counts[p.programme_id] += 1
+        numbers[p.id] = counts[p.programme_id]
+    return numbers
+
+
+class Ledger:
+    """The ledger as the entry tables refer to it: which batch paid an entry, and what a
+    reversal reverses."""
+
+    def __init__(self, entries: Iterable[Entry], payouts: Sequence[Payout]) -> None:
+        self.by_id = {e.id: e for e in entries}
+        self.paid = {entry_id: p for p in payouts for entry_id in p.pays}
+        self.numbers = payout_numbers(payouts)
+
+    def payout(self, entry_id: str) -> dict[str, Any] | None:
+        p = self.paid.get(entry_id)
+        return {"number": self.numbers[p.id], "on": p.on} if p else None
+
+    def reverses(self, e: Entry) -> dict[str, Any] | None:
+        reversed_entry = self.by_id.get(e.reverses) if e.reverses else None
+        if reversed_entry is None:
+            return None
+        return {"on": reversed_entry.on, "rule": reversed_entry.rule}
+
+
 def entry_view(
     e: Entry,
     names: Mapping[str, str],
-    paid: Mapping[str, str],
+    ledger: Ledger,
     reversible: bool = False,
     programme: str = "",
 ) -> dict[str, Any]:
@@ -45,13 +79,11 @@ def entry_view(
         "kind": e.kind,
         "rule": e.rule,
         "version": e.rules_version,
-        "earning": e.earning,
-        "source": e.source,
         "amount_ore": e.amount_ore,
         "reduced_from_ore": e.full_ore if 0 < e.amount_ore < e.full_ore else None,
         "reason": e.reason,
-        "reverses": e.reverses,
-        "payout": paid.get(e.id, ""),
+        "reverses": ledger.reverses(e),
+        "payout": ledger.payout(e.id),
         "reversible": reversible and e.kind != REVERSAL,
     }
 
@@ -67,10 +99,12 @@ def statement_view(
     if not quarter:
         return None
     lines = statements.lines(entries, payouts, quarter, programme_names, names)
-    paid = {line.entry.id: line.payout for line in lines}
+    ledger = Ledger(entries, payouts)
     return {
         "quarter": quarter,
-        "lines": [entry_view(line.entry, names, paid, programme=line.programme) for line in lines],
+        "lines": [
+            entry_view(line.entry, names, ledger, programme=line.programme) for line in lines
+        ],
         "total_ore": statements.total(lines),
     }
 

@@ -21,7 +21,13 @@ from server.honoraria.enrolment import enrol_gp, record_questionnaire
 from server.i18n import request_language
 from server.jsonerror import json_error
 from server.pages.forms import Form, form_values, read_form
-from server.pages.honorariaviews import csv_response, entry_view, gp_names, statement_view
+from server.pages.honorariaviews import (
+    Ledger,
+    csv_response,
+    entry_view,
+    gp_names,
+    statement_view,
+)
 from server.pages.render import error_page, render
 from server.pilots import ledger, statements
 from server.pilots.budgets import day_ok
@@ -216,7 +222,8 @@ async def _programme_page(
     if form:
         forms[form] = {"values": values or {}, "errors": errors or {}}
     reversed_ids = ledger.reversed_ids(own)
-    paid = ledger.paid_by(payouts)
+    own_payouts = [p for p in payouts if p.programme_id == programme.id]
+    tables = Ledger(own, own_payouts)
     response = render(
         request,
         "admin_programme.html",
@@ -242,18 +249,17 @@ async def _programme_page(
             for e in enrolled
         ],
         entries=[
-            entry_view(e, names, paid, reversible=e.id not in reversed_ids)
+            entry_view(e, names, tables, reversible=e.id not in reversed_ids)
             for e in sorted(own, key=lambda e: e.at, reverse=True)
         ],
         payouts=[
             {
-                "id": p.id,
+                "number": tables.numbers[p.id],
                 "on": p.on,
                 "count": len(p.pays),
                 "total_ore": sum(e.amount_ore for e in own if e.id in p.pays),
             }
-            for p in payouts
-            if p.programme_id == programme.id
+            for p in own_payouts
         ],
         quarters=quarters,
         quarter=quarter,

@@ -137,6 +137,12 @@ async def test_a_programme_runs_from_enrolment_to_payout_and_each_gp_sees_only_t
         page = await html(await session.get(where))
         assert "Dr. Lise Holm" in page and "Tilmeldt ved en fejl" in page
         assert "2.000,00 kr" in page and "500,50 kr" in page and "300,00 kr" in page
+        # People see batches by number and reversals by what they reverse, never ledger ids.
+        assert "Udbetaling 1" in page and "Udbetalt i udbetaling 1" in page
+        assert "tilbagefører: Opstartshonorar" in page
+        visible = re.sub(r"<[^>]*>", " ", page)  # the text, without attributes
+        assert not re.search(r"#?\d{13}-\d+", visible), "a ledger id is shown"
+        assert f"consultation:{c.id}" not in visible and c.id not in visible
 
         quarter = f"{YEAR}Q1"
         exported = await session.get(f"{where}/statements.csv?quarter={quarter}&format=csv-en")
