@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -155,6 +156,11 @@ async def test_the_settings_form_shows_the_current_values(client: Client, redis:
     assert 'value="10"' in body  # the default wait alert
     assert 'action="/clinic/absences"' in body
     assert "Der er ikke registreret noget fravær." in body
+    # A day left empty is closed, and says so; no greyed-out example looks like real hours.
+    assert 'name="hours_mon" maxlength="100" value="" placeholder="Lukket"' in body
+    assert not re.search(r'placeholder="[^"]*\d\d:\d\d', body)
+    # One label for the way back to the console.
+    assert '<a href="/console" data-testid="console-link">Tilbage til venteværelset</a>' in body
 
 
 async def test_valid_settings_are_saved(client: Client, redis: Redis) -> None:
