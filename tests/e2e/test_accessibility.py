@@ -103,3 +103,23 @@ async def test_a_patient_can_join_with_the_keyboard_alone(
     await page.keyboard.press("Enter")
     await expect(page.get_by_test_id("end")).to_be_visible()
     await page.context.close()
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/login", "/j/" + "x" * 43, "/no/such/page"], ids=["home", "login", "link", "404"]
+)
+async def test_every_page_starts_with_a_skip_link_to_its_content(
+    browser: Browser, stack: Stack, path: str
+) -> None:
+    page = await phone_page(browser, stack)
+    await page.goto(f"{stack.urls[0]}{path}")
+    skip = page.get_by_test_id("skip-link")
+    await expect(skip).not_to_be_in_viewport()  # out of sight until the keyboard arrives
+    await page.keyboard.press("Tab")
+    await expect(skip).to_be_focused()
+    await expect(skip).to_be_in_viewport()
+    await expect(skip).to_have_text("Spring til indholdet")
+    await page.keyboard.press("Enter")
+    assert await page.evaluate("document.activeElement.id") == "main"
+    assert await axe_violations(page) == []
+    await page.context.close()
