@@ -167,6 +167,10 @@ class PatientRole(Role):
         c = await get_consultation(s.redis, self.seat.consultation.id)
         if c is not None and c.status == Status.WAITING and s.may_move(SessionState.WAITING):
             self.seat.consultation = c
+            if self.seat.participant is not None:
+                # Presence lapsed during the call (nobody beats for a seat in a call): this
+                # socket is here, so the GPs must not see "connection lost".
+                await queue.heartbeat(s.redis, self.seat.participant.id, PRESENCE_TTL)
             s.send(m.Held())
             await self._start_waiting(c)
             await s.room.details_changed(c)

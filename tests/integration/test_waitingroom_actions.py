@@ -3,6 +3,7 @@ the queue changes, and the GP's message, transfer, hold and remove, and chat in 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -555,6 +556,27 @@ async def test_hold_puts_the_patient_first_and_the_gp_can_admit_again(
                 2,
             )
             assert await waiting_ids(redis, b.clinic.id) == [late.consultation.id]
+
+
+async def test_a_patient_held_after_a_long_call_is_shown_connected(
+    client: Client, redis: Redis
+) -> None:
+    b = await book(redis)
+    async with in_call(client, b) as call:
+        # A call longer than the presence lifetime: nobody beats for a seat in a call.
+        await redis.delete(keys.presence(call.patient_id))
+        await send(call.gp, "hold", consultation_id=b.consultation.id)
+        await receive_type(call.patient, "held")
+        await receive_type(call.patient, "waiting")
+        await asyncio.sleep(0.3)
+        entries = [
+            m["entry"]
+            for m in await drain(call.gp)
+            if m["type"] == "queue.entry" and m["entry"]["consultation_id"] == b.consultation.id
+        ]
+        assert entries, "the GP was not told the patient is back"
+        assert entries[-1]["connected"] is True  # what the console shows last
+        assert await redis.exists(keys.presence(call.patient_id))
 
 
 async def test_only_the_gp_in_the_call_can_hold_it(client: Client, redis: Redis) -> None:
