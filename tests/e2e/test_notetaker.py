@@ -159,3 +159,44 @@ async def test_the_patient_consents_the_transcript_hears_them_and_the_lps_files_
     await expect(host.get_by_test_id("note-state")).to_contain_text("kvitteret")
     await gp_context.close()
     await patient_context.close()
+
+
+@pytest.mark.e2e
+async def test_a_hold_stops_the_listening_bar_and_the_ended_screen_offers_nothing_old(
+    browser: Browser, stack: Stack, demo: dict[str, Any]
+) -> None:
+    base = stack.urls[0]
+    gp_context = await media_context(browser, base)
+    gp = await gp_context.new_page()
+    await gp_login(gp, base, demo["gp"]["username"], demo["gp"]["password"])
+    patient_context = await media_context(browser, base)
+    patient = await patient_context.new_page()
+    await patient_join(patient, await stack.new_patient_url(base, demo["clinic_id"]), "Holger Hold")
+    entry = gp.locator(".queue-entry", has_text="Holger Hold")
+    await entry.get_by_test_id("admit").click()
+    await gp.get_by_test_id("notetaker-offer").click()
+    await patient.get_by_test_id("notetaker-accept").click()
+    for page in (gp, patient):
+        await expect(page.get_by_test_id("notetaker")).to_have_attribute("data-state", "listening")
+
+    # On hold nothing is in a call, so no screen says the note-taker listens.
+    await gp.get_by_test_id("hold").click()
+    await expect(patient.get_by_test_id("held-note")).to_be_visible()
+    for page in (gp, patient):
+        await expect(page.get_by_test_id("notetaker")).to_be_hidden()
+    await expect(entry.get_by_test_id("admit")).to_be_enabled()
+    await expect(entry).not_to_contain_text("Forbindelsen er tabt")
+
+    # Let in again, it listens again; at the end only the draft shows, nothing to offer.
+    await entry.get_by_test_id("admit").click()
+    for page in (gp, patient):
+        await expect(page.get_by_test_id("notetaker")).to_have_attribute("data-state", "listening")
+    await gp.get_by_test_id("hangup").click()
+    await expect(gp.get_by_test_id("billing-code")).to_be_visible()
+    await expect(gp.get_by_test_id("notetaker-offer")).to_be_hidden()
+    await expect(gp.get_by_test_id("notetaker")).to_have_attribute(
+        "data-state", re.compile("drafting|drafted|failed")
+    )
+    await expect(patient.get_by_test_id("notetaker")).to_be_hidden()
+    await gp_context.close()
+    await patient_context.close()

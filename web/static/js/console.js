@@ -396,6 +396,7 @@ async function holdPatient(toColleague = "") {
   if (toColleague) send({ type: "transfer", consultation_id: consultationId, to_user: toColleague });
   if (stage.hasPeerOtherThan("patient")) return;
   state.consultationId = null;
+  notetaker?.show(null); // nothing listens while the patient waits; re-admitting resumes it
   showView("lists");
   renderWaiting();
   renderLobby();
@@ -496,6 +497,7 @@ signalling
   .on("notetaker.transcript", (message) => notetaker?.transcript(message))
   .on("call.ended", ({ consultation_id, billing_code }) => {
     state.consultationId = null;
+    notetaker?.ended();
     host?.callEnded(consultation_id, billing_code);
     showView("ended");
     $("billing-code").textContent = t(`console.billing_${billing_code}`);

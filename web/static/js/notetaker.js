@@ -11,6 +11,7 @@ import { t } from "./strings.js";
 const $ = (id) => document.getElementById(id);
 const ACTIVE = new Set(["offered", "consented", "listening", "drafting"]);
 const OFFERABLE = new Set(["off", "declined", "withdrawn", "failed"]);
+const AFTER_THE_CALL = new Set(["drafting", "drafted", "failed"]); // what an ended call still shows
 
 // What the engine is, from its facts, in the page's language.
 function engineFacts({ clinical_use, engine_languages = [] }) {
@@ -28,6 +29,7 @@ export class NoteTaker {
     this.onDraft = onDraft;
     this.state = "off";
     this.consultationId = null;
+    this.live = false; // GP: the consultation on screen has a call running
     this.consentVersion = null;
     this.tap = null;
     this.tapKey = "";
@@ -45,14 +47,23 @@ export class NoteTaker {
     );
   }
 
-  // GP: the consultation on screen (its call, then its end), or none.
+  // GP: the consultation whose call is on screen, or none (back to the lists, or a hold).
   show(consultationId) {
     if (consultationId !== this.consultationId) {
       this.state = "off";
       $("notetaker-transcript")?.replaceChildren();
     }
     this.consultationId = consultationId;
+    this.live = Boolean(consultationId);
     if (!consultationId) this.stopTap();
+    this.render();
+  }
+
+  // GP: the call on screen ended. Only a draft in the making (or its failure) still shows;
+  // nothing is offered for a call that is over.
+  ended() {
+    this.live = false;
+    this.stopTap();
     this.render();
   }
 
@@ -90,8 +101,11 @@ export class NoteTaker {
   }
 
   render(reason = "") {
-    const active = ACTIVE.has(this.state);
-    this.bar.hidden = !active && !["withdrawn", "failed", "declined"].includes(this.state);
+    const over = this.role === "gp" && !this.live;
+    const active = ACTIVE.has(this.state) && (!over || AFTER_THE_CALL.has(this.state));
+    this.bar.hidden = over
+      ? !AFTER_THE_CALL.has(this.state)
+      : !active && !["withdrawn", "failed", "declined"].includes(this.state);
     this.bar.dataset.state = this.state;
     $("notetaker-text").textContent = t(`notetaker.state_${this.state}_${this.role === "gp" ? "gp" : "other"}`, {
       reason,
@@ -105,8 +119,8 @@ export class NoteTaker {
     }
     const panel = $("notetaker-panel");
     if (panel) {
-      panel.hidden = !this.consultationId;
-      $("notetaker-offer").hidden = !OFFERABLE.has(this.state);
+      panel.hidden = !this.consultationId || (over && !AFTER_THE_CALL.has(this.state));
+      $("notetaker-offer").hidden = over || !OFFERABLE.has(this.state);
     }
   }
 

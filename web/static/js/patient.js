@@ -176,6 +176,7 @@ function connect() {
     .on("clinic.message", showClinicMessage)
     .on("held", () => {
       state.stage.close();
+      state.notetaker.reset(); // no call, nothing to listen to; re-admitting says so again
       $("held-note").hidden = false;
       show("step-waiting");
     })
