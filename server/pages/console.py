@@ -19,12 +19,13 @@ from server.auth.web import (
     set_session_cookie,
 )
 from server.clock import now
+from server.i18n import request_language
 from server.localurl import local_target
 from server.notetaker.control import offered_engine
 from server.pages.embed import embedding, framed_for
 from server.pages.forms import read_form
 from server.pages.home import HOME
-from server.pages.render import render
+from server.pages.render import format_time, render
 from server.signalling.authority import end_session
 from server.store.clinics import get_clinic
 from server.store.connection import Redis
@@ -32,6 +33,7 @@ from server.store.consultations import get_consultation
 from server.store.organisations import list_organisations
 from server.store.sessions import open_session
 from server.store.users import User, UserRole, clinic_users, organisation_users
+from server.waitingroom.clinicavailability import clinic_availability
 
 # A login refused because too many password checks are queued: try again this soon.
 BUSY_RETRY_SECONDS = 5
@@ -133,9 +135,16 @@ async def console_page(request: web.Request) -> web.Response:
         "focus": focus,
         "embed": {"consultation_id": focus, "origins": list(host.origins)} if host else None,
     }
+    availability = await clinic_availability(redis, clinic, now())
+    absent = None
+    if availability.absent and availability.substitute is not None:
+        absent = {
+            "until": format_time(availability.absent_until, request_language(request)),
+            "substitute": availability.substitute,
+        }
     response = render(
         request, "console.html", user=user, clinic=clinic, console_data=data,
-        focus=focus, embedded=host is not None, notetaker=notetaker,
+        focus=focus, embedded=host is not None, notetaker=notetaker, absent=absent,
     )  # fmt: skip
     if host:
         framed_for(response, host.origins)

@@ -197,6 +197,7 @@ class ClinicianRole(Role):
         c = await self._own(msg.consultation_id, msg.ref, waiting=True)
         note = await add_clinic_message(self.session.redis, c.id, msg.text)
         await self.seat.relay([c.patient_participant], m.ClinicMessage(text=note.text, at=note.at))
+        await self.session.room.details_changed(c)  # every console's card shows it was sent
 
     async def transfer(self, msg: m.Transfer) -> None:
         c = await self._own(msg.consultation_id, msg.ref, waiting=True)

@@ -25,6 +25,7 @@ from server.signalling.consolemessages import (
     QueueEntry,
     QueueEntryChanged,
     QueueEntryRemoved,
+    SentMessage,
 )
 from server.signalling.controls import QueueMoved
 from server.signalling.messages import dump
@@ -33,10 +34,12 @@ from server.store import keys
 from server.store.connection import Redis
 from server.store.consultations import (
     Consultation,
+    Kind,
     Status,
     consultations_on_day,
     get_consultation,
 )
+from server.store.messages import last_clinic_message
 from server.store.participants import Participant, get_participant
 from server.waitingroom.eta import clinic_pace
 from server.waitingroom.queue import waiting_ids
@@ -46,6 +49,7 @@ async def queue_entry(redis: Redis, c: Consultation) -> QueueEntry:
     connected = bool(
         c.patient_participant and await redis.exists(keys.presence(c.patient_participant))
     )
+    note = await last_clinic_message(redis, c.id)
     return QueueEntry(
         consultation_id=c.id,
         patient_name=c.patient_name,
@@ -55,7 +59,14 @@ async def queue_entry(redis: Redis, c: Consultation) -> QueueEntry:
         connected=connected,
         practitioner_id=c.practitioner_id,
         precall_verdict=c.precall_verdict,
+        last_message=SentMessage(text=note.text, at=note.at) if note else None,
     )
+
+
+def on_todays_list(c: Consultation) -> bool:
+    """A drop-in visit that left unseen is gone (booked again, but nobody booked it): it
+    has no place on today's list. The console applies the same rule to the deltas."""
+    return not (c.kind == Kind.DROP_IN and c.status == Status.BOOKED)
 
 
 def day_entry(c: Consultation) -> DayEntry:
@@ -99,7 +110,7 @@ async def clinic_state(redis: Redis, clinic_id: str) -> ClinicState:
     return ClinicState(
         waiting=[await queue_entry(redis, c) for c in waiting if c is not None],
         lobby=await lobby_entries(redis, clinic_id),
-        today=[day_entry(c) for c in today],
+        today=[day_entry(c) for c in today if on_todays_list(c)],
         server_time=now(),
     )
 

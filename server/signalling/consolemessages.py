@@ -12,6 +12,13 @@ from pydantic import BaseModel
 from server.signalling.protocol import Message
 
 
+class SentMessage(BaseModel):
+    """The newest message the clinic sent a waiting patient, as the GPs' card shows it."""
+
+    text: str
+    at: float
+
+
 class QueueEntry(BaseModel):
     consultation_id: str
     patient_name: str
@@ -21,6 +28,7 @@ class QueueEntry(BaseModel):
     connected: bool
     practitioner_id: str  # the GP whose queue this is; "" when unassigned
     precall_verdict: str  # "" until the patient has run the line test
+    last_message: SentMessage | None = None
 
 
 class DayEntry(BaseModel):

@@ -33,6 +33,12 @@ async def add_clinic_message(redis: Redis, consultation_id: str, text: str) -> C
     return note
 
 
+async def last_clinic_message(redis: Redis, consultation_id: str) -> ClinicNote | None:
+    """The newest message, for the trace on the GPs' card of the patient."""
+    row = await redis.lindex(keys.consultation_messages(consultation_id), -1)
+    return ClinicNote(**json.loads(row)) if row else None
+
+
 async def clinic_messages(redis: Redis, consultation_id: str) -> list[ClinicNote]:
     rows = await redis.lrange(keys.consultation_messages(consultation_id), 0, -1)
     return [ClinicNote(**json.loads(row)) for row in rows]

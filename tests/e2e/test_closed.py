@@ -21,7 +21,7 @@ from server.store.clinics import create_clinic, issue_dropin_link
 from server.store.consultations import Kind, create_consultation
 from server.store.users import create_user
 from server.waitingroom.hours import WEEKDAYS
-from tests.support.browser import gp_login, media_context
+from tests.support.browser import gp_login, media_context, patient_join
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -113,6 +113,14 @@ async def test_an_absence_sends_patients_to_the_substitute(
     await expect(patient.get_by_test_id("substitute-phone")).to_have_text(SUBSTITUTE_PHONE)
     await expect(patient.get_by_test_id("join")).to_have_count(0)
 
+    # The console says why nobody arrives, and leads to the absence.
+    await gp.goto(f"{base}/console")
+    notice = gp.get_by_test_id("absent-notice")
+    await expect(notice).to_contain_text("Klinikken er registreret som fraværende")
+    await expect(notice).to_contain_text(SUBSTITUTE_PHONE)
+    await notice.get_by_role("link").click()
+    await gp.wait_for_url(f"{base}/clinic/settings#absences")
+
     # The GP removes the absence, and the link lets the patient in again.
     await gp.get_by_test_id("remove-absence").click()
     await expect(gp.get_by_test_id("notice")).to_contain_text("Fraværet er fjernet")
@@ -146,3 +154,25 @@ async def test_the_settings_page_explains_a_mistake_on_a_phone(
     await expect(page.get_by_test_id("wait-limit")).to_have_value("15")
     await expect(page.get_by_test_id("hours_mon")).to_have_value("08:00-09:00")
     await context.close()
+
+
+async def test_a_drop_in_visitor_who_leaves_goes_from_todays_list(
+    browser: Browser, stack: Stack, own_clinic: OwnClinic
+) -> None:
+    base = stack.urls[0]
+    gp_context = await media_context(browser, base)
+    gp = await gp_context.new_page()
+    await gp_login(gp, base, own_clinic.username, own_clinic.password)
+    visitor_context = await media_context(browser, base)
+    visitor = await visitor_context.new_page()
+    await patient_join(visitor, own_clinic.dropin_url, "Vibeke Forbi")
+    today = gp.locator("#today-list li", has_text="Vibeke Forbi")
+    await expect(today).to_have_count(1)
+    await visitor.get_by_test_id("leave").click()
+    await expect(visitor.get_by_test_id("end")).to_be_visible()
+    await expect(today).to_have_count(0)  # gone, not left behind with an invite button
+    await gp.reload()
+    await expect(gp.locator("#today-list li").first).to_be_attached()  # the list is drawn
+    await expect(today).to_have_count(0)
+    await visitor_context.close()
+    await gp_context.close()

@@ -59,8 +59,20 @@ async def test_gp_nurse_and_patient_in_one_call(
     await row.get_by_test_id("invite").click()
     await row.get_by_test_id("invite-organisation").select_option(label=municipality)
     await row.get_by_test_id("invite-send").click()
-    invite_url = await row.get_by_test_id("invite-link").input_value()
+    link = row.get_by_test_id("invite-link")
+    invite_url = await link.input_value()
     assert "/i/" in invite_url
+    # Labelled, the whole link in view (nothing cut off), and a button that copies it.
+    await expect(row.get_by_text("Invitationslink; send det til den inviterede")).to_be_visible()
+    await expect(gp.get_by_label("Invitationslink; send det til den inviterede")).to_have_value(
+        invite_url
+    )
+    assert await link.evaluate("(el) => el.scrollHeight <= el.clientHeight + 1")
+    assert await link.evaluate("(el) => el.scrollWidth <= el.clientWidth + 1")
+    await gp_context.grant_permissions(["clipboard-read", "clipboard-write"], origin=gp_base)
+    await row.get_by_test_id("invite-copy").click()
+    await expect(row.get_by_test_id("invite-copied")).to_have_text("Linket er kopieret.")
+    assert await gp.evaluate("navigator.clipboard.readText()") == invite_url
 
     # The nurse, on a phone, logs in through the link and waits to be let in.
     # bypass_csp lets the test inject axe; the pages' own CSP forbids any foreign script.

@@ -92,10 +92,17 @@ async def test_arrival_alerts_message_and_removal(
     await entry.get_by_test_id("message-preset").select_option(index=1)
     await entry.get_by_test_id("message-send").click()
     await expect(patient.get_by_test_id("clinic-messages")).to_contain_text("5 minutter")
+    # The GP is told it went, and the card keeps a trace of what the patient was told.
+    await expect(gp.get_by_test_id("arrival-live")).to_have_text(
+        "Beskeden til Alma Alarm er sendt."
+    )
+    await expect(entry.get_by_test_id("last-message")).to_contain_text("5 minutter")
+    await expect(entry.get_by_test_id("last-message")).to_contain_text("Besked sendt kl.")
     await entry.get_by_test_id("message").click()
     await entry.get_by_test_id("message-text").fill("Tag dit blodtryk imens")
     await entry.get_by_test_id("message-send").click()
     await expect(patient.get_by_test_id("clinic-messages")).to_contain_text("blodtryk")
+    await expect(entry.get_by_test_id("last-message")).to_contain_text("Tag dit blodtryk imens")
 
     await entry.get_by_test_id("remove").click()
     await entry.get_by_test_id("remove-text").fill("Vi ringer til dig i stedet")

@@ -493,3 +493,21 @@ async def test_invalid_back_door_address_or_opening_hours_are_refused(
         assert "Write the address on one line." in english
     assert await get_clinic(redis, clinic.id) == clinic
     assert await read_events(redis) == []
+
+
+async def test_the_console_says_the_clinic_is_absent_while_patients_are_sent_away(
+    client: Client, redis: Redis
+) -> None:
+    clinic = await make_clinic(redis)
+    gp = await make_gp(redis, clinic)
+    async with browser(client) as session:
+        await login(session, gp.username)
+        assert 'data-testid="absent-notice"' not in await html(await session.get("/console"))
+        t = now()
+        await add_absence(redis, clinic.id, HOLIDAY, t - 60, t + 86400, NORD, at=t)
+        body = await html(await session.get("/console"))
+    assert 'data-testid="absent-notice"' in body
+    assert "Klinikken er registreret som fraværende" in body
+    assert format_time(t + 86400, "da") in body
+    assert NORD.name in body and NORD.phone in body
+    assert 'href="/clinic/settings#absences"' in body

@@ -8,7 +8,16 @@ from server.pages.patient import TERMS_VERSION
 from server.store.clinics import create_clinic, issue_dropin_link
 from server.store.connection import Redis
 from server.store.consultations import Kind, get_consultation
-from tests.integration.helpers import Client, patient_hello, receive_type
+from tests.integration.helpers import (
+    Client,
+    browser,
+    gp_hello,
+    login,
+    make_gp,
+    patient_hello,
+    receive_type,
+    send,
+)
 
 JOIN = {"name": "Karen Jensen", "accepted_terms": TERMS_VERSION}
 
@@ -66,3 +75,30 @@ async def test_unknown_dropin_link(client: Client, redis: Redis) -> None:
     response = await client.post("/d/Zq3v8Yc1m0pWn4rTx7bLk2dHs9gFj6aE/join", json=JOIN)
     assert response.status == 404
     assert (await response.json())["code"] == "link_unknown"
+
+
+async def test_a_drop_in_visitor_who_left_is_off_todays_list(client: Client, redis: Redis) -> None:
+    clinic = await create_clinic(redis, "Lægehuset Åbyhøj", "200004", "+45 1", ALL_DAY)
+    gp = await make_gp(redis, clinic)
+    token = await issue_dropin_link(redis, clinic.id)
+    stayed = await (await client.post(f"/d/{token}/join", json=JOIN)).json()
+    went = await (await client.post(f"/d/{token}/join", json=JOIN)).json()
+    for visit in (stayed, went):
+        async with client.ws_connect("/ws") as ws:
+            await patient_hello(ws, visit["link"].removeprefix("/j/"), visit["resume"])
+            if visit is went:
+                await send(ws, "leave")
+                await receive_type(ws, "left")
+    async with browser(client) as session:
+        await login(session, gp.username)
+        async with session.ws_connect("/ws") as ws:
+            state = await gp_hello(ws)
+    today = {e["consultation_id"] for e in state["today"]}
+    ids = {
+        v["link"]: (await resolve_link(redis, v["link"].removeprefix("/j/")))
+        for v in (stayed, went)
+    }
+    stayed_c, went_c = ids[stayed["link"]].consultation, ids[went["link"]].consultation
+    assert stayed_c is not None and went_c is not None
+    assert stayed_c.id in today
+    assert went_c.id not in today

@@ -406,6 +406,31 @@ async def test_message_reaches_the_patient_and_survives_a_reload(
             assert notes[0]["at"] == note["at"]
 
 
+async def test_a_sent_message_leaves_a_trace_on_every_gps_card(
+    client: Client, redis: Redis
+) -> None:
+    b = await book(redis)
+    mads = await colleague(redis, b)
+    async with (
+        console(client, b.gp) as gp,
+        console(client, mads) as other,
+        waiting_patient(client, b) as p,
+    ):
+        await joined_the_queue(gp, b.consultation.id)
+        await send(gp.ws, "message", consultation_id=b.consultation.id, text="Vi kommer om lidt")
+        note = await receive_type(p.ws, "clinic.message")
+        for ws in (gp.ws, other.ws):
+            while True:
+                entry = (await receive_about(ws, "queue.entry", b.consultation.id))["entry"]
+                if entry.get("last_message"):
+                    break
+            assert entry["last_message"] == {"text": "Vi kommer om lidt", "at": note["at"]}
+    # A console opened later sees it too.
+    async with console(client, mads) as late:
+        [entry] = [e for e in late.state["waiting"] if e["consultation_id"] == b.consultation.id]
+        assert entry["last_message"]["text"] == "Vi kommer om lidt"
+
+
 async def test_message_refusals(client: Client, redis: Redis) -> None:
     b = await book(redis)
     not_joined = await another_booking(redis, b, minutes_from_now=30)

@@ -141,8 +141,19 @@ function card(entry) {
     button(t("console.transfer"), "transfer", () => toggleTool(item, "transfer")),
     button(t("console.remove"), "remove", () => toggleTool(item, "remove")),
   );
-  item.append(name, details, badges, actions, messageTool(entry), transferTool(entry), removeTool(entry));
+  item.append(name, details, badges);
+  if (entry.last_message) item.append(sentMessage(entry.last_message));
+  item.append(actions, messageTool(entry), transferTool(entry), removeTool(entry));
   return item;
+}
+
+// The trace a sent message leaves on the card, so every GP sees what the patient was told.
+function sentMessage({ text, at }) {
+  const sent = document.createElement("p");
+  sent.className = "sent-message";
+  sent.setAttribute("data-testid", "last-message");
+  sent.textContent = t("console.message_sent_at", { time: clock.format(at * 1000), text });
+  return sent;
 }
 
 function toggleTool(item, name) {
@@ -309,7 +320,7 @@ function renderToday() {
       item.append(" ", button(t("console.invite"), "invite", () => { form.hidden = !form.hidden; }), form);
     }
     const url = state.inviteLinks.get(entry.consultation_id);
-    if (url) item.append(inviteLink(url));
+    if (url) item.append(inviteLink(url, `invite-link-${entry.consultation_id}`));
     if (data.notetaker && entry.status === "ended") {
       const note = document.createElement("a");
       note.href = `/console/consultations/${entry.consultation_id}/note`;
@@ -440,7 +451,11 @@ signalling
     host?.queue(state.waiting);
   })
   .on("queue.entry", ({ entry }) => {
-    const arrived = !state.waiting.has(entry.consultation_id);
+    const before = state.waiting.get(entry.consultation_id);
+    const arrived = !before;
+    if (before && entry.last_message && entry.last_message.at !== before.last_message?.at) {
+      $("arrival-live").textContent = t("console.message_sent", { name: entry.patient_name });
+    }
     state.waiting.set(entry.consultation_id, entry);
     renderWaiting();
     renderLobby();
@@ -473,7 +488,9 @@ signalling
     renderLobby();
   })
   .on("day.entry", ({ entry }) => {
-    state.today.set(entry.consultation_id, entry);
+    // As the server's clinic.state (on_todays_list): a drop-in visit that left is gone.
+    if (entry.kind === "drop_in" && entry.status === "booked") state.today.delete(entry.consultation_id);
+    else state.today.set(entry.consultation_id, entry);
     renderToday();
   })
   .on("call.joined", async (message) => {

@@ -46,12 +46,39 @@ export function inviteForm({ consultationId, organisations, onInvited, onError }
   return form;
 }
 
-export function inviteLink(url) {
-  const link = document.createElement("input");
+// The new invitation's link, shown until the page is left: a visible label, the whole link on
+// its own lines, and a button that copies it.
+export function inviteLink(url, id = "invite-link") {
+  const box = document.createElement("div");
+  box.className = "invite-link";
+  const label = document.createElement("label");
+  label.htmlFor = id;
+  label.textContent = t("console.invite_link");
+  const link = document.createElement("textarea"); // wraps: the whole link is always in view
+  link.id = id;
+  link.rows = 3;
   link.readOnly = true;
   link.value = url;
-  link.setAttribute("aria-label", t("console.invite_link"));
   link.setAttribute("data-testid", "invite-link");
   link.addEventListener("focus", () => link.select());
-  return link;
+  const copied = document.createElement("span");
+  copied.setAttribute("role", "status");
+  copied.setAttribute("data-testid", "invite-copied");
+  const copy = document.createElement("button");
+  copy.type = "button";
+  copy.className = "button";
+  copy.textContent = t("console.invite_copy");
+  copy.setAttribute("data-testid", "invite-copy");
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(url);
+    } catch {
+      link.select(); // the browser refused: the link is selected for Ctrl+C instead
+      copied.textContent = t("console.invite_copy_manual");
+      return;
+    }
+    copied.textContent = t("console.invite_copied");
+  });
+  box.append(label, link, copy, copied);
+  return box;
 }
