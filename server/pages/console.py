@@ -27,9 +27,10 @@ from server.pages.forms import read_form
 from server.pages.home import HOME
 from server.pages.render import format_time, render
 from server.signalling.authority import end_session
+from server.store import notes
 from server.store.clinics import get_clinic
 from server.store.connection import Redis
-from server.store.consultations import get_consultation
+from server.store.consultations import Status, get_consultation
 from server.store.organisations import list_organisations
 from server.store.sessions import open_session
 from server.store.users import User, UserRole, clinic_users, organisation_users
@@ -145,10 +146,25 @@ async def console_page(request: web.Request) -> web.Response:
     response = render(
         request, "console.html", user=user, clinic=clinic, console_data=data,
         focus=focus, embedded=host is not None, notetaker=notetaker, absent=absent,
+        outcome=await _outcome(redis, focus),
     )  # fmt: skip
     if host:
         framed_for(response, host.origins)
     return response
+
+
+async def _outcome(redis: Redis, consultation_id: str | None) -> dict[str, object] | None:
+    """For a page about one consultation that is over: how it ended and its note, so the
+    view an LPS embeds shows the outcome rather than "not arrived yet"."""
+    c = await get_consultation(redis, consultation_id) if consultation_id else None
+    if c is None or c.status not in (Status.ENDED, Status.CANCELLED):
+        return None
+    note = await notes.get_note(redis, c.id)
+    if isinstance(note, notes.Note):
+        shown = {"status": note.status, "text": note.text}
+    else:
+        shown = {"status": "filed" if isinstance(note, notes.Acked) else "none", "text": ""}
+    return {"status": c.status, "billing_code": c.billing_code, "note": shown}
 
 
 async def _focus(request: web.Request, user: User, default: str | None) -> str | None:

@@ -8,8 +8,10 @@ import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -37,6 +39,9 @@ async def camera_context(browser: Browser, *origins: str) -> BrowserContext:
     for origin in origins:
         await context.grant_permissions(["camera", "microphone"], origin=origin)
     return context
+
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 
 def gp_frame(host: Page) -> Frame:
@@ -78,6 +83,13 @@ async def test_the_gp_admits_the_patient_inside_the_lps_and_the_lps_hears_the_ca
     await patient_join(patient, patient_url, "Karen Jensen")
     waiting = await host_message(host, "patient.waiting")
     assert (waiting["consultation_id"], waiting["connected"]) == (consultation_id, True)
+    # The message carries UTC; the LPS's log shows it on the same local clock as its own.
+    line = (
+        await host.get_by_test_id("event-log").locator('[data-type="patient.waiting"]').inner_text()
+    )
+    since = datetime.fromisoformat(waiting["waiting_since"]).astimezone(COPENHAGEN)
+    assert waiting["waiting_since"] not in line, line
+    assert re.search(since.strftime(r"%H[.:]%M[.:]%S"), line), line
 
     entry = gp_view.locator(".queue-entry", has_text="Karen Jensen")
     await entry.get_by_test_id("admit").click()

@@ -22,6 +22,7 @@ from server.store import keys
 from server.store.clinics import Clinic
 from server.store.connection import Redis
 from server.store.consultations import Consultation, Status, update_consultation
+from server.store.notes import Section, approve, save_draft
 from server.store.users import User, create_user
 from server.store.vendors import create_vendor, issue_api_key, set_vendor_origins
 from tests.integration.helpers import (
@@ -155,6 +156,29 @@ async def test_opening_logs_in_that_gp_to_that_consultations_framed_console(
         async with lps_frame.ws_connect("/ws") as ws:
             state = await gp_hello(ws)
         assert state["type"] == "clinic.state"
+
+
+async def test_the_embedded_view_of_an_ended_consultation_shows_its_outcome_and_note(
+    client: Client, redis: Redis
+) -> None:
+    e = await embedder(redis)
+    path = await embed_path(client, e)
+    async with browser(client) as lps_frame:
+        before = await (await lps_frame.get(path)).text()
+        assert "Patienten er ikke i venteværelset endnu" in before
+        ended = await update_consultation(
+            redis, e.consultation, status=Status.ENDED, billing_code="0125"
+        )
+        plan = [Section("plan", "Plan", "Kontrol om en uge.")]
+        await save_draft(redis, ended, plan, engine="pocketsphinx")
+        await approve(redis, ended, e.gp.id)
+        page = await (
+            await lps_frame.get(f"/console?consultation={e.consultation.id}&embed=1")
+        ).text()
+    assert "Patienten er ikke i venteværelset endnu" not in page
+    assert 'data-testid="focus-status">Konsultationen er afsluttet.' in page
+    assert "0125 videokonsultation" in page
+    assert "Kontrol om en uge." in page and 'data-testid="focus-note"' in page
 
 
 async def test_the_embed_cookie_works_in_a_third_party_iframe(

@@ -17,6 +17,7 @@ from pytest_aiohttp import AiohttpClient
 from integrations.lps.simulator.app import create_app as create_simulator
 from integrations.lps.simulator.appkeys import RECORD
 from integrations.lps.simulator.config import SimulatorConfig
+from integrations.lps.simulator.pages import local_time
 from server.app import create_app
 from server.settings import Settings
 from server.store.connection import Redis
@@ -125,6 +126,9 @@ async def test_webhooks_are_verified_and_each_event_kept_once(
     await eventually(lambda: any(e.type == "consultation.created" for e in record.events))
     events = await (await s.simulator.get("/events")).text()
     assert "consultation.created" in events and consultation_id in events
+    created = next(e for e in record.events if e.type == "consultation.created")
+    assert created.timestamp not in events  # UTC on the wire, the practice's clock on screen
+    assert local_time(created.timestamp) in events
 
     body = json.dumps(
         {"id": "1-1", "type": "patient.waiting", "timestamp": "2026-01-01T10:00:00.000Z",

@@ -71,6 +71,7 @@ def create_app(config: SimulatorConfig) -> web.Application:
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
     )
+    app[TEMPLATES].filters["local_time"] = pages.local_time
     app.cleanup_ctx.append(api_ctx)
     app.router.add_get("/", pages.calendar_page)
     app.router.add_post("/book", pages.book)

@@ -60,6 +60,14 @@ def _booking_form(values: dict[str, str] | None = None) -> dict[str, str]:
     }
 
 
+def local_time(iso: str) -> str:
+    """A received ISO timestamp (UTC on the wire) on the practice's clock."""
+    try:
+        return datetime.fromisoformat(iso).astimezone(COPENHAGEN).strftime("%d.%m.%Y %H:%M:%S")
+    except ValueError:
+        return iso
+
+
 def clock(iso: str | None) -> str:
     return datetime.fromisoformat(iso).astimezone(COPENHAGEN).strftime("%H:%M") if iso else ""
 
