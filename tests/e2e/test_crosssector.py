@@ -110,6 +110,9 @@ async def test_gp_nurse_and_patient_in_one_call(
     in_call = gp.get_by_test_id("participants")
     await in_call.locator('[data-role="staff"]').get_by_test_id("remove-participant").click()
     await expect(nurse.get_by_test_id("end")).to_be_visible()
+    # Not "contact the clinic" alone: which clinic, and its number.
+    contact = nurse.get_by_test_id("end").get_by_test_id("clinic-contact")
+    await expect(contact).to_have_text("Ring til Lægehuset Demo på +45 70 20 30 40")
     for page in (gp, patient):
         await expect(page.get_by_test_id("remote-video")).to_have_count(1)
     await nurse.goto(invite_url)
