@@ -21,6 +21,7 @@ from server.store.clinics import create_clinic, issue_dropin_link
 from server.store.consultations import Kind, create_consultation
 from server.store.users import create_user
 from server.waitingroom.hours import WEEKDAYS
+from tests.e2e.test_accessibility import axe_violations
 from tests.support.browser import gp_login, media_context, patient_join
 from tests.support.stack import Stack
 
@@ -73,7 +74,7 @@ async def test_an_absence_sends_patients_to_the_substitute(
     browser: Browser, stack: Stack, own_clinic: OwnClinic
 ) -> None:
     base = stack.urls[0]
-    gp_context = await browser.new_context()
+    gp_context = await browser.new_context(bypass_csp=True)  # only so the test can inject axe
     gp = await gp_context.new_page()
     await gp_login(gp, base, own_clinic.username, own_clinic.password)
     await gp.get_by_test_id("clinic-settings-link").click()
@@ -118,6 +119,7 @@ async def test_an_absence_sends_patients_to_the_substitute(
     notice = gp.get_by_test_id("absent-notice")
     await expect(notice).to_contain_text("Klinikken er registreret som fraværende")
     await expect(notice).to_contain_text(SUBSTITUTE_PHONE)
+    assert await axe_violations(gp) == []
     await notice.get_by_role("link").click()
     await gp.wait_for_url(f"{base}/clinic/settings#absences")
 
