@@ -181,7 +181,13 @@ def _limited_page(request: web.Request, clinic: Clinic, refused: Refused) -> web
     """For a visitor over a drop-in limit (`dropinlimit`): when to try, or whom to call."""
     minutes = max(1, -(-refused.retry_after // 60))
     response = error_page(
-        request, 429, "dropin_limited", clinic=clinic.name, phone=clinic.phone, minutes=minutes
+        request,
+        429,
+        "dropin_limited",
+        clinic=clinic,
+        clinic_name=clinic.name,
+        phone=clinic.phone,
+        minutes=minutes,
     )
     response.headers["Retry-After"] = str(refused.retry_after)
     return response
