@@ -191,7 +191,7 @@ async def test_a_hold_stops_the_listening_bar_and_the_ended_screen_offers_nothin
     await entry.get_by_test_id("admit").click()
     for page in (gp, patient):
         await expect(page.get_by_test_id("notetaker")).to_have_attribute("data-state", "listening")
-    await gp.get_by_test_id("hangup").click()
+    await end_consultation(gp)
     await expect(gp.get_by_test_id("billing-code")).to_be_visible()
     await expect(gp.get_by_test_id("notetaker-offer")).to_be_hidden()
     await expect(gp.get_by_test_id("notetaker")).to_have_attribute(
