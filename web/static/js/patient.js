@@ -119,8 +119,11 @@ function checkFields() {
   return invalid.length === 0;
 }
 
+// Cleared as the person types, not on change: a text field's change fires on blur, as the
+// next control is pressed, and the error vanishing then pulls that control from under the
+// pointer (the click after a typed name missed the terms box).
 for (const field of fields) {
-  $(field.input).addEventListener("change", () => {
+  $(field.input).addEventListener("input", () => {
     if ($(field.input).getAttribute("aria-invalid") === "true") markField(field);
   });
 }
