@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Frame, Page, expect
 
 from tests.support.browser import own_camera_shows
 from tests.support.stack import Stack
@@ -19,7 +19,7 @@ PHONE = {"width": 360, "height": 640}
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
-async def axe_violations(page: Page) -> list[dict[str, Any]]:
+async def axe_violations(page: Page | Frame) -> list[dict[str, Any]]:
     await page.add_script_tag(path=str(AXE))
     result = await page.evaluate(
         """async (tags) => {
