@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import resource
 import sys
 from collections.abc import Awaitable, Callable
@@ -53,11 +54,27 @@ T = TypeVar("T")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    env = dict(os.environ)
+    sentinels = tuple(
+        address.strip()
+        for flag in getattr(args, "redis_sentinel", None) or ()
+        for address in flag.split(",")
+        if address.strip()
+    )
+    # Flags win over the environment: a Redis named by flag replaces the environment's, of
+    # either kind (both named by flags is refused by the settings).
+    if sentinels:
+        env.pop("REDIS_URL", None)
+    if getattr(args, "redis_url", None):
+        env.pop("REDIS_SENTINELS", None)
     return Settings.from_env(
+        env,
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         data_dir=Path(args.data_dir) if getattr(args, "data_dir", None) else None,
         redis_url=getattr(args, "redis_url", None),
+        redis_sentinels=sentinels or None,
+        redis_master=getattr(args, "redis_master", None),
         base_url=getattr(args, "base_url", None),
     )
 
@@ -266,6 +283,15 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "--data-dir", help="where the embedded Redis keeps its data (default ./var)"
     )
     parser.add_argument("--redis-url", help="use this Redis instead of the embedded one")
+    parser.add_argument(
+        "--redis-sentinel",
+        action="append",
+        metavar="HOST:PORT",
+        help="a Redis Sentinel that knows the master (repeat, or comma-separated)",
+    )
+    parser.add_argument(
+        "--redis-master", help="the master's name at the Sentinels (default almenvideo)"
+    )
     parser.add_argument(
         "--base-url", help="public URL of the site, for links (default from host/port)"
     )

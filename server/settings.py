@@ -51,6 +51,41 @@ def _ice_problems(settings: Settings) -> list[str]:
     return problems
 
 
+def parse_sentinel(address: str) -> tuple[str, int]:
+    """`host:port` or `[ipv6]:port` of one Sentinel; ValueError says what is wrong."""
+    host, colon, port = address.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not colon or not host or (":" in host and not address.startswith("[")):
+        raise ValueError(f"{address!r} is not host:port (write an IPv6 address as [addr]:port)")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{address!r} has no port number between 1 and 65535")
+    return host, int(port)
+
+
+def _redis_problems(settings: Settings) -> list[str]:
+    problems = []
+    if settings.redis_url and settings.redis_sentinels:
+        problems.append(
+            "REDIS_URL and REDIS_SENTINELS are both set: give one Redis address, or the "
+            "Sentinels that know the master, not both"
+        )
+    for address in settings.redis_sentinels:
+        try:
+            parse_sentinel(address)
+        except ValueError as malformed:
+            problems.append(f"REDIS_SENTINELS: {malformed}")
+    if not settings.redis_master or any(c.isspace() for c in settings.redis_master):
+        problems.append(
+            f"ALMENVIDEO_REDIS_MASTER: {settings.redis_master!r} is not a Sentinel master name"
+        )
+    if settings.durable_replicas is not None and settings.durable_replicas < 0:
+        problems.append("ALMENVIDEO_DURABLE_REPLICAS must be 0 or more")
+    if settings.durable_timeout_ms <= 0:
+        problems.append("ALMENVIDEO_DURABLE_TIMEOUT_MS must be a positive number of milliseconds")
+    return problems
+
+
 def _proxy_problems(settings: Settings) -> list[str]:
     try:
         parse_networks(settings.trusted_proxies)
@@ -65,7 +100,15 @@ class Settings:
     port: int = 8080
     data_dir: Path = Path("var")
     redis_url: str | None = None
+    # Or the Sentinels (host:port) that know the master of this name: the client asks them
+    # where the master is, and follows a failover by itself.
+    redis_sentinels: tuple[str, ...] = ()
+    redis_master: str = "almenvideo"
     redis_max_connections: int = 64
+    # How many replicas must hold a money or consent write before it is acknowledged (WAIT),
+    # and how long to wait for them. None: one with Sentinel (there is a replica), else none.
+    durable_replicas: int | None = None
+    durable_timeout_ms: int = 2000
     base_url: str | None = None
     instance_id: str = field(default_factory=lambda: secrets.token_hex(4))
     web_dir: Path = REPO_ROOT / "web"
@@ -105,12 +148,22 @@ class Settings:
     cpr_key_file: Path | None = None
 
     def __post_init__(self) -> None:
-        if problems := _ice_problems(self) + _proxy_problems(self):
+        if problems := _ice_problems(self) + _redis_problems(self) + _proxy_problems(self):
             raise SettingsError("; ".join(problems))
 
     @cached_property
     def proxy_networks(self) -> tuple[IPNetwork, ...]:
         return parse_networks(self.trusted_proxies)
+
+    @property
+    def sentinel_addresses(self) -> list[tuple[str, int]]:
+        return [parse_sentinel(address) for address in self.redis_sentinels]
+
+    @property
+    def replicas_to_wait(self) -> int:
+        if self.durable_replicas is not None:
+            return self.durable_replicas
+        return 1 if self.redis_sentinels else 0
 
     @property
     def public_base_url(self) -> str:
@@ -128,6 +181,13 @@ class Settings:
             values["data_dir"] = Path(env["ALMENVIDEO_DATA_DIR"])
         if env.get("REDIS_URL"):
             values["redis_url"] = env["REDIS_URL"]
+        values["redis_sentinels"] = _split(env.get("REDIS_SENTINELS"))
+        if env.get("ALMENVIDEO_REDIS_MASTER"):
+            values["redis_master"] = env["ALMENVIDEO_REDIS_MASTER"]
+        if env.get("ALMENVIDEO_DURABLE_REPLICAS"):
+            values["durable_replicas"] = int(env["ALMENVIDEO_DURABLE_REPLICAS"])
+        if env.get("ALMENVIDEO_DURABLE_TIMEOUT_MS"):
+            values["durable_timeout_ms"] = int(env["ALMENVIDEO_DURABLE_TIMEOUT_MS"])
         if env.get("ALMENVIDEO_BASE_URL"):
             values["base_url"] = env["ALMENVIDEO_BASE_URL"].rstrip("/")
         if env.get("ALMENVIDEO_CPR_KEY_FILE"):

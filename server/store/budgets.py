@@ -30,6 +30,7 @@ from server.resilience import stop_if_cancelled
 from server.store import decoded, keys
 from server.store.audit import audit
 from server.store.connection import Redis
+from server.store.durability import confirm_replicated
 from server.store.events import EventType, append_event
 
 log = logging.getLogger(__name__)
@@ -164,6 +165,7 @@ async def record_spending(
                 break
             except WatchError:
                 continue
+    await confirm_replicated(redis)
     spending = Spending(spending_id, line_id, on, amount_ore, text, actor, float(at), corrects)
     ids = {"line_id": line_id, "spending_id": spending.id, "amount_ore": amount_ore}
     await audit(redis, "budget.spending_recorded", actor, **ids, on=on, corrects=corrects)

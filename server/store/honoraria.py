@@ -29,6 +29,7 @@ from server.store import decoded, keys
 from server.store.audit import audit
 from server.store.budgets import get_line, record_spending
 from server.store.connection import Redis
+from server.store.durability import confirm_replicated
 from server.store.events import EventType, append_event
 
 
@@ -183,6 +184,8 @@ async def accrue(
             try:
                 await pipe.watch(keys.HONORARIA_LEDGER, keys.HONORARIA_EARNINGS)
                 if await pipe.sismember(keys.HONORARIA_EARNINGS, member):
+                    # Earned already, maybe by a try that failed before its confirmation.
+                    await confirm_replicated(redis)
                     return None
                 entries, _ = _split(decoded.entries(await pipe.xrange(keys.HONORARIA_LEDGER)))
                 so_far = ledger.net(ledger.of(entries, enrolment.programme_id, enrolment.gp_id))
@@ -200,6 +203,7 @@ async def accrue(
                 break
             except WatchError:
                 continue
+    await confirm_replicated(redis)
     if not amount:
         await audit(redis, "honorarium.capped_to_zero", actor, **_ids(entry), source=source)
         return None
@@ -247,6 +251,7 @@ async def reverse(redis: Redis, entry_id: str, reason: str, actor: str) -> Entry
                 break
             except WatchError:
                 continue
+    await confirm_replicated(redis)
     entry = replace(entry, id=str(written))
     await _announce(redis, EventType.HONORARIUM_REVERSED, actor, entry, reverses=entry_id)
     return entry
@@ -288,6 +293,7 @@ async def pay(
                 break
             except WatchError:
                 continue
+    await confirm_replicated(redis)
     payout = replace(payout, id=str(written))
     total = ledger.net(paying)
     ids = {"programme_id": programme_id, "payout_id": payout.id, "amount_ore": total}

@@ -11,6 +11,9 @@ WAITING_LAST_SEEN = f"{PREFIX}:waiting:last_seen"  # zset participant id -> last
 # Until when (unix s) no waiting patient may be judged absent: an instance found Redis back
 # after failing to reach it, and live sockets first re-assert their place (queue.vanished).
 SWEEP_HELD_UNTIL = f"{PREFIX}:sweep_held_until"
+# Counter bumped before a WAIT, so the WAIT covers every earlier write, from any connection
+# (server.store.durability).
+REPLICATION_FENCE = f"{PREFIX}:replication_fence"
 
 
 def clinic(clinic_id: str) -> str:

@@ -20,6 +20,7 @@ from server.clock import now
 from server.store import decoded, keys
 from server.store.connection import Redis
 from server.store.consultations import RETENTION_SECONDS as CONSULTATION_RETENTION
+from server.store.durability import confirm_replicated
 
 
 class Phase(StrEnum):
@@ -130,6 +131,7 @@ async def add_consent(redis: Redis, consultation_id: str, record: ConsentRecord)
         pipe.rpush(key, json.dumps(asdict(record)))
         pipe.expire(key, CONSULTATION_RETENTION)
         await pipe.execute()
+    await confirm_replicated(redis)
 
 
 async def consent_log(redis: Redis, consultation_id: str) -> list[ConsentRecord]:

@@ -19,6 +19,7 @@ from server.store import decoded, keys
 from server.store.audit import audit
 from server.store.clinics import Clinic
 from server.store.connection import Redis
+from server.store.durability import confirm_replicated
 from server.store.events import EventType, append_event
 
 T = TypeVar("T")
@@ -95,6 +96,7 @@ async def _set(redis: Redis, key: str, since: date, value: str) -> str | None:
         pipe.hget(key, since.isoformat())
         pipe.hset(key, since.isoformat(), value)
         previous, _ = await pipe.execute()
+    await confirm_replicated(redis)
     return decoded.text(previous)
 
 
