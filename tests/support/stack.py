@@ -24,14 +24,21 @@ from server.store.consultations import Kind, create_consultation
 from server.store.organisations import create_organisation
 from server.store.users import create_user
 from tests.support.redisserver import RedisServer, free_port
+from tests.support.sentinel import SentinelCluster
 
 
 class Stack:
     def __init__(
-        self, directory: Path, instances: int = 1, env: dict[str, str] | None = None
+        self,
+        directory: Path,
+        instances: int = 1,
+        env: dict[str, str] | None = None,
+        redis: RedisServer | SentinelCluster | None = None,
     ) -> None:
+        """`redis`: by default one redis-server; a SentinelCluster makes the instances find
+        the master through its Sentinels (REDIS_SENTINELS) instead of REDIS_URL."""
         self.directory = directory
-        self.redis = RedisServer(directory)
+        self.redis = redis or RedisServer(directory)
         self.instances = instances
         self.env = env or {}  # more settings for every instance
         self.urls: list[str] = []
@@ -43,7 +50,7 @@ class Stack:
             port = free_port()
             env = {
                 **os.environ,
-                "REDIS_URL": self.redis.url,
+                **self._redis_env(),
                 "ALMENVIDEO_INSTANCE_ID": f"instance-{index}",
                 # Browser tests watch a closed tab disappear without waiting a minute.
                 "ALMENVIDEO_PRESENCE_GRACE": "3",
@@ -63,6 +70,11 @@ class Stack:
             self.urls.append(f"http://127.0.0.1:{port}")
         for url in self.urls:
             _wait_healthy(url)
+
+    def _redis_env(self) -> dict[str, str]:
+        if isinstance(self.redis, SentinelCluster):
+            return self.redis.app_env()
+        return {"REDIS_URL": self.redis.url}
 
     def stop(self) -> None:
         for process in self._processes:
