@@ -108,6 +108,11 @@ class SentinelCluster:
         _wait(lambda: self.master_port() != old_port, "the failover", seconds)
         return self.master_port()
 
+    def revive(self, port: int) -> None:
+        """Start the killed master again on its port, with its append-only file: the
+        Sentinels turn it into a replica of the master they promoted."""
+        self._start_server(port)
+
     def stop(self) -> None:
         for process in [*self._sentinels, *self._servers.values()]:
             process.terminate()
