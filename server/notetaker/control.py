@@ -23,6 +23,7 @@ from server.store import notetaker as store
 from server.store.clinics import get_clinic
 from server.store.connection import Redis
 from server.store.consultations import Consultation, Status, get_consultation
+from server.store.durability import NotReplicated
 from server.store.honoraria import gp_enrolments
 from server.store.invitations import consultation_invitations
 from server.store.participants import Participant
@@ -110,7 +111,12 @@ async def answer(
         "given" if given else "declined", patient.id, "patient", now(), text_version, language,
         CONSENT_HOW,
     )  # fmt: skip
-    await store.add_consent(redis, c.id, record)
+    try:
+        await store.add_consent(redis, c.id, record)
+    except NotReplicated:
+        # Not confirmed, so it does not count: the offer stands and may be answered again.
+        await store.set_state(redis, c.id, store.Phase.OFFERED, only_from=frozenset({state}))
+        raise
     await pilotevidence.record_consent(redis, c.id, record.answer, record.at)
     await announce(redis, router, settings, c)
 

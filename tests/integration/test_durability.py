@@ -9,14 +9,21 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
+from server.notetaker.consent import CURRENT
+from server.notetaker.control import answer
 from server.pilots.programmes import Earning, Enrolment
 from server.settings import Settings
+from server.signalling.redisrouter import RedisRouter
+from server.store import notetaker
 from server.store.connection import Redis, open_redis
+from server.store.consultations import get_consultation
 from server.store.durability import NotReplicated, confirm_replicated
 from server.store.honoraria import accrue, create_programme, read_ledger
 from server.store.notetaker import ConsentRecord, add_consent, consent_log
+from server.store.participants import get_participant, patient_seat
 from tests.support.redisserver import RedisServer
 from tests.support.sentinel import SentinelCluster
+from tests.unit.factories import make_clinic, make_scheduled
 
 AMOUNTS = {"onboarding": 0, "per_consultation": 30_000, "per_questionnaire": 0, "cap": 10**9}
 
@@ -80,6 +87,24 @@ async def test_without_a_replica_a_money_write_is_not_acknowledged(
         # The caller was told "not confirmed"; the master has the entry all the same.
         entries, _ = await read_ledger(client)
         assert len(entries) == 1
+
+
+async def test_an_unconfirmed_consent_does_not_count_and_may_be_given_again(
+    redis_server: RedisServer, redis: aioredis.Redis, tmp_path: Path
+) -> None:
+    c = await make_scheduled(redis, await make_clinic(redis))
+    patient = await get_participant(redis, await patient_seat(redis, c.id, "Patient"))
+    c = await get_consultation(redis, c.id)
+    assert patient is not None and c is not None
+    await notetaker.set_state(redis, c.id, notetaker.Phase.OFFERED)
+    settings = _settings(redis_server.url, tmp_path, 1)
+    async with open_redis(settings) as client:
+        with pytest.raises(NotReplicated):
+            await answer(
+                client, RedisRouter(client, "x"), settings, c, patient, True, CURRENT.version, "da"
+            )
+    state = await notetaker.get_state(redis, c.id)
+    assert state is not None and state.state == notetaker.Phase.OFFERED
 
 
 async def test_with_no_replica_asked_for_nothing_waits(
