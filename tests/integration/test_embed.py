@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient
 from server.app import create_app
 from server.auth.tokens import token_hash
 from server.auth.web import EMBED_COOKIE
+from server.clock import now
 from server.security import CSP
 from server.settings import Settings
 from server.store import keys
@@ -167,7 +168,7 @@ async def test_the_embedded_view_of_an_ended_consultation_shows_its_outcome_and_
         before = await (await lps_frame.get(path)).text()
         assert "Patienten er ikke i venteværelset endnu" in before
         ended = await update_consultation(
-            redis, e.consultation, status=Status.ENDED, billing_code="0125"
+            redis, e.consultation, status=Status.ENDED, ended_at=now(), billing_code="0125"
         )
         plan = [Section("plan", "Plan", "Kontrol om en uge.")]
         await save_draft(redis, ended, plan, engine="pocketsphinx")
