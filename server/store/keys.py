@@ -370,3 +370,11 @@ def call_attempt(attempt_id: str) -> str:
 def consultation_attempt(consultation_id: str) -> str:
     """The id of the consultation's latest call attempt, where its browsers' reports go."""
     return f"{PREFIX}:consultation:{consultation_id}:attempt"
+
+
+# Retention (server.retention): what ends a clinic's data, and the job's lock.
+CLINIC_CANCELLATIONS = f"{PREFIX}:retention:cancellations"  # hash: clinic id -> JSON record
+CLINIC_LAST_ACCESS = f"{PREFIX}:retention:last_access"  # hash: clinic id -> unix s of last use
+CLINIC_INACTIVITY_WARNINGS = f"{PREFIX}:retention:warned"  # hash: clinic id -> warned at (unix s)
+PILOT_NOTETAKER_ENDED = f"{PREFIX}:retention:pilot_notetaker_ended"  # ISO day the pilot ended
+RETENTION_LOCK = f"{PREFIX}:retention:lock"  # held (with a TTL) by the one job running
