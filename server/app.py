@@ -29,6 +29,7 @@ from server.appkeys import (
 )
 from server.auth.cprkey import load_cpr_key
 from server.auth.passwordcheck import PasswordChecker
+from server.clock import now
 from server.fhir.routes import add_fhir_routes
 from server.gcpolicy import keep_collections_short
 from server.honoraria.accrual import accrual_consumer
@@ -55,6 +56,7 @@ from server.pages import (
     subscriptions,
 )
 from server.pages.render import Templates
+from server.retention.job import RETENTION_INTERVAL_SECONDS, run_once_locked
 from server.security import security_middleware
 from server.settings import Settings
 from server.signalling.endpoint import close_sockets, websocket
@@ -170,6 +172,23 @@ async def passwords_ctx(app: web.Application) -> AsyncIterator[None]:
     app[PASSWORDS].close()
 
 
+async def retention_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The retention job (server/retention/job.py): every instance tries hourly, and the
+    lock in Redis lets one of them run at a time."""
+    holder = f"instance:{app[SETTINGS].instance_id}"
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(RETENTION_INTERVAL_SECONDS)
+            try:
+                await run_once_locked(app[REDIS], holder, now())
+            except Exception:
+                log.exception("retention job failed")
+
+    async with in_background(loop()):
+        yield
+
+
 async def gc_ctx(app: web.Application) -> AsyncIterator[None]:
     async with in_background(keep_collections_short()):
         yield
@@ -197,6 +216,7 @@ def create_app(settings: Settings) -> web.Application:
             gc_ctx,
             webhooks_ctx,
             honoraria_ctx,
+            retention_ctx,
         ]
     )
     for module in (

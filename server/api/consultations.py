@@ -46,6 +46,7 @@ from server.store.consultations import (
 )
 from server.store.cpr import CPR
 from server.store.events import EventType, append_event
+from server.store.retention import record_access
 from server.store.users import UserRole, find_user, get_user
 from server.store.vendors import Vendor
 from server.waitingroom.room import CancelOutcome
@@ -178,6 +179,7 @@ async def _served_clinic(
         raise problem(422, code, UNKNOWN_CLINIC, errors=[unknown])
     if clinic.id not in vendor.clinic_ids:
         raise problem(403, "clinic_not_served", "this API key's vendor does not serve this clinic")
+    await record_access(redis, clinic.id, now())
     return clinic
 
 

@@ -8,9 +8,11 @@ from aiohttp import web
 from server.api.auth import require_vendor
 from server.api.problems import problem
 from server.appkeys import REDIS
+from server.clock import now
 from server.store.clinics import Clinic, get_clinic
 from server.store.connection import Redis
 from server.store.consultations import Consultation, get_consultation
+from server.store.retention import record_access
 from server.store.vendors import Vendor
 
 
@@ -32,4 +34,5 @@ async def vendor_consultation(
     found = await served_consultation(request.app[REDIS], vendor, consultation_id)
     if found is None:
         raise problem(404, "unknown_consultation", "no such consultation in your clinics")
+    await record_access(request.app[REDIS], found[1].id, now())
     return vendor, *found

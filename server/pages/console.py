@@ -32,6 +32,7 @@ from server.store.clinics import get_clinic
 from server.store.connection import Redis
 from server.store.consultations import Status, get_consultation
 from server.store.organisations import list_organisations
+from server.store.retention import record_access
 from server.store.sessions import open_session
 from server.store.users import User, UserRole, clinic_users, organisation_users
 from server.waitingroom.clinicavailability import clinic_availability
@@ -87,6 +88,8 @@ async def login(request: web.Request) -> web.Response:
         return refused(401, "login.failed")
     await loginattempts.record_success(redis, attempt)
     token = await open_session(redis, user.id, request.app[SETTINGS].session_ttl_seconds)
+    if user.clinic_id:
+        await record_access(redis, user.clinic_id, now())
     response = web.HTTPSeeOther(wanted or HOME[user.role])
     set_session_cookie(request, response, token)
     raise response

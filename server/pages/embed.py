@@ -25,6 +25,7 @@ from server.security import csp
 from server.store.audit import audit
 from server.store.consultations import get_consultation
 from server.store.embeds import embed_binding, issuer, open_embed_session, take_embed
+from server.store.retention import record_access
 from server.store.users import UserRole, get_user
 from server.store.vendors import Vendor, get_vendor, origin_problem
 
@@ -79,6 +80,7 @@ async def embed_page(request: web.Request) -> web.StreamResponse:
     ):
         return await _gone(request, token)
     session = await open_embed_session(redis, grant)
+    await record_access(redis, c.clinic_id, now())
     await audit(
         redis, "embed.opened", f"user:{user.id}",
         vendor_id=vendor.id, consultation_id=c.id, clinic_id=c.clinic_id,

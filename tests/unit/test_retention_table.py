@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from server.cli import main
 from server.retention.doc import retention_markdown
 from server.retention.table import TABLE, Personal, Scope, by_family
 from server.store import keys
@@ -56,3 +59,8 @@ def test_the_doc_lists_every_family() -> None:
     text = retention_markdown()
     for family in key_families():
         assert f"| `{family}` |" in text
+
+
+def test_the_cli_prints_the_doc(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["retention", "doc"]) == 0
+    assert capsys.readouterr().out == DOC.read_text()
