@@ -52,6 +52,7 @@ from server.pages import (
     pilot,
     precall,
     programmes,
+    retention,
     statement,
     subscriptions,
 )
@@ -221,7 +222,8 @@ def create_app(settings: Settings) -> web.Application:
     )
     for module in (
         home, health, console, embed, clinic, admin, budgets, subscriptions, organisation,
-        calls, patient, precall, invitation, notetaker, directory, pilot, programmes, statement,
+        calls, retention, patient, precall, invitation, notetaker, directory, pilot, programmes,
+        statement,
     ):  # fmt: skip
         app.add_routes(module.routes)
     app.router.add_get("/ws", websocket)

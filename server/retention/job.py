@@ -206,7 +206,10 @@ async def _count_existing(redis: Redis, names: list[str]) -> list[int]:
 
 
 async def _audit(redis: Redis, at: float, dry_run: bool, report: Report) -> None:
-    oldest_kept = f"{int((at - AUDIT_SECONDS) * 1000)}-0"
+    cutoff_ms = int((at - AUDIT_SECONDS) * 1000)
+    if cutoff_ms <= 0:
+        return
+    oldest_kept = f"{cutoff_ms}-0"
     if dry_run:
         old = decoded.entries(await redis.xrange(keys.AUDIT, "-", f"({oldest_kept}"))
         report.deleted["AUDIT"] += len(old)

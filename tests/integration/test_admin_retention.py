@@ -1,0 +1,63 @@
+"""The admin's retention page: record a clinic's cancellation with its date, see warnings."""
+
+from __future__ import annotations
+
+from server.retention.job import run_retention
+from server.retention.table import CANCELLATION_NOTICE_SECONDS, DAY, INACTIVITY_SECONDS
+from server.store import keys
+from server.store.connection import Redis
+from server.store.retention import get_cancellation, record_access
+from server.store.users import create_user
+from tests.integration.helpers import GP_PASSWORD, Client, book, browser, login
+
+
+async def test_the_admin_records_a_cancellation_and_the_job_deletes_after_the_notice(
+    client: Client, redis: Redis
+) -> None:
+    b = await book(redis)
+    await create_user(redis, "root", GP_PASSWORD, "Root", "admin")
+    async with browser(client) as admin:
+        await login(admin, "root")
+        page = await (await admin.get("/admin/retention")).text()
+        assert "Opbevaring og sletning" in page and b.clinic.name in page
+        response = await admin.post(
+            f"/admin/retention/clinics/{b.clinic.id}/cancel",
+            data={"cancelled_on": "2026-12-01"},
+            headers={"Origin": str(client.make_url("/")).rstrip("/")},
+            allow_redirects=False,
+        )
+        assert response.status == 303
+        cancellation = await get_cancellation(redis, b.clinic.id)
+        assert cancellation is not None and cancellation.cancelled_on == "2026-12-01"
+        page = await (await admin.get("/admin/retention")).text()
+        assert "01.12.2026" in page and "Tilbagekald opsigelse" in page
+
+    await run_retention(redis, cancellation.delete_after - DAY)
+    assert await redis.exists(keys.clinic(b.clinic.id))
+    await run_retention(redis, cancellation.delete_after + 1)
+    assert not await redis.exists(keys.clinic(b.clinic.id))
+    assert cancellation.delete_after - CANCELLATION_NOTICE_SECONDS < cancellation.delete_after
+
+
+async def test_a_gp_cannot_cancel_a_clinic(client: Client, redis: Redis) -> None:
+    b = await book(redis)
+    async with browser(client) as gp:
+        await login(gp, b.gp.username)
+        response = await gp.post(
+            f"/admin/retention/clinics/{b.clinic.id}/cancel",
+            data={"cancelled_on": "2026-12-01"},
+            allow_redirects=False,
+        )
+        assert response.status in (403, 303)
+    assert await get_cancellation(redis, b.clinic.id) is None
+
+
+async def test_the_page_shows_a_silent_clinics_warning(client: Client, redis: Redis) -> None:
+    b = await book(redis)
+    await record_access(redis, b.clinic.id, 1_000_000.0)
+    await run_retention(redis, 1_000_000.0 + INACTIVITY_SECONDS - 10 * DAY)
+    await create_user(redis, "root", GP_PASSWORD, "Root", "admin")
+    async with browser(client) as admin:
+        await login(admin, "root")
+        page = await (await admin.get("/admin/retention?lang=en")).text()
+    assert "1 clinic(s) are warned" in page or "1 klinik(ker) er varslet" in page
