@@ -1,6 +1,6 @@
 """Command line: `almenvideo serve | demo-setup | create-admin | create-organisation |
 create-vendor | vendor-key | vendor-webhook | notetaker-pilot | forget-old-cpr-hashes |
-retention | schema`."""
+retention | subject-export | schema`."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from server.auth.cprkey import load_cpr_key
 from server.clock import iso_utc
 from server.demo import ensure_demo
 from server.i18n import Locales
-from server.retention.commands import add_retention_parser
+from server.retention.commands import add_retention_parser, add_subject_parser
 from server.settings import Settings, SettingsError
 from server.signalling.messages import json_schema
 from server.store.audit import audit
@@ -365,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_common(forget)
     forget.set_defaults(run=_forget_old_cpr_hashes)
     add_retention_parser(commands, _add_common, _with_redis)
+    add_subject_parser(commands, _add_common, _with_redis)
     schema = commands.add_parser("schema", help="print the signalling protocol as JSON Schema")
     schema.set_defaults(run=_schema)
     args = parser.parse_args(argv)

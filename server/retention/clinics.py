@@ -66,7 +66,7 @@ async def _existing(redis: Redis, names: list[str]) -> list[bool]:
         return [bool(n) for n in await pipe.execute()]
 
 
-async def _scan(redis: Redis, pattern: str) -> list[str]:
+async def scan_names(redis: Redis, pattern: str) -> list[str]:
     return [decoded.text(raw) async for raw in redis.scan_iter(match=pattern, count=1000)]
 
 
@@ -74,7 +74,7 @@ async def clinic_consultations(redis: Redis, clinic_id: str) -> list[dict[str, s
     """Every consultation record of the clinic still held (a SCAN: day lists expire)."""
     depth = keys.consultation("x").count(":")
     found = []
-    for name in await _scan(redis, keys.consultation("*")):
+    for name in await scan_names(redis, keys.consultation("*")):
         if name.count(":") != depth:
             continue  # a consultation's sub-key (messages, note, ...)
         h = decoded.fields(await redis.hgetall(name))
@@ -110,14 +110,14 @@ async def plan_clinic_deletion(redis: Redis, clinic_id: str) -> Plan:
             plan.delete("invitation", keys.invitation(invitation_id))
         if await redis.exists(keys.pilot_notetaker(cid)):
             plan.evidence.add(cid)
-    for name in await _scan(redis, keys.participant("*")):
+    for name in await scan_names(redis, keys.participant("*")):
         if name.count(":") != keys.participant("x").count(":"):
             continue
         if decoded.text(await redis.hget(name, "consultation_id")) in consultation_ids:
             plan.delete("participant", name)
             plan.participants.add(name.rsplit(":", 1)[1])
     if invitation_ids:
-        for name in await _scan(redis, keys.invitation_by_token("*")):
+        for name in await scan_names(redis, keys.invitation_by_token("*")):
             if decoded.text(await redis.get(name)) in invitation_ids:
                 plan.delete("invitation_by_token", name)
     await _plan_clinic(redis, clinic_id, plan)
@@ -139,9 +139,9 @@ async def _plan_clinic(redis: Redis, clinic_id: str, plan: Plan) -> None:
         plan.delete("clinic_by_ydernummer", keys.clinic_by_ydernummer(ydernummer))
     for family, part in _CLINIC_PARTS:
         plan.delete(family, part(clinic_id))
-    for name in await _scan(redis, keys.clinic_day(clinic_id, "*")):
+    for name in await scan_names(redis, keys.clinic_day(clinic_id, "*")):
         plan.delete("clinic_day", name)
-    for name in await _scan(redis, keys.dropin_link("*")):
+    for name in await scan_names(redis, keys.dropin_link("*")):
         top = name.count(":") == keys.dropin_link("x").count(":")
         if top and decoded.text(await redis.get(name)) == clinic_id:
             plan.delete("dropin_link", name)

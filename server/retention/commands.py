@@ -1,24 +1,29 @@
 """`almenvideo retention doc | run [--dry-run] | cancel-clinic | withdraw | pilot-ended`
-and `almenvideo subject-export`: the operators' side of retention."""
+and `almenvideo subject-export --cpr … | --consultation …`: the operators' side of
+retention and of patients' access requests."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import secrets
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from server.accounts import CLI
+from server.auth.cprkey import load_cpr_key
 from server.clock import now
 from server.retention.doc import retention_markdown
 from server.retention.job import day_start, run_once_locked
+from server.retention.subject import consultations_for_cpr_hash, subject_export
 from server.retention.table import CANCELLATION_NOTICE_SECONDS
 from server.settings import Settings
 from server.store.audit import audit
 from server.store.clinics import find_clinic
 from server.store.connection import Redis
+from server.store.cpr import CPR
 from server.store.retention import (
     Cancellation,
     save_cancellation,
@@ -112,6 +117,50 @@ def retention_command(args: argparse.Namespace, with_redis: WithRedis[int]) -> i
             f"clinic {args.ydernummer}: cancelled from {c.cancelled_on}; "
             f"its data is deleted after {CANCELLATION_NOTICE_SECONDS // 86400} days"
         )
+        return 0
+
+    return with_redis(args, work)
+
+
+def add_subject_parser(
+    commands: argparse._SubParsersAction,
+    add_common: Callable[[argparse.ArgumentParser], None],
+    with_redis: WithRedis[int],
+) -> None:
+    export = commands.add_parser(
+        "subject-export", help="everything held about one patient, as JSON (GDPR art. 15)"
+    )
+    add_common(export)
+    which = export.add_mutually_exclusive_group(required=True)
+    which.add_argument("--cpr", help="the patient's CPR number; matched by its keyed hash")
+    which.add_argument("--consultation", help="a consultation id")
+    export.set_defaults(run=lambda args: subject_command(args, with_redis))
+
+
+async def export_for(
+    redis: Redis, settings: Settings, *, cpr: str = "", consultation: str = ""
+) -> dict[str, Any]:
+    if cpr:
+        if not CPR.match(cpr):
+            raise ValueError("not a CPR number (DDMMYY-SSSS)")
+        ids = await consultations_for_cpr_hash(redis, load_cpr_key(settings).hash(cpr))
+    else:
+        ids = [consultation]
+    return await subject_export(redis, ids)
+
+
+def subject_command(args: argparse.Namespace, with_redis: WithRedis[int]) -> int:
+    async def work(redis: Redis, settings: Settings) -> int:
+        try:
+            found = await export_for(
+                redis, settings, cpr=args.cpr or "", consultation=args.consultation or ""
+            )
+        except ValueError as bad:
+            print(f"almenvideo: {bad}", file=sys.stderr)
+            return 2
+        ids = [c["consultation"]["id"] for c in found["consultations"]]
+        await audit(redis, "subject.exported", CLI, consultation_ids=ids)
+        print(json.dumps(found, indent=2, ensure_ascii=False))
         return 0
 
     return with_redis(args, work)

@@ -255,7 +255,7 @@ async def test_pilot_evidence_is_pseudonymised_when_the_pilot_ends_then_deleted(
 
     report = await run_retention(redis, now() + 12 * DAY)
     assert report.evidence_pseudonymised == 1
-    ids = await redis.zrange(keys.pilot_notetaker_offered(), 0, -1)
+    ids = [str(i) for i in await redis.zrange(keys.pilot_notetaker_offered(), 0, -1)]
     assert len(ids) == 1 and ids[0] != held.consultation.id
     row = await redis.hgetall(keys.pilot_notetaker(ids[0]))
     for identifying in (held.consultation.id, held.clinic.id, held.gp_id, GP_NAME):
