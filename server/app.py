@@ -54,6 +54,7 @@ from server.pages import (
     programmes,
     retention,
     statement,
+    subject,
     subscriptions,
 )
 from server.pages.render import Templates
@@ -222,8 +223,8 @@ def create_app(settings: Settings) -> web.Application:
     )
     for module in (
         home, health, console, embed, clinic, admin, budgets, subscriptions, organisation,
-        calls, retention, patient, precall, invitation, notetaker, directory, pilot, programmes,
-        statement,
+        calls, retention, subject, patient, precall, invitation, notetaker, directory, pilot,
+        programmes, statement,
     ):  # fmt: skip
         app.add_routes(module.routes)
     app.router.add_get("/ws", websocket)

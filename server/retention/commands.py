@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from server.accounts import CLI
-from server.auth.cprkey import load_cpr_key
+from server.auth.cprkey import CprKey, load_cpr_key
 from server.clock import now
 from server.retention.doc import retention_markdown
 from server.retention.job import day_start, run_once_locked
@@ -138,12 +138,13 @@ def add_subject_parser(
 
 
 async def export_for(
-    redis: Redis, settings: Settings, *, cpr: str = "", consultation: str = ""
+    redis: Redis, cpr_key: CprKey, *, cpr: str = "", consultation: str = ""
 ) -> dict[str, Any]:
+    """By CPR (matched through its keyed hash) or by consultation id."""
     if cpr:
         if not CPR.match(cpr):
             raise ValueError("not a CPR number (DDMMYY-SSSS)")
-        ids = await consultations_for_cpr_hash(redis, load_cpr_key(settings).hash(cpr))
+        ids = await consultations_for_cpr_hash(redis, cpr_key.hash(cpr))
     else:
         ids = [consultation]
     return await subject_export(redis, ids)
@@ -153,7 +154,10 @@ def subject_command(args: argparse.Namespace, with_redis: WithRedis[int]) -> int
     async def work(redis: Redis, settings: Settings) -> int:
         try:
             found = await export_for(
-                redis, settings, cpr=args.cpr or "", consultation=args.consultation or ""
+                redis,
+                load_cpr_key(settings),
+                cpr=args.cpr or "",
+                consultation=args.consultation or "",
             )
         except ValueError as bad:
             print(f"almenvideo: {bad}", file=sys.stderr)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from server.appkeys import CPR_KEY
 from server.retention.job import run_retention
 from server.retention.table import CANCELLATION_NOTICE_SECONDS, DAY, INACTIVITY_SECONDS
 from server.store import keys
+from server.store.audit import read_audit
 from server.store.connection import Redis
+from server.store.consultations import update_consultation
+from server.store.messages import add_clinic_message
 from server.store.retention import get_cancellation, record_access
 from server.store.users import create_user
 from tests.integration.helpers import GP_PASSWORD, Client, book, browser, login
@@ -61,3 +65,36 @@ async def test_the_page_shows_a_silent_clinics_warning(client: Client, redis: Re
         await login(admin, "root")
         page = await (await admin.get("/admin/retention?lang=en")).text()
     assert "1 clinic(s) are warned" in page or "1 klinik(ker) er varslet" in page
+
+
+async def test_the_admin_reads_a_patients_data_by_cpr_and_the_read_is_audited(
+    client: Client, redis: Redis
+) -> None:
+    b = await book(redis)
+    cpr_key = client.app[CPR_KEY]
+    c = await update_consultation(redis, b.consultation, cpr_hash=cpr_key.hash("010203-1234"))
+    await add_clinic_message(redis, c.id, "Lægen er forsinket")
+    await create_user(redis, "root", GP_PASSWORD, "Root", "admin")
+    async with browser(client) as admin:
+        await login(admin, "root")
+        response = await admin.post(
+            "/admin/subject",
+            data={"cpr": "010203-1234"},
+            headers={"Origin": str(client.make_url("/")).rstrip("/")},
+        )
+        page = await response.text()
+    assert response.status == 200
+    assert f'data-consultation-id="{c.id}"' in page and "Lægen er forsinket" in page
+    assert "010203" not in page
+    exported = [e for e in await read_audit(redis) if e.action == "subject.exported"]
+    assert exported[-1].data == {"consultation_ids": [c.id]}
+
+
+async def test_a_gp_cannot_read_the_subject_page(client: Client, redis: Redis) -> None:
+    b = await book(redis)
+    async with browser(client) as gp:
+        await login(gp, b.gp.username)
+        response = await gp.post(
+            "/admin/subject", data={"consultation": b.consultation.id}, allow_redirects=False
+        )
+    assert response.status in (403, 303)
