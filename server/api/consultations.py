@@ -35,6 +35,7 @@ from server.consultations.links import issue_link
 from server.daterange import SaneDate, SaneDatetime
 from server.phone import phone_ok
 from server.store import keys
+from server.store.audit import audit
 from server.store.clinics import Clinic, find_clinic
 from server.store.consultations import (
     Consultation,
@@ -270,7 +271,11 @@ async def _book(request: web.Request, vendor: Vendor, raw: Any) -> tuple[int, di
     errors=(404,),
 )
 async def read(request: web.Request) -> web.Response:
-    _, c, clinic = await vendor_consultation(request, request.match_info["consultation_id"])
+    vendor, c, clinic = await vendor_consultation(request, request.match_info["consultation_id"])
+    await audit(
+        request.app[REDIS], "consultation.read", f"vendor:{vendor.id}",
+        consultation_id=c.id, clinic_id=clinic.id, channel="api",
+    )  # fmt: skip
     return web.json_response(await _out(request, c, clinic))
 
 
@@ -328,6 +333,11 @@ async def list_day(request: web.Request) -> web.Response:
     query = valid_query(request, DayQuery)
     clinic = await _served_clinic(redis, vendor, query.clinic, "invalid_query")
     day = await consultations_on_day(redis, clinic.id, query.date.isoformat())
+    if day:
+        await audit(
+            redis, "consultation.day_read", f"vendor:{vendor.id}",
+            consultation_ids=[c.id for c in day], clinic_id=clinic.id, channel="api",
+        )  # fmt: skip
     return web.json_response({"consultations": [await _out(request, c, clinic) for c in day]})
 
 

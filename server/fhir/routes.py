@@ -45,6 +45,13 @@ async def _user(request: web.Request, user_id: str) -> User | None:
     return await get_user(request.app[REDIS], user_id) if user_id else None
 
 
+async def _read(request: web.Request, vendor: Vendor, c: Consultation) -> None:
+    await audit(
+        request.app[REDIS], "consultation.read", f"vendor:{vendor.id}",
+        consultation_id=c.id, clinic_id=c.clinic_id, channel="fhir",
+    )  # fmt: skip
+
+
 async def _document(request: web.Request, vendor: Vendor, c: Consultation, note: Note) -> Resource:
     await audit(
         request.app[REDIS], "note.read", f"vendor:{vendor.id}",
@@ -59,14 +66,16 @@ async def metadata(request: web.Request) -> web.Response:
 
 @fhir_endpoint
 async def read_appointment(request: web.Request) -> web.Response:
-    _, c, _ = await vendor_consultation(request, request.match_info["id"])
+    vendor, c, _ = await vendor_consultation(request, request.match_info["id"])
+    await _read(request, vendor, c)
     clinician_url = request.app[SETTINGS].public_base_url + "/console"
     return fhir_response(appointment(c, await _user(request, c.practitioner_id), clinician_url))
 
 
 @fhir_endpoint
 async def read_encounter(request: web.Request) -> web.Response:
-    _, c, clinic = await vendor_consultation(request, request.match_info["id"])
+    vendor, c, clinic = await vendor_consultation(request, request.match_info["id"])
+    await _read(request, vendor, c)
     return fhir_response(encounter(c, clinic, await _user(request, c.practitioner_id)))
 
 

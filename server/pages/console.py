@@ -28,6 +28,7 @@ from server.pages.home import HOME
 from server.pages.render import format_time, render
 from server.signalling.authority import end_session
 from server.store import notes
+from server.store.audit import audit
 from server.store.clinics import get_clinic
 from server.store.connection import Redis
 from server.store.consultations import Status, get_consultation
@@ -119,6 +120,11 @@ async def console_page(request: web.Request) -> web.Response:
     # An embed session only ever gets the embedded view (require_user checked its focus).
     host = await embedding(request)
     focus = await _focus(request, user, host.consultation_id if host else None)
+    if focus:
+        await audit(
+            redis, "consultation.viewed", f"user:{user.id}",
+            consultation_id=focus, clinic_id=clinic.id, channel="embed" if host else "console",
+        )  # fmt: skip
     colleagues = [
         {"id": u.id, "display_name": u.display_name}
         for u in await clinic_users(redis, user.clinic_id)

@@ -20,6 +20,7 @@ from server.i18n import request_language
 from server.jsonerror import json_error
 from server.localurl import login_url
 from server.pages.render import error_page, format_time, render
+from server.store.audit import audit
 from server.store.clinics import get_clinic
 from server.store.consultations import get_consultation
 from server.store.invitations import invitation_for_token
@@ -57,6 +58,10 @@ async def invitation_page(request: web.Request) -> web.Response:
         return error_page(request, STATUS[state], f"invitation_{state.value}", organisation=name)
     assert c is not None and user is not None
     clinic = await get_clinic(redis, c.clinic_id)
+    await audit(
+        redis, "consultation.viewed", f"user:{user.id}",
+        consultation_id=c.id, clinic_id=c.clinic_id, channel="invitation",
+    )  # fmt: skip
     return render(
         request,
         "professional.html",

@@ -31,6 +31,7 @@ from server.pages.render import error_page, format_time, render
 from server.pilots.evidence import compare
 from server.store import notes, pilotevidence
 from server.store import notetaker as store
+from server.store.audit import audit
 from server.store.consultations import Consultation, Status, get_consultation
 from server.store.participants import get_participant
 from server.store.users import User, UserRole
@@ -86,11 +87,16 @@ async def tap(request: web.Request) -> web.Response:
 
 @routes.get("/console/consultations/{consultation_id}/note")
 async def note_page(request: web.Request) -> web.Response:
-    _, c = await _own(request)
+    user, c = await _own(request)
     if c is None:
         return error_page(request, 404, "note_missing")
     redis = request.app[REDIS]
     note = await notes.get_note(redis, c.id)
+    if isinstance(note, notes.Note):
+        await audit(
+            redis, "note.read", f"user:{user.id}",
+            consultation_id=c.id, clinic_id=c.clinic_id, channel="console",
+        )  # fmt: skip
     if isinstance(note, notes.Note) and note.status == notes.DRAFT:
         await pilotevidence.record_opened(redis, c.id, now())
     return await _page(request, c, note)

@@ -70,7 +70,9 @@ async def audit_naming(redis: Redis, ids: set[str]) -> list[dict[str, object]]:
         rows = decoded.entries(await redis.xrange(keys.AUDIT, start, "+", count=1000))
         for _, fields in rows:
             data = json.loads(fields.get("data", "{}"))
-            if ids & {str(v) for v in data.values()}:
+            named = {str(v) for v in data.values() if not isinstance(v, list)}
+            named |= {str(x) for v in data.values() if isinstance(v, list) for x in v}
+            if ids & named:
                 at = float(fields.get("at", 0))
                 found.append(
                     {
