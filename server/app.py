@@ -38,6 +38,7 @@ from server.media.echo import echo_peers_ctx
 from server.notetaker.live import notetakers_ctx
 from server.pages import (
     admin,
+    auditlog,
     budgets,
     calls,
     clinic,
@@ -223,8 +224,8 @@ def create_app(settings: Settings) -> web.Application:
     )
     for module in (
         home, health, console, embed, clinic, admin, budgets, subscriptions, organisation,
-        calls, retention, subject, patient, precall, invitation, notetaker, directory, pilot,
-        programmes, statement,
+        calls, retention, subject, auditlog, patient, precall, invitation, notetaker, directory,
+        pilot, programmes, statement,
     ):  # fmt: skip
         app.add_routes(module.routes)
     app.router.add_get("/ws", websocket)

@@ -117,6 +117,8 @@ NO_PATIENT_DATA: dict[str, str] = {
     "/j/{token}": "the patient's own page",
     "/d/{token}": "the drop-in page a patient opens",
     "/admin": "organisations",
+    "/admin/audit": "ids of who read what: the audit itself",
+    "/admin/audit.csv": "ids of who read what: the audit itself",
     "/admin/budgets": "budget lines",
     "/admin/budgets.csv": "budget lines",
     "/admin/calls": "call attempts by id, no names",
