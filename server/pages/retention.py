@@ -44,6 +44,7 @@ async def _page(
             "id": clinic.id,
             "name": clinic.name,
             "ydernummer": clinic.ydernummer,
+            "phone": clinic.phone,
             "last_access": format_time(seen.get(clinic.id), lang),
             "warned": format_time(warned.get(clinic.id), lang),
             "silent_until": format_time(seen[clinic.id] + INACTIVITY_SECONDS, lang)
