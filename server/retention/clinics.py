@@ -40,6 +40,22 @@ _CLINIC_PARTS = (
 )
 
 
+# Of the table's scope *clinic*: what the plan names key by key, what it removes from a
+# shared hash or set, and what ends on its own within a minute (TTL) whatever is done.
+PLANNED = frozenset(
+    {family for family, _ in _CONSULTATION_PARTS}
+    | {family for family, _ in _CLINIC_PARTS}
+    | {
+        "consultation", "join_link", "consultation_by_external", "call_attempt",
+        "invitation", "invitation_by_token", "participant", "clinic", "clinic_by_ydernummer",
+        "clinic_day", "dropin_link", "user", "username", "login_known_addresses",
+        "user_sessions", "session", "embed_session",
+    }
+)  # fmt: skip
+REMOVED_FROM_SHARED = frozenset({"CLINIC_LAST_ACCESS", "CLINIC_INACTIVITY_WARNINGS"})
+ENDED_BY_TTL = frozenset({"presence", "embed_token"})
+
+
 @dataclass
 class Plan:
     """Keys to delete, by family; members and fields to remove; evidence rows to strip."""

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from server.cli import main
+from server.retention.clinics import ENDED_BY_TTL, PLANNED, REMOVED_FROM_SHARED
 from server.retention.doc import retention_markdown
 from server.retention.table import TABLE, Personal, Scope, by_family
 from server.store import keys
@@ -64,3 +65,16 @@ def test_the_doc_lists_every_family() -> None:
 def test_the_cli_prints_the_doc(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["retention", "doc"]) == 0
     assert capsys.readouterr().out == DOC.read_text()
+
+
+def test_a_clinics_deletion_covers_every_row_of_scope_clinic() -> None:
+    """A row says the clinic's deletion ends it: the deletion must know the family."""
+    clinic_rows = {r.family for r in TABLE if r.scope is Scope.CLINIC}
+    handled = PLANNED | REMOVED_FROM_SHARED | ENDED_BY_TTL
+    assert not clinic_rows - handled, (
+        f"scope-clinic families server/retention/clinics.py does not delete: "
+        f"{sorted(clinic_rows - handled)}"
+    )
+    assert not handled - clinic_rows, (
+        f"deleted but not scope clinic: {sorted(handled - clinic_rows)}"
+    )
