@@ -66,6 +66,7 @@ class Plan:
     evidence: set[str] = field(default_factory=set)
 
     def delete(self, family: str, key: str) -> None:
+        assert family in PLANNED, f"{family} is not in PLANNED"
         self.deletions.setdefault(family, set()).add(key)
 
     def counts(self) -> Counter[str]:
