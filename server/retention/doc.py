@@ -44,6 +44,8 @@ The job runs inside every server instance (one at a time, under a lock in Redis)
   name goes, and the consultation, clinic and GP ids become pseudonyms that link rows to
   each other but not to anyone. {evaluation} days after the end it is deleted.
 - **Audit.** Entries older than {audit} days are trimmed.
+- **Bookkeeping of a deleted clinic** (capacities, LPS vendor, the cancellation record) is
+  deleted on 1 January of the sixth year after the year the clinic was deleted in.
 - Everything else with a period below ends by a Redis TTL set when it is written.
 
 ## Every kind of record

@@ -4,7 +4,8 @@
 - a clinic silent for 12 months is warned a month before, then handled as cancelled;
 - the note-taker pilot's evidence is pseudonymised when the pilot ends, and deleted after
   its evaluation period;
-- audit entries older than five years are trimmed.
+- audit entries older than five years are trimmed, and a deleted clinic's bookkeeping
+  five years after the year it was deleted in.
 
 `run_retention` takes the time as an argument, so tests move the clock by passing a later
 one. It logs and audits counts only, never contents. A dry run changes nothing and reports
@@ -25,6 +26,7 @@ from server.clock import COPENHAGEN, local_day
 from server.retention.clinics import carry_out, plan_clinic_deletion
 from server.retention.table import (
     AUDIT_SECONDS,
+    BOOKKEEPING_YEARS,
     INACTIVITY_SECONDS,
     INACTIVITY_WARNING_SECONDS,
     PILOT_EVALUATION_SECONDS,
@@ -82,6 +84,7 @@ async def run_retention(redis: Redis, at: float, *, dry_run: bool = False) -> Re
     report = Report()
     await _inactivity(redis, at, dry_run, report)
     await _cancelled_clinics(redis, at, dry_run, report)
+    await _bookkeeping(redis, at, dry_run, report)
     await _pilot_evidence(redis, at, dry_run, report)
     await _audit(redis, at, dry_run, report)
     if not dry_run and (report.deleted or report.warned or report.evidence_pseudonymised):
@@ -121,6 +124,31 @@ async def _inactivity(redis: Redis, at: float, dry_run: bool, report: Report) ->
             report.warned.append(clinic_id)
             if not dry_run and await warn_inactive(redis, clinic_id, at):
                 await audit(redis, "clinic.inactivity_warned", ACTOR, clinic_id=clinic_id)
+
+
+def bookkeeping_ends(deleted_at: float) -> float:
+    """1 January, Copenhagen, of the sixth year after the year of the deletion."""
+    return day_start(f"{int(local_day(deleted_at)[:4]) + BOOKKEEPING_YEARS + 1}-01-01")
+
+
+async def _bookkeeping(redis: Redis, at: float, dry_run: bool, report: Report) -> None:
+    """What bookkeeping kept of a deleted clinic goes when the law no longer asks for it."""
+    for c in await cancellations(redis):
+        if c.deleted_at is None or at < bookkeeping_ends(c.deleted_at):
+            continue
+        names = [keys.clinic_capacities(c.clinic_id), keys.clinic_lps_vendor(c.clinic_id)]
+        for family, there in zip(
+            ("clinic_capacities", "clinic_lps_vendor"),
+            await _count_existing(redis, names),
+            strict=True,
+        ):
+            report.deleted[family] += there
+        report.deleted["CLINIC_CANCELLATIONS"] += 1
+        if not dry_run:
+            async with redis.pipeline(transaction=True) as pipe:
+                pipe.delete(*names)
+                pipe.hdel(keys.CLINIC_CANCELLATIONS, c.clinic_id)
+                await pipe.execute()
 
 
 async def _cancelled_clinics(redis: Redis, at: float, dry_run: bool, report: Report) -> None:

@@ -22,6 +22,9 @@ INACTIVITY_SECONDS = 365 * DAY
 INACTIVITY_WARNING_SECONDS = 30 * DAY
 # Pilot evidence is pseudonymised when the pilot ends, and deleted this long after.
 PILOT_EVALUATION_SECONDS = 183 * DAY
+# A deleted clinic's bookkeeping (capacities, LPS vendor, its cancellation record) is kept
+# this many whole years after the end of the year it was deleted in (bogføringsloven).
+BOOKKEEPING_YEARS = 5
 # Audit entries (who read or changed what) are kept five years, then trimmed.
 AUDIT_SECONDS = 5 * 365 * DAY
 
@@ -338,8 +341,9 @@ TABLE: tuple[Record, ...] = (
         "number of GP capacities from a date",
         NO,
         "the PLSP subscription invoice",
-        "5 years after the financial year (bogføringsloven)",
-        "kept on clinic deletion",
+        "5 years after the financial year (bogføringsloven); of a deleted clinic, 5 years"
+        " after the end of the year it was deleted in",
+        "kept on clinic deletion; then the retention job",
         K,
     ),
     Record(
@@ -347,8 +351,9 @@ TABLE: tuple[Record, ...] = (
         "which LPS vendor invoices the clinic, from a date",
         NO,
         "the PLSP subscription invoice",
-        "5 years after the financial year (bogføringsloven)",
-        "kept on clinic deletion",
+        "5 years after the financial year (bogføringsloven); of a deleted clinic, 5 years"
+        " after the end of the year it was deleted in",
+        "kept on clinic deletion; then the retention job",
         K,
     ),
     Record(
@@ -774,7 +779,7 @@ TABLE: tuple[Record, ...] = (
         " and ydernummer",
         NO,
         "delete on schedule; invoice the last quarter",
-        "5 years after deletion (bogføringsloven)",
+        "5 years after the end of the year the clinic was deleted in (bogføringsloven)",
         "retention job",
         K,
     ),

@@ -14,7 +14,7 @@ from server.cli import main
 from server.clock import local_day, now
 from server.retention.clinics import plan_clinic_deletion
 from server.retention.commands import cancel_clinic
-from server.retention.job import run_once_locked, run_retention
+from server.retention.job import bookkeeping_ends, run_once_locked, run_retention
 from server.retention.table import (
     AUDIT_SECONDS,
     CANCELLATION_NOTICE_SECONDS,
@@ -329,3 +329,27 @@ async def test_a_cancellation_can_be_withdrawn_before_the_deletion(
     assert await cli(settings, "retention", "withdraw", a.clinic.ydernummer) == 0
     report = await run_retention(redis, now() + CANCELLATION_NOTICE_SECONDS + 2 * DAY)
     assert not report.clinics_deleted and await redis.exists(keys.clinic(a.clinic.id))
+
+
+async def test_a_deleted_clinics_bookkeeping_goes_five_years_after_the_year_of_deletion(
+    redis: Redis,
+) -> None:
+    a = await clinic_with_everything(redis, "Lægehuset Aarhus")
+    b = await clinic_with_everything(redis, "Lægerne i Odense")
+    await cancel_clinic(redis, a.clinic.ydernummer, local_day(now()), "user:admin")
+    deleted_at = now() + CANCELLATION_NOTICE_SECONDS + 2 * DAY
+    await run_retention(redis, deleted_at)
+    ends = bookkeeping_ends(deleted_at)
+    assert local_day(ends).endswith("-01-01")
+    assert int(local_day(ends)[:4]) == int(local_day(deleted_at)[:4]) + 6
+
+    await record_access(redis, b.clinic.id, ends - 2 * DAY)  # B stays in use
+    await run_retention(redis, ends - DAY)
+    assert await redis.exists(keys.clinic_capacities(a.clinic.id))
+    assert await get_cancellation(redis, a.clinic.id) is not None
+
+    report = await run_retention(redis, ends + 1)
+    assert report.deleted["clinic_capacities"] == 1
+    assert not await redis.exists(keys.clinic_capacities(a.clinic.id))
+    assert await get_cancellation(redis, a.clinic.id) is None
+    assert await redis.exists(keys.clinic_capacities(b.clinic.id))
