@@ -15,13 +15,20 @@ from server.i18n import request_language
 from server.pages.forms import read_form
 from server.pages.render import format_day, format_time, render
 from server.retention.commands import cancel_clinic
-from server.retention.table import CANCELLATION_NOTICE_SECONDS, DAY, INACTIVITY_SECONDS
+from server.retention.job import pilot_deletion_day
+from server.retention.table import (
+    CANCELLATION_NOTICE_SECONDS,
+    DAY,
+    INACTIVITY_SECONDS,
+)
 from server.store.audit import audit
 from server.store.clinics import get_clinic, list_clinics
 from server.store.retention import (
     cancellations,
     inactivity_warnings,
     last_access,
+    pilot_ended,
+    set_pilot_ended,
     withdraw_cancellation,
 )
 from server.store.users import User, UserRole
@@ -82,6 +89,8 @@ async def _page(
         today=local_day(now()),
         notice_days=CANCELLATION_NOTICE_SECONDS // DAY,
         error=error,
+        pilot_ended=format_day(ended, lang) if (ended := await pilot_ended(redis)) else "",
+        pilot_deleted=format_day(pilot_deletion_day(ended), lang) if ended else "",
     )
 
 
@@ -117,4 +126,21 @@ async def withdraw_post(request: web.Request) -> web.Response:
     clinic_id = request.match_info["clinic_id"]
     if await withdraw_cancellation(redis, clinic_id):
         await audit(redis, "clinic.cancellation_withdrawn", user_actor(user), clinic_id=clinic_id)
+    raise web.HTTPSeeOther(PATH)
+
+
+@routes.post(PATH + "/pilot-ended")
+async def pilot_ended_post(request: web.Request) -> web.Response:
+    """The note-taker pilot ended: its evidence is pseudonymised from that day."""
+    user = await require_user(request, UserRole.ADMIN)
+    if not same_origin(request):
+        raise web.HTTPForbidden(text="cross-site form refused")
+    day = str((await read_form(request)).get("ended_on", "")).strip()
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        return await _page(request, user, 422, "retention.bad_day")
+    redis = request.app[REDIS]
+    await set_pilot_ended(redis, day)
+    await audit(redis, "pilot.notetaker_ended", user_actor(user), ended_on=day)
     raise web.HTTPSeeOther(PATH)

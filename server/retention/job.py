@@ -20,7 +20,7 @@ import logging
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from server.clock import COPENHAGEN, local_day
 from server.retention.clinics import carry_out, plan_clinic_deletion
@@ -126,6 +126,11 @@ async def _inactivity(redis: Redis, at: float, dry_run: bool, report: Report) ->
                 await audit(redis, "clinic.inactivity_warned", ACTOR, clinic_id=clinic_id)
 
 
+def pilot_deletion_day(ended: str) -> str:
+    """The Copenhagen day the pilot's evidence goes: its evaluation period after the end."""
+    return (date.fromisoformat(ended) + timedelta(seconds=PILOT_EVALUATION_SECONDS)).isoformat()
+
+
 def bookkeeping_ends(deleted_at: float) -> float:
     """1 January, Copenhagen, of the sixth year after the year of the deletion."""
     return day_start(f"{int(local_day(deleted_at)[:4]) + BOOKKEEPING_YEARS + 1}-01-01")
@@ -191,7 +196,7 @@ async def _pilot_evidence(redis: Redis, at: float, dry_run: bool, report: Report
     rows = decoded.scored(
         await redis.zrange(keys.pilot_notetaker_offered(), 0, -1, withscores=True)
     )
-    if at >= day_start(ended) + PILOT_EVALUATION_SECONDS:
+    if at >= day_start(pilot_deletion_day(ended)):
         names = [keys.pilot_notetaker(cid) for cid, _ in rows]
         report.deleted["pilot_notetaker"] += sum(await _count_existing(redis, names))
         report.deleted["pilot_notetaker_offered"] += int(bool(rows))

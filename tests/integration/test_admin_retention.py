@@ -10,7 +10,7 @@ from server.store.audit import read_audit
 from server.store.connection import Redis
 from server.store.consultations import update_consultation
 from server.store.messages import add_clinic_message
-from server.store.retention import get_cancellation, record_access
+from server.store.retention import get_cancellation, pilot_ended, record_access
 from server.store.users import create_user
 from tests.integration.helpers import GP_PASSWORD, Client, book, browser, login
 
@@ -98,3 +98,22 @@ async def test_a_gp_cannot_read_the_subject_page(client: Client, redis: Redis) -
             "/admin/subject", data={"consultation": b.consultation.id}, allow_redirects=False
         )
     assert response.status in (403, 303)
+
+
+async def test_the_admin_records_the_end_of_the_pilot(client: Client, redis: Redis) -> None:
+    await create_user(redis, "root", GP_PASSWORD, "Root", "admin")
+    async with browser(client) as admin:
+        await login(admin, "root")
+        response = await admin.post(
+            "/admin/retention/pilot-ended",
+            data={"ended_on": "2026-06-30"},
+            headers={"Origin": str(client.make_url("/")).rstrip("/")},
+            allow_redirects=False,
+        )
+        assert response.status == 303
+        page = await (await admin.get("/admin/retention")).text()
+    assert await pilot_ended(redis) == "2026-06-30"
+    assert "Piloten sluttede 30.06.2026" in page and "slettes 30.12.2026" in page
+    assert [e.data for e in await read_audit(redis) if e.action == "pilot.notetaker_ended"] == [
+        {"ended_on": "2026-06-30"}
+    ]
