@@ -9,7 +9,7 @@ import json
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from server.accounts import CLI
@@ -58,11 +58,11 @@ async def cancel_clinic(redis: Redis, ydernummer: str, day: str, actor: str) -> 
     clinic = await find_clinic(redis, ydernummer)
     if clinic is None:
         raise LookupError(f"no clinic with ydernummer {ydernummer}")
-    date.fromisoformat(day)
+    notice_ends = date.fromisoformat(day) + timedelta(seconds=CANCELLATION_NOTICE_SECONDS)
     cancellation = Cancellation(
         clinic.id,
         day,
-        day_start(day) + CANCELLATION_NOTICE_SECONDS,
+        day_start(notice_ends.isoformat()),
         "cancelled",
         now(),
         actor,

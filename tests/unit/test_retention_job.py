@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from server.cli import main
-from server.clock import local_day, now
+from server.clock import local, local_day, now
 from server.retention.clinics import plan_clinic_deletion
 from server.retention.commands import cancel_clinic
 from server.retention.job import bookkeeping_ends, run_once_locked, run_retention
@@ -353,3 +353,11 @@ async def test_a_deleted_clinics_bookkeeping_goes_five_years_after_the_year_of_d
     assert not await redis.exists(keys.clinic_capacities(a.clinic.id))
     assert await get_cancellation(redis, a.clinic.id) is None
     assert await redis.exists(keys.clinic_capacities(b.clinic.id))
+
+
+async def test_the_notice_ends_at_midnight_in_copenhagen_across_a_clock_change(
+    redis: Redis,
+) -> None:
+    clinic = await make_clinic(redis)
+    c = await cancel_clinic(redis, clinic.ydernummer, "2026-10-10", "cli")  # CEST -> CET
+    assert local(c.delete_after).isoformat() == "2026-11-09T00:00:00+01:00"
