@@ -5,6 +5,7 @@ The clock is moved by handing the job a later time: every rule reads only its `a
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import date
 
@@ -361,3 +362,16 @@ async def test_the_notice_ends_at_midnight_in_copenhagen_across_a_clock_change(
     clinic = await make_clinic(redis)
     c = await cancel_clinic(redis, clinic.ydernummer, "2026-10-10", "cli")  # CEST -> CET
     assert local(c.delete_after).isoformat() == "2026-11-09T00:00:00+01:00"
+
+
+async def test_the_job_logs_counts_never_contents(
+    redis: Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    a = await clinic_with_everything(redis, "Lægehuset Aarhus")
+    await cancel_clinic(redis, a.clinic.ydernummer, local_day(now()), "user:admin")
+    with caplog.at_level(logging.INFO, logger="server.retention.job"):
+        await run_retention(redis, now() + CANCELLATION_NOTICE_SECONDS + 2 * DAY)
+    logged = caplog.text
+    assert "'consultation': 1" in logged and "'clinics_deleted': 1" in logged
+    for content in ("Jensen", "Lægehuset", GP_NAME, "Kontrol om en uge", a.clinic.id):
+        assert content not in logged
