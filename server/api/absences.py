@@ -44,6 +44,7 @@ from server.store.absences import (
     substitute_name_ok,
 )
 from server.store.clinics import Clinic, find_clinic
+from server.store.retention import record_access
 from server.store.vendors import Vendor
 
 
@@ -151,6 +152,7 @@ async def _served_clinic(request: web.Request) -> tuple[Vendor, Clinic]:
         raise problem(404, "unknown_clinic", "no clinic has this ydernummer")
     if clinic.id not in vendor.clinic_ids:
         raise problem(403, "clinic_not_served", "this API key's vendor does not serve this clinic")
+    await record_access(request.app[REDIS], clinic.id, now())
     return vendor, clinic
 
 

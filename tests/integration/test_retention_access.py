@@ -5,6 +5,7 @@ from __future__ import annotations
 from server.store import keys
 from server.store.connection import Redis
 from tests.integration.helpers import Client, book, browser, login
+from tests.integration.served import served_consultation
 
 
 async def test_a_gps_login_is_the_clinics_access(client: Client, redis: Redis) -> None:
@@ -29,3 +30,17 @@ async def test_a_failed_login_is_not_access(client: Client, redis: Redis) -> Non
         )
         assert response.status == 401
     assert not await redis.hexists(keys.CLINIC_LAST_ACCESS, b.clinic.id)
+
+
+async def test_the_lps_using_the_api_for_the_clinic_is_its_access(
+    client: Client, redis: Redis
+) -> None:
+    lps = await served_consultation(redis)
+    for path in (
+        f"/api/v1/consultations/{lps.consultation.id}",
+        f"/api/v1/clinics/{lps.clinic.ydernummer}/absences",
+    ):
+        await redis.delete(keys.CLINIC_LAST_ACCESS)
+        response = await client.get(path, headers=lps.auth)
+        assert response.status == 200, await response.text()
+        assert float(await redis.hget(keys.CLINIC_LAST_ACCESS, lps.clinic.id) or 0) > 0, path
