@@ -14,7 +14,7 @@ from server.clock import local_day, now
 from server.i18n import request_language
 from server.pages.forms import read_form
 from server.pages.render import format_day, format_time, render
-from server.retention.commands import cancel_clinic
+from server.retention.cancellation import cancel_clinic
 from server.retention.job import pilot_deletion_day
 from server.retention.table import (
     CANCELLATION_NOTICE_SECONDS,

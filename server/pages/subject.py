@@ -13,7 +13,7 @@ from server.appkeys import CPR_KEY, REDIS
 from server.auth.web import require_user, same_origin
 from server.pages.forms import read_form
 from server.pages.render import render
-from server.retention.commands import export_for
+from server.retention.subject import export_for
 from server.store.audit import audit
 from server.store.users import User, UserRole
 

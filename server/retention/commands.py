@@ -9,24 +9,22 @@ import json
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
-from typing import Any, TypeVar
+from datetime import date
+from typing import TypeVar
 
 from server.accounts import CLI
-from server.auth.cprkey import CprKey, load_cpr_key
+from server.auth.cprkey import load_cpr_key
 from server.clock import now
+from server.retention.cancellation import cancel_clinic
 from server.retention.doc import retention_markdown
-from server.retention.job import day_start, run_once_locked
-from server.retention.subject import consultations_for_cpr_hash, subject_export
+from server.retention.job import run_once_locked
+from server.retention.subject import export_for
 from server.retention.table import CANCELLATION_NOTICE_SECONDS
 from server.settings import Settings
 from server.store.audit import audit
 from server.store.clinics import find_clinic
 from server.store.connection import Redis
-from server.store.cpr import CPR
 from server.store.retention import (
-    Cancellation,
-    save_cancellation,
     set_pilot_ended,
     withdraw_cancellation,
 )
@@ -51,25 +49,6 @@ def add_retention_parser(
     retention.add_argument("--on", help="cancel-clinic, pilot-ended: the day (YYYY-MM-DD)")
     retention.add_argument("--dry-run", action="store_true", help="run: only report")
     retention.set_defaults(run=lambda args: retention_command(args, with_redis))
-
-
-async def cancel_clinic(redis: Redis, ydernummer: str, day: str, actor: str) -> Cancellation:
-    """Record that the clinic cancels from `day`: its data goes after the notice period."""
-    clinic = await find_clinic(redis, ydernummer)
-    if clinic is None:
-        raise LookupError(f"no clinic with ydernummer {ydernummer}")
-    notice_ends = date.fromisoformat(day) + timedelta(seconds=CANCELLATION_NOTICE_SECONDS)
-    cancellation = Cancellation(
-        clinic.id,
-        day,
-        day_start(notice_ends.isoformat()),
-        "cancelled",
-        now(),
-        actor,
-    )
-    await save_cancellation(redis, cancellation)
-    await audit(redis, "clinic.cancelled", actor, clinic_id=clinic.id, cancelled_on=day)
-    return cancellation
 
 
 def retention_command(args: argparse.Namespace, with_redis: WithRedis[int]) -> int:
@@ -135,19 +114,6 @@ def add_subject_parser(
     which.add_argument("--cpr", help="the patient's CPR number; matched by its keyed hash")
     which.add_argument("--consultation", help="a consultation id")
     export.set_defaults(run=lambda args: subject_command(args, with_redis))
-
-
-async def export_for(
-    redis: Redis, cpr_key: CprKey, *, cpr: str = "", consultation: str = ""
-) -> dict[str, Any]:
-    """By CPR (matched through its keyed hash) or by consultation id."""
-    if cpr:
-        if not CPR.match(cpr):
-            raise ValueError("not a CPR number (DDMMYY-SSSS)")
-        ids = await consultations_for_cpr_hash(redis, cpr_key.hash(cpr))
-    else:
-        ids = [consultation]
-    return await subject_export(redis, ids)
 
 
 def subject_command(args: argparse.Namespace, with_redis: WithRedis[int]) -> int:

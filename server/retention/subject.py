@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from server.auth.cprkey import CprKey
 from server.clock import iso_utc
 from server.retention.clinics import scan_names
 from server.store import decoded, keys
 from server.store.connection import Redis
+from server.store.cpr import CPR
 
 SECRET_FIELDS = ("link_hash", "cpr_hash", "resume_hash")
 _PARTS = (
@@ -119,3 +121,16 @@ async def subject_export(redis: Redis, consultation_ids: list[str]) -> dict[str,
         "audit": await audit_naming(redis, held),
         "note": "Held on the video platform only; the patient's record is in the clinic's LPS.",
     }
+
+
+async def export_for(
+    redis: Redis, cpr_key: CprKey, *, cpr: str = "", consultation: str = ""
+) -> dict[str, Any]:
+    """By CPR (matched through its keyed hash) or by consultation id."""
+    if cpr:
+        if not CPR.match(cpr):
+            raise ValueError("not a CPR number (DDMMYY-SSSS)")
+        ids = await consultations_for_cpr_hash(redis, cpr_key.hash(cpr))
+    else:
+        ids = [consultation]
+    return await subject_export(redis, ids)

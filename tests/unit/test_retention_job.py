@@ -13,8 +13,8 @@ import pytest
 
 from server.cli import main
 from server.clock import local, local_day, now
+from server.retention.cancellation import cancel_clinic
 from server.retention.clinics import plan_clinic_deletion
-from server.retention.commands import cancel_clinic
 from server.retention.job import bookkeeping_ends, run_once_locked, run_retention
 from server.retention.table import (
     AUDIT_SECONDS,
