@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from datetime import date
+from typing import Any
+
+import pytest
+
+from server import app as app_module
 from server.appkeys import CPR_KEY
+from server.retention.cancellation import cancel_clinic
 from server.retention.job import run_retention
 from server.retention.table import CANCELLATION_NOTICE_SECONDS, DAY, INACTIVITY_SECONDS
+from server.settings import Settings
 from server.store import keys
 from server.store.audit import read_audit
 from server.store.connection import Redis
@@ -117,3 +127,19 @@ async def test_the_admin_records_the_end_of_the_pilot(client: Client, redis: Red
     assert [e.data for e in await read_audit(redis) if e.action == "pilot.notetaker_ended"] == [
         {"ended_on": "2026-06-30"}
     ]
+
+
+async def test_the_server_runs_the_retention_job_in_the_background(
+    aiohttp_client: Any, settings: Settings, redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    b = await book(redis)
+    long_ago = date.fromtimestamp(time.time() - CANCELLATION_NOTICE_SECONDS - 10 * DAY)
+    await cancel_clinic(redis, b.clinic.ydernummer, long_ago.isoformat(), "cli")
+    monkeypatch.setattr(app_module, "RETENTION_INTERVAL_SECONDS", 0.05)
+
+    await aiohttp_client(app_module.create_app(settings))
+    for _ in range(100):
+        if not await redis.exists(keys.clinic(b.clinic.id)):
+            break
+        await asyncio.sleep(0.05)
+    assert not await redis.exists(keys.clinic(b.clinic.id))
