@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from server.signalling.authority import end_user_sessions
 from server.store import decoded, keys
 from server.store.connection import Redis
 
@@ -63,6 +64,7 @@ class Plan:
     deletions: dict[str, set[str]] = field(default_factory=dict)
     call_attempts: set[str] = field(default_factory=set)
     participants: set[str] = field(default_factory=set)
+    users: set[str] = field(default_factory=set)
     evidence: set[str] = field(default_factory=set)
 
     def delete(self, family: str, key: str) -> None:
@@ -166,6 +168,7 @@ async def _plan_clinic(redis: Redis, clinic_id: str, plan: Plan) -> None:
 
 async def _plan_accounts(redis: Redis, clinic_id: str, plan: Plan) -> None:
     for user_id in decoded.members(await redis.smembers(keys.clinic_users(clinic_id))):
+        plan.users.add(user_id)
         plan.delete("user", keys.user(user_id))
         name = decoded.text(await redis.hget(keys.user(user_id), "username"))
         if name:
@@ -178,6 +181,8 @@ async def _plan_accounts(redis: Redis, clinic_id: str, plan: Plan) -> None:
 
 
 async def carry_out(redis: Redis, clinic_id: str, plan: Plan) -> None:
+    for user_id in sorted(plan.users):  # open consoles close too, on every instance
+        await end_user_sessions(redis, user_id)
     async with redis.pipeline(transaction=True) as pipe:
         for names in plan.deletions.values():
             if names:

@@ -22,7 +22,8 @@ from server.store.consultations import update_consultation
 from server.store.messages import add_clinic_message
 from server.store.retention import get_cancellation, pilot_ended, record_access
 from server.store.users import create_user
-from tests.integration.helpers import GP_PASSWORD, Client, book, browser, login
+from tests.integration.helpers import GP_PASSWORD, Client, book, browser, gp_hello, login
+from tests.security.helpers import SESSION_ENDED, until_closed
 
 
 async def test_the_admin_records_a_cancellation_and_the_job_deletes_after_the_notice(
@@ -143,3 +144,16 @@ async def test_the_server_runs_the_retention_job_in_the_background(
             break
         await asyncio.sleep(0.05)
     assert not await redis.exists(keys.clinic(b.clinic.id))
+
+
+async def test_deleting_a_clinic_closes_its_gps_open_consoles(client: Client, redis: Redis) -> None:
+    b = await book(redis)
+    await cancel_clinic(redis, b.clinic.ydernummer, "2026-01-01", "cli")
+    async with browser(client) as gp:
+        await login(gp, b.gp.username)
+        async with gp.ws_connect("/ws") as ws:
+            await gp_hello(ws)
+            cancellation = await get_cancellation(redis, b.clinic.id)
+            assert cancellation is not None
+            await run_retention(redis, cancellation.delete_after + 1)
+            assert (await until_closed(ws)).code == SESSION_ENDED

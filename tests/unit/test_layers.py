@@ -18,6 +18,7 @@ ABOVE_THE_STORE = (
     "server.media",
     "server.notetaker",
     "server.pages",
+    "server.retention",
     "server.signalling",
     "server.waitingroom",
     "server.webhooks",
