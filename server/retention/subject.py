@@ -3,8 +3,9 @@
 A patient is found by consultation id, or by CPR number through its keyed hash (the number
 itself is never stored: `server.auth.cprkey`). For each consultation the export holds the
 record, its participants, messages, consent records, the note-taker's state, the note and
-transcript while they are still held, invitations, pilot evidence, and every audit entry
-naming the consultation: who read it, and when. Secrets (token and resume hashes, the CPR
+transcript while they are still held, invitations, the technical call report, pilot
+evidence, the domain events naming it, and every audit entry naming it: who read it, and
+when. Secrets (token and resume hashes, the CPR
 hash) are said to be held, never shown.
 """
 
@@ -64,29 +65,46 @@ async def consultations_for_cpr_hash(redis: Redis, cpr_hash: str) -> list[str]:
     return sorted(found)
 
 
-async def audit_naming(redis: Redis, ids: set[str]) -> list[dict[str, object]]:
-    """Every audit entry whose data names one of `ids`, oldest first (the whole stream)."""
-    found: list[dict[str, object]] = []
+async def _naming(redis: Redis, stream: str, ids: set[str]) -> list[dict[str, str]]:
+    """Every entry of the stream whose data names one of `ids`, oldest first (all of it)."""
+    found: list[dict[str, str]] = []
     start = "-"
     while True:
-        rows = decoded.entries(await redis.xrange(keys.AUDIT, start, "+", count=1000))
+        rows = decoded.entries(await redis.xrange(stream, start, "+", count=1000))
         for _, fields in rows:
             data = json.loads(fields.get("data", "{}"))
             named = {str(v) for v in data.values() if not isinstance(v, list)}
             named |= {str(x) for v in data.values() if isinstance(v, list) for x in v}
             if ids & named:
-                at = float(fields.get("at", 0))
-                found.append(
-                    {
-                        "at": iso_utc(at),
-                        "action": fields["action"],
-                        "actor": fields["actor"],
-                        "data": data,
-                    }
-                )
+                found.append(fields)
         if len(rows) < 1000:
             return found
         start = f"({rows[-1][0]}"
+
+
+async def audit_naming(redis: Redis, ids: set[str]) -> list[dict[str, object]]:
+    """Who read or changed the consultations, and when."""
+    return [
+        {
+            "at": iso_utc(float(f.get("at", 0))),
+            "action": f["action"],
+            "actor": f["actor"],
+            "data": json.loads(f["data"]),
+        }
+        for f in await _naming(redis, keys.AUDIT, ids)
+    ]
+
+
+async def events_naming(redis: Redis, ids: set[str]) -> list[dict[str, object]]:
+    """What happened to the consultations (the domain events, until the stream's cap)."""
+    return [
+        {
+            "at": iso_utc(int(f.get("at", 0)) / 1000),
+            "type": f["type"],
+            "data": json.loads(f["data"]),
+        }
+        for f in await _naming(redis, keys.EVENTS, ids)
+    ]
 
 
 async def subject_export(redis: Redis, consultation_ids: list[str]) -> dict[str, Any]:
@@ -112,12 +130,17 @@ async def subject_export(redis: Redis, consultation_ids: list[str]) -> dict[str,
                 decoded.members(await redis.smembers(keys.consultation_invitations(cid)))
             )
         ]
+        attempt = decoded.text(await redis.get(keys.consultation_attempt(cid)))
+        entry["call_report"] = (
+            decoded.fields(await redis.hgetall(keys.call_attempt(attempt))) if attempt else None
+        ) or None
         entry["pilot_evidence"] = (
             decoded.fields(await redis.hgetall(keys.pilot_notetaker(cid))) or None
         )
         consultations.append(entry)
     return {
         "consultations": consultations,
+        "events": await events_naming(redis, held),
         "audit": await audit_naming(redis, held),
         "note": "Held on the video platform only; the patient's record is in the clinic's LPS.",
     }

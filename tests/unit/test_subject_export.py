@@ -15,6 +15,7 @@ from server.settings import Settings
 from server.store.audit import audit, read_audit
 from server.store.connection import Redis
 from server.store.consultations import update_consultation
+from server.store.events import EventType, append_event
 from server.store.messages import add_clinic_message
 from server.store.notes import Section, save_draft
 from server.store.notetaker import ConsentRecord, add_consent
@@ -60,6 +61,8 @@ async def test_an_export_by_cpr_holds_the_patients_consultations_and_who_read_th
         ConsentRecord("given", mine.patient_participant, "patient", 1.0, "v1", "da", "dialog"),
     )
     await save_draft(redis, mine, [Section("plan", "Plan", "Kontrol om en uge")], engine="demo")
+    await append_event(redis, EventType.CONSULTATION_CREATED, consultation_id=mine.id)
+    await append_event(redis, EventType.CONSULTATION_CREATED, consultation_id=other.id)
     await audit(redis, "note.read", "user:gp-1", consultation_id=mine.id)
     await audit(redis, "note.read", "user:gp-2", consultation_id=other.id)
 
@@ -72,6 +75,8 @@ async def test_an_export_by_cpr_holds_the_patients_consultations_and_who_read_th
     assert "Kontrol om en uge" in json.dumps(held["note"], ensure_ascii=False)
     assert held["participants"][0]["display_name"] == "Karen Ærø Jensen"
     assert [(a["actor"], a["action"]) for a in found["audit"]] == [("user:gp-1", "note.read")]
+    assert {"consultation_id": mine.id} in [e["data"] for e in found["events"]]
+    assert all(e["data"]["consultation_id"] == mine.id for e in found["events"])
     text = json.dumps(found, ensure_ascii=False)
     assert "Ole Olsen" not in text and other.id not in text
     assert "0102031234" not in text and "010203-1234" not in text and key.hash(CPR) not in text
