@@ -812,6 +812,15 @@ TABLE: tuple[Record, ...] = (
     ),
     # Platform
     Record(
+        "REPLICATION_FENCE",
+        "a counter bumped after each durable write, for WAIT",
+        NO,
+        "confirm that money and consent writes reached a replica",
+        "for good (one number)",
+        "never: it holds no data",
+        P,
+    ),
+    Record(
         "SWEEP_HELD_UNTIL",
         "until when no waiting patient may be judged absent",
         NO,
