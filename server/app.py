@@ -63,6 +63,7 @@ from server.retention.job import RETENTION_INTERVAL_SECONDS, run_once_locked
 from server.security import security_middleware
 from server.settings import Settings
 from server.signalling.endpoint import close_sockets, websocket
+from server.signalling.liveness import Liveness
 from server.signalling.presencekeeper import BEAT_SECONDS, PresenceKeeper
 from server.signalling.redisrouter import RedisRouter
 from server.store.budgets import seed_lines_when_reachable, try_seed_lines
@@ -117,9 +118,19 @@ async def router_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def presence_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[PRESENCE] = PresenceKeeper(app[REDIS])
+    app[PRESENCE] = PresenceKeeper(app[REDIS], app[ROOM], app[SETTINGS].instance_id)
     async with in_background(app[PRESENCE].run()):
         yield
+
+
+async def liveness_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Say this instance is alive; find the others that died and show their patients as
+    disconnected (server/signalling/liveness.py)."""
+    liveness = Liveness(app[REDIS], app[ROOM], app[PRESENCE])
+    await liveness.start()
+    async with in_background(liveness.run()):
+        yield
+    await liveness.stop()
 
 
 async def sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -213,6 +224,7 @@ def create_app(settings: Settings) -> web.Application:
             budget_lines_ctx,
             router_ctx,
             presence_ctx,
+            liveness_ctx,
             sweeper_ctx,
             echo_peers_ctx,
             notetakers_ctx,

@@ -89,7 +89,7 @@ class PatientRole(Role):
         if clinic is not None and await absence_stops_queueing(s.redis, clinic, c):
             raise m.ProtocolError("clinic_absent", "the clinic is away today", msg.ref)
         if c.status not in (Status.ENDED, Status.IN_CALL):
-            await queue.heartbeat(s.redis, p.id, PRESENCE_TTL)
+            await queue.heartbeat(s.redis, p.id, PRESENCE_TTL, s.presence.instance_id)
             entered = await s.room.enter(c)
             if entered is None:
                 raise m.ProtocolError("cannot_wait", "this consultation is not open", msg.ref)
@@ -170,7 +170,9 @@ class PatientRole(Role):
             if self.seat.participant is not None:
                 # Presence lapsed during the call (nobody beats for a seat in a call): this
                 # socket is here, so the GPs must not see "connection lost".
-                await queue.heartbeat(s.redis, self.seat.participant.id, PRESENCE_TTL)
+                await queue.heartbeat(
+                    s.redis, self.seat.participant.id, PRESENCE_TTL, s.presence.instance_id
+                )
             s.send(m.Held())
             await self._start_waiting(c)
             await s.room.details_changed(c)

@@ -5,7 +5,9 @@ trips every beat; with thousands waiting that alone fills an instance. One round
 - refreshes every local waiting patient's presence in a single pipeline;
 - reads each affected clinic's queue once and hands every local patient their true place
   (which also heals any queue delta lost on pub/sub);
-- marks the local GPs as online, for the ETA.
+- marks the local GPs as online, for the ETA;
+- tells the clinics of patients whose presence had lapsed (a long Redis outage, or this
+  instance taken for dead) that they are connected again.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Protocol
 
+from server.clock import now
 from server.store.connection import Redis
+from server.store.instances import forget_before
 from server.waitingroom.eta import clinic_pace, gps_seen
 from server.waitingroom.queue import heartbeat_many, order_of
+from server.waitingroom.room import Room
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +43,10 @@ class Waiter(Protocol):
 
 
 class PresenceKeeper:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, room: Room, instance_id: str) -> None:
         self._redis = redis
+        self._room = room
+        self.instance_id = instance_id
         self._waiters: dict[str, Waiter] = {}
         self._gps: dict[str, tuple[str, str]] = {}  # socket id -> (clinic id, user id)
 
@@ -57,9 +64,15 @@ class PresenceKeeper:
         self._gps.pop(socket_id, None)
 
     async def beat(self) -> None:
+        started = now()
         waiters = list(self._waiters.values())
-        await heartbeat_many(self._redis, [w.participant_id for w in waiters], PRESENCE_TTL)
+        ids = [w.participant_id for w in waiters]
+        lapsed = await heartbeat_many(self._redis, ids, PRESENCE_TTL, self.instance_id)
+        # A socket that closed since the last round is no longer this instance's; one still
+        # saying hello was beaten for just now, so a round's margin keeps it.
+        await forget_before(self._redis, self.instance_id, started - BEAT_SECONDS)
         await gps_seen(self._redis, self._gps.values())
+        await self._room.connection_changed(lapsed)
         await self._resync(waiters)
 
     async def _resync(self, waiters: Iterable[Waiter]) -> None:

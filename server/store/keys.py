@@ -15,6 +15,22 @@ SWEEP_HELD_UNTIL = f"{PREFIX}:sweep_held_until"
 # (server.store.durability).
 REPLICATION_FENCE = f"{PREFIX}:replication_fence"
 
+# Set of the instances that said they are alive and were not yet found dead (instances.py).
+INSTANCES = f"{PREFIX}:instances"
+# Until when (unix s) no instance may be judged dead: Redis was unreachable, and every live
+# instance first gets the time to say it is alive again.
+BURIALS_HELD_UNTIL = f"{PREFIX}:burials_held_until"
+
+
+def instance_alive(instance_id: str) -> str:
+    """Exists while the instance runs: a few seconds' TTL, refreshed every second or so."""
+    return f"{PREFIX}:instance:{instance_id}:alive"
+
+
+def instance_patients(instance_id: str) -> str:
+    """Sorted set of the waiting patients whose socket the instance holds, by last beat."""
+    return f"{PREFIX}:instance:{instance_id}:patients"
+
 
 def clinic(clinic_id: str) -> str:
     return f"{PREFIX}:clinic:{clinic_id}"
@@ -134,7 +150,8 @@ def participant_channel(participant_id: str) -> str:
 
 
 def presence(participant_id: str) -> str:
-    """Exists while the participant has a live socket on some instance (TTL, refreshed)."""
+    """Exists while the participant has a live socket on some instance (TTL, refreshed); its
+    value is that instance's id, so the patients of an instance found dead are known."""
     return f"{PREFIX}:presence:{participant_id}"
 
 

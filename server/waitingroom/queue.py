@@ -44,25 +44,35 @@ async def order_of(redis: Redis, clinic_id: str) -> tuple[list[str], int]:
     return decoded.strings(order), int(moves or 0)
 
 
-async def heartbeat(redis: Redis, participant_id: str, presence_ttl: int) -> None:
-    await heartbeat_many(redis, [participant_id], presence_ttl)
+async def heartbeat(redis: Redis, participant_id: str, presence_ttl: int, instance: str) -> bool:
+    """Mark one waiting patient present, their socket held by `instance`; True if their
+    presence had lapsed."""
+    return bool(await heartbeat_many(redis, [participant_id], presence_ttl, instance))
 
 
 HEARTBEAT_CHUNK = 500
 
 
-async def heartbeat_many(redis: Redis, participant_ids: list[str], presence_ttl: int) -> None:
-    """Mark these waiting patients present: one round trip per chunk, yielding between
-    chunks so that thousands of patients never hold up an admit for long."""
+async def heartbeat_many(
+    redis: Redis, participant_ids: list[str], presence_ttl: int, instance: str
+) -> list[str]:
+    """Mark these waiting patients present, their sockets held by `instance`: one round trip
+    per chunk, yielding between chunks so that thousands of patients never hold up an admit
+    for long. Returns those whose presence had lapsed (expired, or taken away because their
+    instance was found dead), so that their clinic can be told they are connected again."""
     at = now()
+    lapsed: list[str] = []
     for start in range(0, len(participant_ids), HEARTBEAT_CHUNK):
         chunk = participant_ids[start : start + HEARTBEAT_CHUNK]
         async with redis.pipeline(transaction=False) as pipe:
             for participant_id in chunk:
-                pipe.set(keys.presence(participant_id), "1", ex=presence_ttl)
+                pipe.set(keys.presence(participant_id), instance, ex=presence_ttl, get=True)
             pipe.zadd(keys.WAITING_LAST_SEEN, dict.fromkeys(chunk, at))
-            await pipe.execute()
+            pipe.zadd(keys.instance_patients(instance), dict.fromkeys(chunk, at))
+            before = await pipe.execute()
+        lapsed += [pid for pid, old in zip(chunk, before, strict=False) if old is None]
         await asyncio.sleep(0)
+    return lapsed
 
 
 async def departed(redis: Redis, participant_id: str) -> None:

@@ -37,7 +37,7 @@ from server.signalling.router import Router
 from server.store import keys
 from server.store.callattempts import finish_attempt, start_attempt
 from server.store.connection import Redis
-from server.store.consultations import Consultation, Status
+from server.store.consultations import Consultation, Status, get_consultation
 from server.store.events import EventType, append_event
 from server.store.invitations import (
     consultation_invitations,
@@ -45,7 +45,7 @@ from server.store.invitations import (
     revoke_invitation,
 )
 from server.store.links import revoke_link
-from server.store.participants import Participant, SeatRole, set_admitted
+from server.store.participants import Participant, SeatRole, get_participant, set_admitted
 from server.waitingroom import queue
 from server.waitingroom import roomscripts as lua
 from server.waitingroom.eta import record_duration
@@ -126,6 +126,16 @@ class Room:
         """What the clinic sees of a consultation changed without a move: the patient's
         socket came or went, the line test has a verdict, the LPS rebooked it."""
         await announce.changed(self.redis, self.router, c)
+
+    async def connection_changed(self, participant_ids: list[str]) -> None:
+        """These patients' sockets came back or were lost without their socket saying so
+        (a presence that lapsed is renewed; an instance was found dead): their clinics see
+        them connected or not as their presence now stands."""
+        for participant_id in participant_ids:
+            p = await get_participant(self.redis, participant_id)
+            c = await get_consultation(self.redis, p.consultation_id) if p else None
+            if c is not None and c.status == Status.WAITING:
+                await announce.entry(self.redis, self.router, c)
 
     async def leave(
         self, c: Consultation, reason: LeaveReason, told: controls.Removed | None = None

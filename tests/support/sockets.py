@@ -62,10 +62,13 @@ async def populate(redis: Redis, index: int, patients: int) -> Clinic:
 
 @dataclass
 class PatientSocket:
-    """A waiting patient's page: its last place, whether it was sent away, reconnects."""
+    """A waiting patient's page: its last place, whether it was sent away, reconnects. Like a
+    load balancer that drops an instance which does not answer, a connection that fails
+    moves on to the next of `also` (the other instances)."""
 
     booked: Booked
     url: str
+    also: list[str] = field(default_factory=list)
     position: int | None = None
     removed: bool = False
     connects: int = 0
@@ -84,8 +87,13 @@ class PatientSocket:
                 async for message in self._ws:
                     if message.type == aiohttp.WSMsgType.TEXT:
                         self._read(json.loads(message.data))
+            except aiohttp.ClientConnectorError:
+                if self.also:
+                    self.also.append(self.url)
+                    self.url = self.also.pop(0)
             except (aiohttp.ClientError, OSError):
                 pass
+            self.position = None
             self.waiting.clear()
             await asyncio.sleep(RECONNECT_SECONDS)
 
@@ -95,6 +103,10 @@ class PatientSocket:
             self.waiting.set()
         elif message["type"] == "removed":
             self.removed = True
+
+    def vanish(self) -> None:
+        """The patient is gone without a word: when the socket drops, nothing reconnects."""
+        self.removed = True
 
     async def close(self) -> None:
         """The patient closes the tab: gone for good."""
@@ -108,6 +120,7 @@ class GpView:
     """The waiting list a GP's console shows, kept from its socket's messages."""
 
     waiting: set[str] = field(default_factory=set)
+    connected: dict[str, bool] = field(default_factory=dict)  # as the cards show it
     snapshots: int = 0
 
     async def run(self, session: aiohttp.ClientSession, url: str, clinic: Clinic) -> None:
@@ -125,8 +138,12 @@ class GpView:
         match message["type"]:
             case "clinic.state":
                 self.waiting = {entry["consultation_id"] for entry in message["waiting"]}
+                self.connected = {e["consultation_id"]: e["connected"] for e in message["waiting"]}
                 self.snapshots += 1
             case "queue.entry":
-                self.waiting.add(message["entry"]["consultation_id"])
+                entry = message["entry"]
+                self.waiting.add(entry["consultation_id"])
+                self.connected[entry["consultation_id"]] = entry["connected"]
             case "queue.removed":
                 self.waiting.discard(message["consultation_id"])
+                self.connected.pop(message["consultation_id"], None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -75,6 +76,13 @@ class Stack:
         if isinstance(self.redis, SentinelCluster):
             return self.redis.app_env()
         return {"REDIS_URL": self.redis.url}
+
+    def kill(self, index: int, sig: signal.Signals = signal.SIGKILL) -> None:
+        """Kill one instance (kill -9 by default) and wait until it is gone; its URL stays
+        in `urls`, answering nothing, as a crashed machine's would."""
+        process = self._processes[index]
+        process.send_signal(sig)
+        process.wait(timeout=30)
 
     def stop(self) -> None:
         for process in self._processes:

@@ -202,7 +202,7 @@ async def test_readmitting_a_held_patient_keeps_the_first_start_time(redis: Redi
 async def test_sweep_removes_a_vanished_patient(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     w = await waiting_patient(redis, await make_scheduled(redis, clinic))
-    await queue.heartbeat(redis, w.patient.id, presence_ttl=25)
+    await queue.heartbeat(redis, w.patient.id, presence_ttl=25, instance="i")
     # The browser went silent: its presence expired and its last beat is old.
     await redis.delete(keys.presence(w.patient.id))
     await redis.zadd(keys.WAITING_LAST_SEEN, {w.patient.id: now() - 120})
@@ -217,7 +217,7 @@ async def test_sweep_removes_a_vanished_patient(redis: Redis) -> None:
 async def test_sweep_keeps_a_patient_with_presence(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     w = await waiting_patient(redis, await make_scheduled(redis, clinic))
-    await queue.heartbeat(redis, w.patient.id, presence_ttl=25)
+    await queue.heartbeat(redis, w.patient.id, presence_ttl=25, instance="i")
     await redis.zadd(keys.WAITING_LAST_SEEN, {w.patient.id: now() - 120})
     assert await room_of(redis).sweep(grace_seconds=60) == 0
     assert await status(redis, w.consultation.id) == Status.WAITING
@@ -227,7 +227,7 @@ async def test_sweep_keeps_a_patient_with_presence(redis: Redis) -> None:
 async def test_sweep_waits_for_the_grace_period(redis: Redis) -> None:
     clinic = await make_clinic(redis)
     w = await waiting_patient(redis, await make_scheduled(redis, clinic))
-    await queue.heartbeat(redis, w.patient.id, presence_ttl=25)
+    await queue.heartbeat(redis, w.patient.id, presence_ttl=25, instance="i")
     await redis.delete(keys.presence(w.patient.id))  # silent, but only just
     assert await room_of(redis).sweep(grace_seconds=60) == 0
     assert await status(redis, w.consultation.id) == Status.WAITING
@@ -261,7 +261,7 @@ async def test_sweep_leaves_a_patient_in_a_call_alone(redis: Redis) -> None:
 
 
 async def test_forget_presence(redis: Redis) -> None:
-    await queue.heartbeat(redis, "p1", presence_ttl=25)
+    await queue.heartbeat(redis, "p1", presence_ttl=25, instance="i")
     assert await redis.exists(keys.presence("p1"))
     assert 0 < await redis.ttl(keys.presence("p1")) <= 25
     await queue.forget_presence(redis, "p1")
