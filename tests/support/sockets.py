@@ -104,6 +104,12 @@ class PatientSocket:
         elif message["type"] == "removed":
             self.removed = True
 
+    async def leave(self) -> None:
+        """The patient presses "leave": out of the queue at once."""
+        self.removed = True
+        if self._ws is not None:
+            await self._ws.send_json({"v": 1, "type": "leave"})
+
     def vanish(self) -> None:
         """The patient is gone without a word: when the socket drops, nothing reconnects."""
         self.removed = True
@@ -133,6 +139,19 @@ class GpView:
             async for message in ws:
                 if message.type == aiohttp.WSMsgType.TEXT:
                     self._read(json.loads(message.data))
+
+    async def keep(self, session: aiohttp.ClientSession, urls: list[str], clinic: Clinic) -> None:
+        """A console left open: when its socket drops it reconnects (and gets its clinic
+        anew), moving on to the next instance when one does not answer."""
+        urls = list(urls)
+        while True:
+            try:
+                await self.run(session, urls[0], clinic)
+            except aiohttp.ClientConnectorError:
+                urls.append(urls.pop(0))
+            except (aiohttp.ClientError, OSError, KeyError, ValueError):
+                pass  # KeyError: a login answered without its cookie (Redis was away)
+            await asyncio.sleep(RECONNECT_SECONDS)
 
     def _read(self, message: dict[str, Any]) -> None:
         match message["type"]:
