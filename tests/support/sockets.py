@@ -128,6 +128,7 @@ class GpView:
     waiting: set[str] = field(default_factory=set)
     connected: dict[str, bool] = field(default_factory=dict)  # as the cards show it
     snapshots: int = 0
+    online: bool = False  # its socket is open and has had its clinic
 
     async def run(self, session: aiohttp.ClientSession, url: str, clinic: Clinic) -> None:
         form = {"username": clinic.gp_username, "password": clinic.gp_password}
@@ -136,9 +137,12 @@ class GpView:
         headers = {"Cookie": f"av_session={cookie}"}
         async with session.ws_connect(f"{url}/ws", heartbeat=None, headers=headers) as ws:
             await ws.send_json({"v": 1, "type": "hello"})
-            async for message in ws:
-                if message.type == aiohttp.WSMsgType.TEXT:
-                    self._read(json.loads(message.data))
+            try:
+                async for message in ws:
+                    if message.type == aiohttp.WSMsgType.TEXT:
+                        self._read(json.loads(message.data))
+            finally:
+                self.online = False
 
     async def keep(self, session: aiohttp.ClientSession, urls: list[str], clinic: Clinic) -> None:
         """A console left open: when its socket drops it reconnects (and gets its clinic
@@ -159,6 +163,7 @@ class GpView:
                 self.waiting = {entry["consultation_id"] for entry in message["waiting"]}
                 self.connected = {e["consultation_id"]: e["connected"] for e in message["waiting"]}
                 self.snapshots += 1
+                self.online = True
             case "queue.entry":
                 entry = message["entry"]
                 self.waiting.add(entry["consultation_id"])
