@@ -14,6 +14,8 @@ GP on each instance. Timed from the fault's end (Redis back, or the signal sent)
   screen showing the true place;
 - GP lists: until every GP's console is connected (again, to the other instance if its
   own was stopped) and its list holds exactly the waiting patients, each "connected";
+  Both are the moment the state last became right, once it then stayed right for a
+  presence round;
 - lost: patients no longer in the queue once things settled (target 0): after the grace
   and a presence round (a sweep would have removed anyone still judged absent), or after
   5 s in --quick.
@@ -47,6 +49,7 @@ from tests.support.stack import Stack
 
 GRACE_SECONDS = 30  # the product's default
 CONVERGE_SECONDS = 90  # a fault whose effects last longer than this counts as not healed
+STABLE_SECONDS = BEAT_SECONDS + 2  # right for a whole presence round: right for good
 
 
 class Scene:
@@ -94,11 +97,32 @@ async def until(check: Callable[[], Awaitable[bool] | bool], seconds: float) -> 
     """Seconds until `check()` holds, polled every 50 ms; None if it did not in `seconds`."""
     start = time.monotonic()
     while time.monotonic() - start < seconds:
-        outcome = check()
-        if await outcome if inspect.isawaitable(outcome) else outcome:
+        if await _holds(check):
             return round(time.monotonic() - start, 2)
         await asyncio.sleep(0.05)
     return None
+
+
+async def settled(check: Callable[[], Awaitable[bool] | bool], seconds: float) -> float | None:
+    """Seconds until `check()` holds for good: the moment it last became true, once it has
+    stayed true for a presence round (a brief right answer before a wrong one does not
+    count); None if that did not happen within `seconds`."""
+    start = time.monotonic()
+    since: float | None = None
+    while time.monotonic() - start < seconds:
+        if await _holds(check):
+            since = time.monotonic() if since is None else since
+            if time.monotonic() - since >= STABLE_SECONDS:
+                return round(since - start, 2)
+        else:
+            since = None
+        await asyncio.sleep(0.05)
+    return None
+
+
+async def _holds(check: Callable[[], Awaitable[bool] | bool]) -> bool:
+    outcome = check()
+    return await outcome if inspect.isawaitable(outcome) else outcome
 
 
 async def redis_down(scene: Scene, seconds: float) -> None:
@@ -141,8 +165,8 @@ async def one_fault(name: str, patients: int, settle: float, fault: Any) -> dict
                     raise RuntimeError("the deployment did not settle before the fault")
                 await fault(scene)
                 places, lists = await asyncio.gather(
-                    until(scene.places_confirmed, CONVERGE_SECONDS),
-                    until(scene.gp_lists_right, CONVERGE_SECONDS),
+                    settled(scene.places_confirmed, CONVERGE_SECONDS),
+                    settled(scene.gp_lists_right, CONVERGE_SECONDS),
                 )
                 await asyncio.sleep(settle)
                 lost = await scene.lost()

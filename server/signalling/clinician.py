@@ -6,8 +6,13 @@ themselves are the room's.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Mapping
 from typing import ClassVar
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.auth.tokens import new_id
 from server.clock import local_day, now
@@ -37,6 +42,11 @@ from server.store.participants import (
 from server.store.users import User, UserRole, get_user
 from server.waitingroom.eta import gp_seen
 from server.waitingroom.room import LeaveReason
+
+log = logging.getLogger(__name__)
+
+HEAL_ATTEMPTS = 20
+HEAL_PAUSE_SECONDS = 0.5
 
 
 def scoped(state: ClinicState, scope: str | None) -> ClinicState:
@@ -76,8 +86,18 @@ class ClinicianRole(Role):
         s.send(scoped(await clinic_state(s.redis, self.user.clinic_id), s.scope))
 
     async def heal(self) -> None:
-        if self.session.state is not SessionState.CLOSED:
-            self.session.send(await clinic_state(self.session.redis, self.user.clinic_id))
+        """The clinic anew. Pub/sub can be back before Redis answers reads (a restarted
+        Redis loading its AOF accepts SUBSCRIBE but answers LOADING), and a resync that
+        failed would leave the list stale until the next one: so try for a while."""
+        for _ in range(HEAL_ATTEMPTS):
+            if self.session.state is SessionState.CLOSED:
+                return
+            try:
+                self.session.send(await clinic_state(self.session.redis, self.user.clinic_id))
+                return
+            except (RedisConnectionError, RedisTimeoutError):
+                await asyncio.sleep(HEAL_PAUSE_SECONDS)
+        log.warning("a console could not read its clinic after pub/sub came back")
 
     async def _held_call(self) -> str | None:
         """A call this GP holds in today's list, to offer rejoining after a reload."""
