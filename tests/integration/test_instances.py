@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from pytest_aiohttp import AiohttpClient
 
 from server.app import create_app
 from server.settings import Settings
+from server.store import instances, keys
 from server.store.connection import Redis
 from server.store.consultations import Status, get_consultation
 from tests.integration.helpers import (
@@ -81,3 +84,32 @@ async def test_a_second_tab_on_another_instance_supersedes_the_first(
         await receive_type(first, "superseded")
         await send(second, "leave")
         await receive_type(second, "left")
+
+
+async def test_an_instance_taken_for_dead_shows_its_patients_connected_again(
+    aiohttp_client: AiohttpClient, settings: Settings, redis: Redis
+) -> None:
+    """Another instance buried this one (it paused too long to renew its liveness key):
+    its patients lost their presence and their GP saw "connection lost". Once it finds its
+    key lapsed it renews their presence, and the GP sees them connected again."""
+    a = await aiohttp_client(create_app(settings.with_(instance_id="instance-a")))
+    b = await aiohttp_client(create_app(settings.with_(instance_id="instance-b")))
+    booking = await book(redis)
+    resume = await join(b, booking.link)
+    async with b.ws_connect("/ws") as patient, browser(a) as gp_session:
+        welcome = await patient_hello(patient, booking.link, resume)
+        await login(gp_session, booking.gp.username)
+        async with gp_session.ws_connect("/ws") as gp:
+            state = await gp_hello(gp)
+            assert [e["connected"] for e in state["waiting"]] == [True]
+
+            buried = None
+            while buried is None:  # between two of b's beats
+                await redis.delete(keys.instance_alive("instance-b"))
+                buried = await instances.bury(redis, "instance-b")
+            assert buried == [welcome["participant_id"]]
+            assert not await redis.exists(keys.presence(welcome["participant_id"]))
+
+            entry = await asyncio.wait_for(receive_type(gp, "queue.entry"), 15)
+            assert entry["entry"]["connected"] is True
+            assert await redis.get(keys.presence(welcome["participant_id"])) == "instance-b"
