@@ -58,12 +58,13 @@ class Receiver:
     arrived: list[Received] = field(default_factory=list)
     answered: list[tuple[Received, int]] = field(default_factory=list)
     hold: asyncio.Event | None = None
+    port: int | None = None  # a given port, so a receiver can come back where it was
     server: TestServer | None = None
 
     async def __aenter__(self) -> Receiver:
         app = web.Application()
         app.router.add_post("/hook", self._hook)
-        self.server = TestServer(app)
+        self.server = TestServer(app, port=self.port)
         await self.server.start_server()
         return self
 
