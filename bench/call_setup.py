@@ -67,7 +67,7 @@ async def one_call(gp: Page, patient: Page, url: str, name: str) -> tuple[float,
     await end_consultation(gp)
     await expect(gp.get_by_test_id("billing-code")).to_be_visible()
     await expect(patient.get_by_test_id("end")).to_be_visible()
-    await gp.get_by_role("button", name="Tilbage til oversigten").click()
+    await gp.get_by_test_id("back-to-list").click()
     return gp_ms, patient_ms
 
 

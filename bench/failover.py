@@ -1,7 +1,7 @@
 """Faults under a waiting room: two instances, one Redis, patients and GPs as real
 WebSocket clients that reconnect as the pages (behind a load balancer) do.
 
-    python bench/failover.py            # 40 patients; Redis down 5 s and 45 s, kill -9, SIGTERM
+    python bench/failover.py            # 40 patients; Redis down 5, 45 and 120 s, kill -9, SIGTERM
     python bench/failover.py --quick    # 10 patients; Redis down 5 s and 30 s, kill -9, SIGTERM
 
 Each fault gets a fresh deployment (tests/support/stack.py) with the product's presence
@@ -186,12 +186,15 @@ async def one_fault(name: str, patients: int, settle: float, fault: Any) -> dict
     }
 
 
+def _outage(seconds: float) -> Callable[[Scene], Awaitable[None]]:
+    return lambda scene: redis_down(scene, seconds)
+
+
 async def run(quick: bool, patients: int, only: list[str]) -> dict[str, Any]:
-    long_outage = 30 if quick else 45
+    outages = (5, 30) if quick else (5, 45, 120)
     settle = 5.0 if quick else GRACE_SECONDS + BEAT_SECONDS + 5
     faults: list[tuple[str, Any]] = [
-        ("redis_down_5s", lambda s: redis_down(s, 5)),
-        (f"redis_down_{long_outage}s", lambda s: redis_down(s, long_outage)),
+        *((f"redis_down_{n}s", _outage(n)) for n in outages),
         ("kill_9_instance", lambda s: kill(s, signal.SIGKILL)),
         ("sigterm_instance", lambda s: kill(s, signal.SIGTERM)),
     ]
