@@ -1,6 +1,6 @@
 """Command line: `almenvideo serve | demo-setup | create-admin | create-organisation |
 create-vendor | vendor-key | vendor-webhook | notetaker-pilot | forget-old-cpr-hashes |
-retention | subject-export | schema`."""
+retention | subject-export | invoices issue | schema`."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ from server.auth.cprkey import load_cpr_key
 from server.clock import iso_utc
 from server.demo import ensure_demo
 from server.i18n import Locales
+from server.pilots.issuing import Period
+from server.pilots.money import plain
 from server.retention.commands import add_retention_parser, add_subject_parser
 from server.settings import Settings, SettingsError
 from server.signalling.messages import json_schema
@@ -38,6 +40,7 @@ from server.store.audit import audit
 from server.store.clinics import find_clinic, save_clinic
 from server.store.connection import Redis, open_redis
 from server.store.cpr import forget_old_hashes
+from server.store.invoices import issue
 from server.store.organisations import Organisation
 from server.store.users import UserRole
 from server.store.vendors import (
@@ -274,6 +277,27 @@ def _forget_old_cpr_hashes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _issue_invoices(args: argparse.Namespace) -> int:
+    """Freeze the PLSP invoices of a quarter or a year (and correct earlier ones), so it
+    can be scheduled; run again, it issues nothing twice."""
+    try:
+        period = Period.parse(args.quarter or args.year)
+    except ValueError:
+        print("almenvideo: --quarter is e.g. 2026Q1, --year e.g. 2026", file=sys.stderr)
+        return 1
+    made = _with_redis(args, lambda redis, settings: issue(redis, CLI, period))
+    if made is None:
+        print(f"{period.label}: already issued, and nothing to correct")
+        return 0
+    quarters = ", ".join(made.quarters) or "-"
+    print(f"Issue {made.number} ({period.label}): new quarters {quarters}")
+    for invoice in made.invoices:
+        total = plain(invoice.total_ore)
+        print(f"  {invoice.number}  {invoice.vendor_name}  {total} kr excl. VAT")
+    print(f"  {len(made.warnings)} clinic(s) not invoiced (see the subscriptions page)")
+    return 0
+
+
 def _schema(args: argparse.Namespace) -> int:
     print(json.dumps(json_schema(), indent=2))
     return 0
@@ -366,6 +390,16 @@ def main(argv: list[str] | None = None) -> int:
     forget.set_defaults(run=_forget_old_cpr_hashes)
     add_retention_parser(commands, _add_common, _with_redis)
     add_subject_parser(commands, _add_common, _with_redis)
+    invoices = commands.add_parser("invoices", help="PLSP subscription invoices")
+    invoice_commands = invoices.add_subparsers(dest="action", required=True)
+    issuing = invoice_commands.add_parser(
+        "issue", help="issue a quarter's or a year's invoices, with corrections to earlier ones"
+    )
+    _add_common(issuing)
+    which = issuing.add_mutually_exclusive_group(required=True)
+    which.add_argument("--quarter", help="e.g. 2026Q1")
+    which.add_argument("--year", help="e.g. 2026: its four quarters at once")
+    issuing.set_defaults(run=_issue_invoices)
     schema = commands.add_parser("schema", help="print the signalling protocol as JSON Schema")
     schema.set_defaults(run=_schema)
     args = parser.parse_args(argv)

@@ -50,9 +50,10 @@ from server.store.subscriptions import (
     set_price,
     set_vendor,
     subscribers,
+    vendor_names,
 )
 from server.store.users import User, UserRole
-from server.store.vendors import get_vendor, list_vendors
+from server.store.vendors import get_vendor
 
 SUBSCRIPTIONS_PATH = "/admin/subscriptions"
 CAPACITY_FIELDS = ("since", "capacities", "quarter")
@@ -100,15 +101,6 @@ def _quarters(shown: Quarter, today: date) -> list[Quarter]:
     return sorted(found, reverse=True)
 
 
-async def _vendor_names(redis: Redis, subs: list[Subscriber]) -> dict[str, str]:
-    """Every listed vendor, and any a history names that the list does not (older ones)."""
-    names = {v.id: v.name for v in await list_vendors(redis)}
-    for vendor_id in {v for s in subs for v in s.vendors.values()} - names.keys():
-        vendor = await get_vendor(redis, vendor_id)
-        names[vendor_id] = vendor.name if vendor else vendor_id
-    return names
-
-
 @dataclass(frozen=True)
 class Loaded:
     invoices: QuarterInvoices
@@ -120,7 +112,7 @@ class Loaded:
 async def _load(redis: Redis, quarter: Quarter) -> Loaded:
     """The histories, and the quarter's invoices from them."""
     subs = await subscribers(redis, await list_clinics(redis))
-    names = await _vendor_names(redis, subs)
+    names = await vendor_names(redis, subs)
     prices = await price_list(redis)
     return Loaded(invoice_quarter(quarter, subs, prices, names), subs, names, prices)
 

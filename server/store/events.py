@@ -48,6 +48,7 @@ class EventType(StrEnum):
     SUBSCRIPTION_PRICE_SET = "subscription.price_set"
     SUBSCRIPTION_CAPACITIES_SET = "subscription.capacities_set"
     SUBSCRIPTION_VENDOR_SET = "subscription.vendor_set"
+    INVOICES_ISSUED = "invoices.issued"
 
 
 @dataclass(frozen=True)

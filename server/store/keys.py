@@ -213,6 +213,8 @@ def api_key(token_hash: str) -> str:
 
 VENDORS = f"{PREFIX}:vendors"  # set of every vendor id made since it existed (for pickers)
 SUBSCRIPTION_PRICES = f"{PREFIX}:subscription:prices"  # hash: from ISO date -> øre/capacity/month
+INVOICE_ISSUES = f"{PREFIX}:invoices:issues"  # list, append-only: JSON issue n at index n-1
+INVOICE_NUMBERS = f"{PREFIX}:invoices:numbers"  # counter: the last invoice number used
 
 
 def clinic_capacities(clinic_id: str) -> str:

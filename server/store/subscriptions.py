@@ -21,6 +21,7 @@ from server.store.clinics import Clinic
 from server.store.connection import Redis
 from server.store.durability import confirm_replicated
 from server.store.events import EventType, append_event
+from server.store.vendors import get_vendor, list_vendors
 
 T = TypeVar("T")
 
@@ -52,6 +53,15 @@ async def subscribers(redis: Redis, clinics: Sequence[Clinic]) -> list[Subscribe
         Subscriber(c.id, c.name, c.ydernummer, _history(cap, int), _history(ven, str))
         for c, cap, ven in zip(clinics, rows[::2], rows[1::2], strict=True)
     ]
+
+
+async def vendor_names(redis: Redis, subs: Sequence[Subscriber]) -> dict[str, str]:
+    """Every listed vendor, and any a history names that the list does not (older ones)."""
+    names = {v.id: v.name for v in await list_vendors(redis)}
+    for vendor_id in {v for s in subs for v in s.vendors.values()} - names.keys():
+        vendor = await get_vendor(redis, vendor_id)
+        names[vendor_id] = vendor.name if vendor else vendor_id
+    return names
 
 
 async def set_price(redis: Redis, actor: str, since: date, price_ore: int) -> None:
