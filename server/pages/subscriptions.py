@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -40,10 +40,21 @@ from server.pilots.invoices import (
 from server.pilots.invoices import (
     DECIMAL_COLUMNS as INVOICE_DECIMALS,
 )
+from server.pilots.issuing import (
+    ISSUED_DECIMALS,
+    Issue,
+    IssuedInvoice,
+    IssuedLine,
+    Period,
+    issued_csv,
+    issued_quarters,
+    lines_for,
+)
 from server.pilots.money import format_kroner
 from server.responses import no_store
 from server.store.clinics import Clinic, get_clinic, list_clinics
 from server.store.connection import Redis
+from server.store.invoices import issue, list_issues
 from server.store.subscriptions import (
     price_list,
     set_capacities,
@@ -107,14 +118,76 @@ class Loaded:
     subscribers: list[Subscriber]
     vendor_names: dict[str, str]
     prices: dict[date, int]
+    issues: list[Issue]
 
 
 async def _load(redis: Redis, quarter: Quarter) -> Loaded:
-    """The histories, and the quarter's invoices from them."""
+    """The histories, the quarter's invoices from them, and every issue."""
     subs = await subscribers(redis, await list_clinics(redis))
     names = await vendor_names(redis, subs)
     prices = await price_list(redis)
-    return Loaded(invoice_quarter(quarter, subs, prices, names), subs, names, prices)
+    issues = await list_issues(redis)
+    return Loaded(invoice_quarter(quarter, subs, prices, names), subs, names, prices, issues)
+
+
+def _line_view(issue: Issue, inv: IssuedInvoice, line: IssuedLine, ctx: Context) -> dict[str, Any]:
+    return {
+        "invoice": inv.number,
+        "issue": issue.number,
+        "issued_on": local_day_of(issue.issued_at),
+        "kind": line.kind.value,
+        "kind_text": ctx.t(f"invoices.kind.{line.kind.value}"),
+        "credits": line.credits,
+        "quarter": line.quarter,
+        "vendor": line.vendor_name,
+        "clinic_id": line.clinic_id,
+        "clinic": line.clinic_name,
+        "ydernummer": line.ydernummer,
+        "capacities": line.capacities,
+        "months": _months(line.months, ctx),
+        "amount_ore": line.amount_ore,
+    }
+
+
+def _frozen_view(issues: list[Issue], quarter: Quarter, ctx: Context) -> dict[str, Any]:
+    """The shown quarter as issued: its charges and every credit and correction since."""
+    lines = [
+        _line_view(issue, inv, line, ctx)
+        for issue, inv, line in lines_for(issues)
+        if line.quarter == str(quarter)
+    ]
+    return {
+        "issued": str(quarter) in issued_quarters(issues),
+        "lines": lines,
+        "total_ore": sum(line["amount_ore"] for line in lines),
+    }
+
+
+def _issues_view(issues: list[Issue]) -> list[dict[str, Any]]:
+    return [
+        {
+            "number": issue.number,
+            "period": issue.period,
+            "issued_on": local_day_of(issue.issued_at),
+            "quarters": list(issue.quarters),
+            "invoices": [
+                {
+                    "number": inv.number,
+                    "vendor": inv.vendor_name,
+                    "total_ore": inv.total_ore,
+                    "vat_ore": inv.vat_ore,
+                    "credits": sum(1 for line in inv.lines if line.kind == "credit"),
+                    "csv_url": f"{SUBSCRIPTIONS_PATH}/issued/{inv.number}.csv",
+                }
+                for inv in issue.invoices
+            ],
+        }
+        for issue in reversed(issues)
+    ]
+
+
+def local_day_of(iso: str) -> date:
+    return local(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()).date()
 
 
 def _invoices_view(invoices: QuarterInvoices, ctx: Context) -> dict[str, Any]:
@@ -210,12 +283,15 @@ async def _page(
         quarter_error=quarter_error,
         quarters=_quarters(quarter, ctx.today),
         invoices=_invoices_view(loaded.invoices, ctx),
+        frozen=_frozen_view(loaded.issues, quarter, ctx),
+        issues=_issues_view(loaded.issues),
         prices=loaded.prices,
         price_form=_form(failed, "price", price_defaults),
         clinics=[_clinic_view(s, loaded.vendor_names, failed, ctx) for s in loaded.subscribers],
         vendors=sorted(loaded.vendor_names.items(), key=lambda v: (v[1].casefold(), v[0])),
         failed=failed is not None,
         saved="saved" in request.query,
+        issued=request.query.get("issued"),
     )
     return no_store(response)
 
@@ -333,3 +409,36 @@ async def invoices_csv(request: web.Request) -> web.Response:
         f"almenvideo-plsp-{quarter}-{vendor.id}.csv",
         INVOICE_DECIMALS,
     )
+
+
+@routes.post(f"{SUBSCRIPTIONS_PATH}/issue")
+async def issue_post(request: web.Request) -> web.Response:
+    """Issue the shown quarter (`period=2026Q1`) or its year (`period=2026`): the same as
+    `almenvideo invoices issue`. Issuing what is issued already changes nothing."""
+    user = await require_user(request, UserRole.ADMIN)
+    values = form_values(await read_form(request), ("period", "quarter"))
+    try:
+        period = Period.parse(values["period"])
+    except ValueError:
+        return json_error(400, "bad_period", "period must be a quarter (2026Q1) or a year (2026)")
+    made = await issue(request.app[REDIS], user_actor(user), period)
+    shown = _shown_quarter(values)
+    outcome = f"issued={made.number}" if made else "issued=0"
+    raise web.HTTPSeeOther(f"{SUBSCRIPTIONS_PATH}?quarter={shown}&{outcome}#invoices")
+
+
+@routes.get(SUBSCRIPTIONS_PATH + "/issued/{number}.csv")
+async def issued_invoice_csv(request: web.Request) -> web.Response:
+    """One issued invoice by its number, exactly as issued (it never changes)."""
+    await require_user(request, UserRole.ADMIN)
+    number = request.match_info["number"][:MAX_ID]
+    for found in await list_issues(request.app[REDIS]):
+        for inv in found.invoices:
+            if inv.number == number:
+                return csv_export(
+                    request,
+                    issued_csv(found, inv),
+                    f"almenvideo-plsp-invoice-{number}.csv",
+                    ISSUED_DECIMALS,
+                )
+    raise web.HTTPNotFound()

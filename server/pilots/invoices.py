@@ -49,8 +49,10 @@ NO_CAPACITIES = "no_capacities"
 CSV_COLUMNS = (
     "quarter", "vendor_id", "vendor", "ydernummer", "clinic", "capacities",
     "month_1", "price_1", "month_2", "price_2", "month_3", "price_3", "amount",
+    "vat", "amount_incl_vat",
 )  # fmt: skip
-DECIMAL_COLUMNS = frozenset({"price_1", "price_2", "price_3", "amount"})
+DECIMAL_COLUMNS = frozenset({"price_1", "price_2", "price_3", "amount", "vat", "amount_incl_vat"})
+VAT_PERCENT = 25  # Danish moms; every amount here is excluding it
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -214,20 +216,26 @@ def invoice_quarter(
     )
 
 
-def _text(value: str) -> str:
+def vat_ore(amount_ore: int) -> int:
+    """25 % of an amount, to the nearest øre (halves away from zero)."""
+    sign = -1 if amount_ore < 0 else 1
+    return sign * ((abs(amount_ore) * VAT_PERCENT + 50) // 100)
+
+
+def spreadsheet_safe(value: str) -> str:
     """Text a spreadsheet would run as a formula (a name starting with "=") is quoted."""
     return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
 
 
-def _month_cells(months: tuple[MonthPrice, ...]) -> list[str]:
+def month_cells(months: tuple[MonthPrice, ...]) -> list[str]:
     cells = [cell for m in months for cell in (m.month.strftime("%Y-%m"), plain(m.price_ore))]
     return cells + [""] * (6 - len(cells))
 
 
 def invoice_csv(quarter: Quarter, invoice: VendorInvoice | None) -> str:
     """One vendor's lines for the quarter (only the header when it has none). Amounts in
-    kroner with a dot and two decimals; `month_n`/`price_n` are each month and its price
-    per capacity, blank for a month with no price."""
+    kroner with a dot and two decimals, excl. VAT, then the VAT and the sum; `month_n`/
+    `price_n` are each month and its price per capacity, blank for a month with no price."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
@@ -236,12 +244,14 @@ def invoice_csv(quarter: Quarter, invoice: VendorInvoice | None) -> str:
             [
                 str(quarter),
                 line.vendor_id,
-                _text(line.vendor_name),
+                spreadsheet_safe(line.vendor_name),
                 line.ydernummer,
-                _text(line.clinic_name),
+                spreadsheet_safe(line.clinic_name),
                 str(line.capacities),
-                *_month_cells(line.months),
+                *month_cells(line.months),
                 plain(line.amount_ore),
+                plain(vat_ore(line.amount_ore)),
+                plain(line.amount_ore + vat_ore(line.amount_ore)),
             ]
         )
     return out.getvalue()

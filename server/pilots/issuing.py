@@ -21,6 +21,8 @@ Amounts are integer øre, excluding VAT; VAT is 25 %, rounded to the øre per li
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -38,9 +40,12 @@ from server.pilots.invoices import (
     Subscriber,
     Warning,
     invoice_quarter,
+    month_cells,
+    spreadsheet_safe,
+    vat_ore,
 )
+from server.pilots.money import plain
 
-VAT_PERCENT = 25
 _YEAR = re.compile(r"^(\d{4})$")
 
 
@@ -68,12 +73,6 @@ class Period:
     @classmethod
     def quarter(cls, quarter: Quarter) -> Period:
         return cls(str(quarter), (quarter,))
-
-
-def vat_ore(amount_ore: int) -> int:
-    """25 % of an amount, to the nearest øre (halves away from zero)."""
-    sign = -1 if amount_ore < 0 else 1
-    return sign * ((abs(amount_ore) * VAT_PERCENT + 50) // 100)
 
 
 @dataclass(frozen=True)
@@ -334,3 +333,41 @@ def lines_for(
         for line in inv.lines
         if clinic_id is None or line.clinic_id == clinic_id
     ]
+
+
+ISSUED_CSV_COLUMNS = (
+    "invoice", "issued_at", "kind", "quarter", "credits", "vendor_id", "vendor", "ydernummer",
+    "clinic", "capacities", "month_1", "price_1", "month_2", "price_2", "month_3", "price_3",
+    "amount_excl_vat", "vat", "amount_incl_vat",
+)  # fmt: skip
+ISSUED_DECIMALS = frozenset(
+    {"price_1", "price_2", "price_3", "amount_excl_vat", "vat", "amount_incl_vat"}
+)
+
+
+def issued_csv(issue: Issue, invoice: IssuedInvoice) -> str:
+    """One issued invoice's lines: amounts in kroner with a dot, excl. VAT, the VAT (25 %)
+    and the sum; a credit is negative and names the invoice it credits."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(ISSUED_CSV_COLUMNS)
+    for line in invoice.lines:
+        writer.writerow(
+            [
+                invoice.number,
+                issue.issued_at,
+                line.kind.value,
+                line.quarter,
+                line.credits,
+                line.vendor_id,
+                spreadsheet_safe(line.vendor_name),
+                line.ydernummer,
+                spreadsheet_safe(line.clinic_name),
+                str(line.capacities),
+                *month_cells(line.months),
+                plain(line.amount_ore),
+                plain(line.vat_ore),
+                plain(line.amount_ore + line.vat_ore),
+            ]
+        )
+    return out.getvalue()

@@ -240,3 +240,39 @@ async def test_demo_setup_subscribes_the_demo_clinic_once(redis: Redis, tmp_path
     assert [(e.action, e.actor) for e in changes] == [
         ("subscription.capacities_set", "cli"), ("subscription.vendor_set", "cli"),
     ]  # fmt: skip
+
+
+async def test_issued_quarters_stay_frozen_and_a_backdated_switch_is_credited_on_the_page(
+    client: Client, redis: Redis
+) -> None:
+    admin = await make_admin(redis)
+    old, new = await create_vendor(redis, "Journal A/S", []), await create_vendor(redis, "Zeta", [])
+    clinic = await subscribed(redis, "Lægehuset Flyt", old)
+    async with browser(client) as session:
+        await login(session, admin.username)
+        issued = await post(session, f"{PAGE}/issue", {"period": "2026Q1", "quarter": "2026Q1"})
+        assert issued.headers["Location"] == f"{PAGE}?quarter=2026Q1&issued=1#invoices"
+        path = f"{PAGE}/clinics/{clinic.id}/vendor"
+        switch = {"since": "2025-12-01", "vendor": new.id, "quarter": "2026Q1"}  # backdated
+        assert (await post(session, path, switch)).status == 303
+        await post(session, f"{PAGE}/issue", {"period": "2026Q2", "quarter": "2026Q1"})
+        again = await post(session, f"{PAGE}/issue", {"period": "2026Q2", "quarter": "2026Q1"})
+        assert again.headers["Location"].endswith("issued=0#invoices")
+        page = await html(await session.get(f"{PAGE}?quarter=2026Q1"))
+        preview = await html(await session.get(f"{PAGE}?quarter=2026Q3"))
+        credit_csv = await session.get(
+            f"{PAGE}/issued/{date.today().year}-000002.csv?format=csv-en"
+        )
+        rows = list(csv.DictReader(io.StringIO(await credit_csv.text())))
+        assert (await session.get(f"{PAGE}/issued/1999-000009.csv")).status == 404
+    assert 'data-testid="quarter-issued"' in page and 'data-testid="preview-note"' not in page
+    kinds = [part.split('"')[0] for part in page.split('data-testid="issued-line" data-kind="')[1:]]
+    assert kinds == ["charge", "credit", "correction"]
+    assert page.count('data-testid="issued-amount">720,00 kr<') == 2
+    assert 'data-testid="issued-amount">-720,00 kr<' in page
+    assert 'data-testid="issued-total">720,00 kr<' in page  # charged once, net
+    assert "Kreditering" in page and "ekskl. moms" in page
+    assert 'data-testid="preview-note"' in preview
+    assert [(r["kind"], r["quarter"], r["amount_excl_vat"], r["vat"], r["amount_incl_vat"])
+            for r in rows] == [("credit", "2026Q1", "-720.00", "-180.00", "-900.00")]  # fmt: skip
+    assert rows[0]["vendor_id"] == old.id and rows[0]["credits"].endswith("-000001")

@@ -154,6 +154,8 @@ def test_the_csv_has_one_row_per_line_with_exact_amounts() -> None:
     invoices = invoice_quarter(Q1, clinics, prices, {"v1": "=HYPERLINK()"})
     rows = list(csv.DictReader(io.StringIO(invoice_csv(Q1, invoices.vendors[0]))))
     assert [r["amount"] for r in rows] == ["726.90", "1090.35"]
+    assert [r["vat"] for r in rows] == ["181.73", "272.59"]  # 25 %, to the nearest øre
+    assert [r["amount_incl_vat"] for r in rows] == ["908.63", "1362.94"]
     assert rows[0]["vendor"] == "'=HYPERLINK()"  # not run as a formula by a spreadsheet
     assert [rows[0][f"month_{n}"] for n in (1, 2, 3)] == ["2025-01", "2025-02", "2025-03"]
     assert [rows[0][f"price_{n}"] for n in (1, 2, 3)] == ["120.00", "120.00", "123.45"]
