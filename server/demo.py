@@ -90,7 +90,7 @@ async def ensure_demo(redis: Redis, settings: Settings) -> dict[str, Any]:
         state["gp_user_id"] = gp.id
 
     if "vendor_id" not in state:
-        state["vendor_id"] = (await create_vendor(redis, "Demo LPS", [clinic.id])).id
+        state["vendor_id"] = (await create_vendor(redis, "Demo LPS", [])).id  # serves below
     await set_vendor_origins(redis, state["vendor_id"], [SIMULATOR_ORIGIN])
     for old in await list_api_keys(redis, state["vendor_id"]):
         await revoke_api_key(redis, state["vendor_id"], old.id)

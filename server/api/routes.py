@@ -10,6 +10,7 @@ from server.api import (
     directory,
     embed,
     events,
+    invoices,
     notes,
     participants,
     webhook,
@@ -28,6 +29,7 @@ API_ROUTES: list[ApiRoutes] = [
     webhook.routes,
     events.routes,
     notes.routes,
+    invoices.routes,
 ]
 
 

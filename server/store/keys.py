@@ -202,6 +202,12 @@ def vendor(vendor_id: str) -> str:
     return f"{PREFIX}:vendor:{vendor_id}"
 
 
+def vendor_clinics(vendor_id: str) -> str:
+    """Set: every clinic whose `clinic_lps_vendor` history has ever named the vendor. An
+    index only: which of them the vendor serves is what that history says for today."""
+    return f"{PREFIX}:vendor:{vendor_id}:clinics"
+
+
 def vendor_keys(vendor_id: str) -> str:
     """Hash of the vendor's API keys: key id -> JSON {hash, label, created_at}."""
     return f"{PREFIX}:vendor:{vendor_id}:keys"
@@ -225,7 +231,8 @@ def clinic_capacities(clinic_id: str) -> str:
 
 def clinic_lps_vendor(clinic_id: str) -> str:
     """Hash: effective-from ISO date (Copenhagen) -> id of the vendor whose LPS the clinic
-    uses from then on (who invoices its PLSP subscription). Not API access: see `vendor`."""
+    uses from then on: who invoices its PLSP subscription, and (the value in force today)
+    which vendor's API may act for the clinic. The one record of it."""
     return f"{PREFIX}:clinic:{clinic_id}:lps_vendor"
 
 

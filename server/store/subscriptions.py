@@ -14,14 +14,19 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TypeVar
 
-from server.pilots.invoices import BASE_PRICE, Subscriber
+from server.pilots.invoices import BASE_PRICE, MAX_CAPACITIES, MAX_PRICE_ORE, Subscriber
 from server.store import decoded, keys
 from server.store.audit import audit
 from server.store.clinics import Clinic
 from server.store.connection import Redis
 from server.store.durability import confirm_replicated
 from server.store.events import EventType, append_event
-from server.store.vendors import get_vendor, list_vendors
+from server.store.vendors import (
+    clinic_vendor_history,
+    get_vendor,
+    list_vendors,
+    record_clinic_vendor,
+)
 
 T = TypeVar("T")
 
@@ -39,7 +44,7 @@ async def capacity_history(redis: Redis, clinic_id: str) -> dict[date, int]:
 
 
 async def vendor_history(redis: Redis, clinic_id: str) -> dict[date, str]:
-    return _history(decoded.fields(await redis.hgetall(keys.clinic_lps_vendor(clinic_id))), str)
+    return await clinic_vendor_history(redis, clinic_id)
 
 
 async def subscribers(redis: Redis, clinics: Sequence[Clinic]) -> list[Subscriber]:
@@ -65,7 +70,12 @@ async def vendor_names(redis: Redis, subs: Sequence[Subscriber]) -> dict[str, st
 
 
 async def set_price(redis: Redis, actor: str, since: date, price_ore: int) -> None:
-    """The price per capacity per month from `since` on (a regulation, or a correction)."""
+    """The price per capacity per month from `since` on (a regulation, or a correction).
+    ValueError for a price of 0 or less, above MAX_PRICE_ORE, or not from a month's 1st."""
+    if not 0 < price_ore <= MAX_PRICE_ORE:
+        raise ValueError(f"a price must be more than 0 and at most {MAX_PRICE_ORE} øre")
+    if since.day != 1:
+        raise ValueError("a price takes effect on the first of a month")
     previous = await _set(redis, keys.SUBSCRIPTION_PRICES, since, str(price_ore))
     data = {"since": since.isoformat(), "price_ore": price_ore, "previous_ore": _int(previous)}
     await audit(redis, "subscription.price_set", actor, **data)
@@ -75,7 +85,10 @@ async def set_price(redis: Redis, actor: str, since: date, price_ore: int) -> No
 async def set_capacities(
     redis: Redis, actor: str, clinic_id: str, since: date, capacities: int
 ) -> None:
-    """The clinic's number of GP capacities from `since` on."""
+    """The clinic's number of GP capacities from `since` on (0: no longer subscribed).
+    ValueError for a negative number or more than MAX_CAPACITIES."""
+    if not 0 <= capacities <= MAX_CAPACITIES:
+        raise ValueError(f"capacities must be 0 to {MAX_CAPACITIES}")
     previous = await _set(redis, keys.clinic_capacities(clinic_id), since, str(capacities))
     data = {
         "clinic_id": clinic_id,
@@ -88,8 +101,10 @@ async def set_capacities(
 
 
 async def set_vendor(redis: Redis, actor: str, clinic_id: str, since: date, vendor_id: str) -> None:
-    """The vendor whose LPS the clinic uses from `since` on."""
-    previous = await _set(redis, keys.clinic_lps_vendor(clinic_id), since, vendor_id)
+    """The vendor whose LPS the clinic uses from `since` on; ValueError for an unknown one."""
+    if not await redis.sismember(keys.VENDORS, vendor_id):
+        raise ValueError(f"no vendor {vendor_id!r}")
+    previous = await record_clinic_vendor(redis, clinic_id, since, vendor_id)
     data = {
         "clinic_id": clinic_id,
         "since": since.isoformat(),

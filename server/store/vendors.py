@@ -1,16 +1,26 @@
-"""LPS vendors and their API keys. A key is shown once and stored only as a hash."""
+"""LPS vendors and their API keys. A key is shown once and stored only as a hash.
+
+Which vendor serves a clinic is one dated record, `keys.clinic_lps_vendor`: the PLSP
+invoices read its history, and API tenancy reads the value in force today (Copenhagen).
+`Vendor.clinic_ids` is computed from it, so a vendor switch moves the invoices and the
+API access together, on the same day.
+"""
 
 from __future__ import annotations
 
 import json
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from yarl import URL
 
 from server.auth.tokens import new_id, new_token, token_hash
+from server.clock import local, now
+from server.pilots.invoices import in_force
 from server.store import decoded, keys
 from server.store.connection import Redis
 
@@ -26,23 +36,66 @@ class Vendor:
     origins: tuple[str, ...]
 
 
+def today() -> date:
+    return local(now()).date()
+
+
+async def record_clinic_vendor(
+    redis: Redis, clinic_id: str, since: date, vendor_id: str
+) -> str | None:
+    """The clinic's vendor from `since` on (a date entered again corrects its value);
+    returns what that date held before. Audit it where the change is made."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hget(keys.clinic_lps_vendor(clinic_id), since.isoformat())
+        pipe.hset(keys.clinic_lps_vendor(clinic_id), since.isoformat(), vendor_id)
+        pipe.sadd(keys.vendor_clinics(vendor_id), clinic_id)
+        previous, _, _ = await pipe.execute()
+    return decoded.text(previous)
+
+
+async def clinic_vendor_history(redis: Redis, clinic_id: str) -> dict[date, str]:
+    row = decoded.fields(await redis.hgetall(keys.clinic_lps_vendor(clinic_id)))
+    return {date.fromisoformat(day): row[day] for day in sorted(row)}
+
+
+async def _serve_from_today(redis: Redis, vendor_id: str, clinic_ids: Iterable[str]) -> None:
+    """Each clinic served by the vendor from today, unless it already is."""
+    on = today()
+    for clinic_id in clinic_ids:
+        if in_force(await clinic_vendor_history(redis, clinic_id), on) != vendor_id:
+            await record_clinic_vendor(redis, clinic_id, on, vendor_id)
+
+
 async def create_vendor(
     redis: Redis, name: str, clinic_ids: list[str], origins: list[str] | None = None
 ) -> Vendor:
+    """A vendor serving `clinic_ids` from today (recorded in their vendor histories)."""
     vendor = Vendor(new_id(), name, tuple(clinic_ids), tuple(origins or ()))
     async with redis.pipeline(transaction=True) as pipe:
         pipe.hset(
             keys.vendor(vendor.id),
-            mapping={
-                "id": vendor.id,
-                "name": name,
-                "clinic_ids": json.dumps(clinic_ids),
-                "origins": json.dumps(list(vendor.origins)),
-            },
+            mapping={"id": vendor.id, "name": name, "origins": json.dumps(list(vendor.origins))},
         )
         pipe.sadd(keys.VENDORS, vendor.id)
         await pipe.execute()
+    await _serve_from_today(redis, vendor.id, clinic_ids)
     return vendor
+
+
+async def served_clinics(redis: Redis, vendor_id: str, on: date | None = None) -> tuple[str, ...]:
+    """The clinics whose vendor in force on `on` (today) is this vendor."""
+    day = on or today()
+    candidates = sorted(decoded.members(await redis.smembers(keys.vendor_clinics(vendor_id))))
+    async with redis.pipeline(transaction=False) as pipe:
+        for clinic_id in candidates:
+            pipe.hgetall(keys.clinic_lps_vendor(clinic_id))
+        rows = await pipe.execute()
+    return tuple(
+        clinic_id
+        for clinic_id, row in zip(candidates, rows, strict=True)
+        if in_force({date.fromisoformat(d): v for d, v in decoded.fields(row).items()}, day)
+        == vendor_id
+    )
 
 
 def origin_problem(origin: str) -> str | None:
@@ -74,9 +127,11 @@ async def get_vendor(redis: Redis, vendor_id: str) -> Vendor | None:
     h = decoded.fields(await redis.hgetall(keys.vendor(vendor_id)))
     if not h:
         return None
-    return Vendor(
-        h["id"], h["name"], tuple(json.loads(h["clinic_ids"])), tuple(json.loads(h["origins"]))
-    )
+    if "clinic_ids" in h:  # kept by versions before the one record: moved into it, once
+        await _serve_from_today(redis, vendor_id, json.loads(h["clinic_ids"]))
+        await redis.hdel(keys.vendor(vendor_id), "clinic_ids")
+    clinic_ids = await served_clinics(redis, vendor_id)
+    return Vendor(h["id"], h["name"], clinic_ids, tuple(json.loads(h["origins"])))
 
 
 async def list_vendors(redis: Redis) -> list[Vendor]:
