@@ -25,6 +25,8 @@ from server.i18n import request_language
 from server.pages.forms import read_form
 from server.pages.render import format_time, render
 from server.phone import phone_ok
+from server.pilots.invoices import in_force
+from server.pilots.issuing import lines_for
 from server.store.absences import (
     KINDS,
     Substitute,
@@ -33,7 +35,10 @@ from server.store.absences import (
     substitute_name_ok,
 )
 from server.store.clinics import Clinic, Hours, get_clinic, save_clinic
+from server.store.connection import Redis
 from server.store.events import EventType, append_event
+from server.store.invoices import list_issues
+from server.store.subscriptions import price_list
 from server.store.users import User, UserRole
 from server.waitingroom.availability import availability, local_instant
 from server.waitingroom.hours import WEEKDAYS, HoursProblem, format_spans, parse_spans
@@ -213,7 +218,33 @@ async def _page(
         notice=notice if notice in NOTICES else None,
         min_datetime=local(at).strftime("%Y-%m-%dT%H:%M"),
         max_datetime=f"{LAST_DAY.isoformat()}T23:59",
+        subscription=await _subscription(request.app[REDIS], clinic.id, at),
     )
+
+
+async def _subscription(redis: Redis, clinic_id: str, at: float) -> dict[str, Any]:
+    """The clinic's own issued PLSP invoice lines (never another clinic's), and the price
+    per capacity now and any coming one."""
+    today = local(at).date()
+    prices = await price_list(redis)
+    lines = [
+        {
+            "invoice": inv.number,
+            "vendor": inv.vendor_name,
+            "issued_on": local(datetime.fromisoformat(issue.issued_at).timestamp()).date(),
+            "kind": line.kind.value,
+            "quarter": line.quarter,
+            "capacities": line.capacities,
+            "amount_ore": line.amount_ore,
+            "vat_ore": line.vat_ore,
+        }
+        for issue, inv, line in lines_for(await list_issues(redis), clinic_id=clinic_id)
+    ]
+    return {
+        "lines": list(reversed(lines)),
+        "price_now": in_force(prices, today),
+        "coming": [(since, price) for since, price in prices.items() if since > today],
+    }
 
 
 def _done(what: str) -> web.HTTPSeeOther:

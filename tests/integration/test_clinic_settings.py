@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from aiohttp import ClientResponse, ClientSession
@@ -12,12 +12,16 @@ from server.clock import local, now
 from server.demo import ensure_demo
 from server.pages.patient import TERMS_VERSION
 from server.pages.render import format_time
+from server.pilots.issuing import Period
 from server.settings import Settings
 from server.store.absences import HOLIDAY, Substitute, add_absence, list_absences
 from server.store.clinics import Clinic, create_clinic, get_clinic, issue_dropin_link
 from server.store.connection import Redis
 from server.store.consultations import Status, get_consultation, update_consultation
 from server.store.events import read_events
+from server.store.invoices import issue
+from server.store.subscriptions import set_capacities, set_price, set_vendor
+from server.store.vendors import create_vendor
 from server.waitingroom.hours import WEEKDAYS
 from tests.integration.helpers import Client, book, browser, login, make_gp, origin
 from tests.unit.factories import make_clinic
@@ -511,3 +515,31 @@ async def test_the_console_says_the_clinic_is_absent_while_patients_are_sent_awa
     assert format_time(t + 86400, "da") in body
     assert NORD.name in body and NORD.phone in body
     assert 'href="/clinic/settings#absences"' in body
+
+
+async def test_a_clinic_sees_its_own_issued_invoice_lines_and_coming_prices(
+    client: Client, redis: Redis
+) -> None:
+    ours, theirs = await make_clinic(redis), await make_clinic(redis, "Lægerne i Brabrand")
+    vendor = await create_vendor(redis, "Journal A/S", [])
+    for clinic, capacities in ((ours, 2), (theirs, 5)):
+        await set_capacities(redis, "test", clinic.id, date(2023, 1, 1), capacities)
+        await set_vendor(redis, "test", clinic.id, date(2023, 1, 1), vendor.id)
+    before = await html_of(client, await make_gp(redis, ours))
+    assert 'data-testid="no-clinic-invoices"' in before
+    await issue(redis, "test", Period.parse("2026Q1"))
+    coming = (local(now()).date().replace(day=1) + timedelta(days=40)).replace(day=1)
+    await set_price(redis, "test", coming, 12_500)
+    page = await html_of(client, await make_gp(redis, ours))
+    assert page.count('data-testid="clinic-invoice-line"') == 1
+    assert 'data-testid="clinic-line-amount">720,00 kr<' in page  # not the other's 1.800,00
+    assert "1.800,00" not in page
+    assert "ekskl. moms" in page and "125,00 kr" in page
+
+
+async def html_of(client: Client, gp: Any) -> str:
+    async with browser(client) as session:
+        await login(session, gp.username)
+        response = await session.get("/clinic/settings")
+        assert response.status == 200
+        return await response.text()
