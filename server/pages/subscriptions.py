@@ -56,9 +56,13 @@ from server.store.clinics import Clinic, get_clinic, list_clinics
 from server.store.connection import Redis
 from server.store.invoices import issue, list_issues
 from server.store.subscriptions import (
+    PROPOSED,
+    ProposalRefused,
+    decide_price,
     price_list,
+    price_proposals,
+    propose_price,
     set_capacities,
-    set_price,
     set_vendor,
     subscribers,
     vendor_names,
@@ -72,6 +76,7 @@ VENDOR_FIELDS = ("since", "vendor", "quarter")
 PRICE_FIELDS = ("since", "price", "quarter")
 NONE = "–"
 MAX_ID = 100  # longer than any id we make
+REFUSALS = frozenset({"unknown", "decided", "same_admin", "in_advance", "price"})
 
 routes = web.RouteTableDef()
 
@@ -292,6 +297,19 @@ async def _page(
         failed=failed is not None,
         saved="saved" in request.query,
         issued=request.query.get("issued"),
+        refused=refused if (refused := request.query.get("refused")) in REFUSALS else None,
+        today=ctx.today,
+        proposals=[
+            {
+                "id": p.id,
+                "since": p.day,
+                "price_ore": p.price_ore,
+                "status": p.status,
+                "open": p.status == PROPOSED,
+                "mine": p.proposed_by == user_actor(user),
+            }
+            for p in await price_proposals(redis)
+        ],
     )
     return no_store(response)
 
@@ -374,19 +392,42 @@ async def vendor_post(request: web.Request) -> web.Response:
 
 @routes.post(f"{SUBSCRIPTIONS_PATH}/prices")
 async def price_post(request: web.Request) -> web.Response:
-    """A price from the first of a month; bad input shows the page again (422), unchanged."""
+    """Propose a price from the 1st of a coming month; another admin approves it before it
+    counts. Bad input shows the page again (422), unchanged."""
     user = await require_user(request, UserRole.ADMIN)
     lang = request_language(request)
     values = form_values(await read_form(request), PRICE_FIELDS)
     since, price = parse_day(values["since"]), parse_price(values["price"], lang)
-    if since is None or since.day != 1 or price is None:
-        errors = {"price": "plsp.error.price"} if price is None else {}
-        if since is None or since.day != 1:
-            errors["since"] = "plsp.error.date" if since is None else "plsp.error.first_of_month"
+    errors = {"price": "plsp.error.price"} if price is None else {}
+    if since is None:
+        errors["since"] = "plsp.error.date"
+    if since is not None and price is not None:
+        try:
+            await propose_price(request.app[REDIS], user_actor(user), since, price)
+        except ProposalRefused as refused:
+            field = "price" if refused.code == "price" else "since"
+            errors[field] = f"plsp.error.{refused.code}"
+    if errors:
         failed = Failed("price", values, errors)
         return await _page(request, user, _shown_quarter(values), 422, failed)
-    await set_price(request.app[REDIS], user_actor(user), since, price)
     raise _back(values, "prices")
+
+
+@routes.post(SUBSCRIPTIONS_PATH + "/prices/{proposal_id}/{decision:approve|reject}")
+async def price_decision(request: web.Request) -> web.Response:
+    """Another admin approves or rejects a proposed price; a refusal is named on the page."""
+    user = await require_user(request, UserRole.ADMIN)
+    values = form_values(await read_form(request), ("quarter",))
+    proposal_id = request.match_info["proposal_id"][:MAX_ID]
+    approve = request.match_info["decision"] == "approve"
+    quarter = _shown_quarter(values)
+    try:
+        await decide_price(request.app[REDIS], user_actor(user), proposal_id, approve)
+    except ProposalRefused as refused:
+        raise web.HTTPSeeOther(
+            f"{SUBSCRIPTIONS_PATH}?quarter={quarter}&refused={refused.code}#prices"
+        ) from None
+    raise web.HTTPSeeOther(f"{SUBSCRIPTIONS_PATH}?quarter={quarter}&saved=1#prices")
 
 
 @routes.get(f"{SUBSCRIPTIONS_PATH}/invoices.csv")

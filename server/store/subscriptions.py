@@ -10,10 +10,14 @@ on the event stream (ids and numbers only). The invoice rules are in
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import TypeVar
 
+from server.auth.tokens import new_id
+from server.clock import now
 from server.pilots.invoices import BASE_PRICE, MAX_CAPACITIES, MAX_PRICE_ORE, Subscriber
 from server.store import decoded, keys
 from server.store.audit import audit
@@ -26,6 +30,7 @@ from server.store.vendors import (
     get_vendor,
     list_vendors,
     record_clinic_vendor,
+    today,
 )
 
 T = TypeVar("T")
@@ -131,3 +136,83 @@ def _int(value: str | None) -> int | None:
 
 def _history(row: dict[str, str], kind: Callable[[str], T]) -> dict[date, T]:
     return {date.fromisoformat(day): kind(row[day]) for day in sorted(row)}
+
+
+PROPOSED, APPROVED, REJECTED = "proposed", "approved", "rejected"
+
+
+class ProposalRefused(ValueError):
+    """A price proposal that cannot be made or decided; `code` names why."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class PriceProposal:
+    """A price regulation: it is in the price list, and so on invoices, only once another
+    admin approves it, and only from a month that has not begun (announced in advance)."""
+
+    id: str
+    since: str  # ISO date, the 1st of a month
+    price_ore: int
+    proposed_by: str
+    proposed_at: float
+    status: str = PROPOSED
+    decided_by: str = ""
+    decided_at: float | None = None
+
+    @property
+    def day(self) -> date:
+        return date.fromisoformat(self.since)
+
+
+def _check_price(since: date, price_ore: int) -> None:
+    if not 0 < price_ore <= MAX_PRICE_ORE:
+        raise ProposalRefused("price")
+    if since.day != 1:
+        raise ProposalRefused("first_of_month")
+    if since <= today():
+        raise ProposalRefused("in_advance")
+
+
+async def propose_price(redis: Redis, actor: str, since: date, price_ore: int) -> PriceProposal:
+    """A coming price, waiting for approval. ProposalRefused('price' | 'first_of_month' |
+    'in_advance') for a price that is impossible or would not be announced in advance."""
+    _check_price(since, price_ore)
+    proposal = PriceProposal(new_id(), since.isoformat(), price_ore, actor, now())
+    await redis.hset(keys.PRICE_PROPOSALS, proposal.id, json.dumps(asdict(proposal)))
+    await audit(redis, "subscription.price_proposed", actor, **asdict(proposal))
+    return proposal
+
+
+async def price_proposals(redis: Redis) -> list[PriceProposal]:
+    """Every proposal, newest first."""
+    rows = decoded.fields(await redis.hgetall(keys.PRICE_PROPOSALS))
+    found = [PriceProposal(**json.loads(raw)) for raw in rows.values()]
+    return sorted(found, key=lambda p: p.proposed_at, reverse=True)
+
+
+async def decide_price(redis: Redis, actor: str, proposal_id: str, approve: bool) -> PriceProposal:
+    """Approve (the price enters the list) or reject a proposal, once, by an admin other
+    than the one who proposed it. ProposalRefused('unknown' | 'decided' | 'same_admin' |
+    'in_advance')."""
+    raw = decoded.text(await redis.hget(keys.PRICE_PROPOSALS, proposal_id))
+    if raw is None:
+        raise ProposalRefused("unknown")
+    proposal = PriceProposal(**json.loads(raw))
+    if proposal.status != PROPOSED:
+        raise ProposalRefused("decided")
+    if proposal.proposed_by == actor:
+        raise ProposalRefused("same_admin")
+    if approve:
+        _check_price(proposal.day, proposal.price_ore)
+    decided = replace(
+        proposal, status=APPROVED if approve else REJECTED, decided_by=actor, decided_at=now()
+    )
+    await redis.hset(keys.PRICE_PROPOSALS, proposal.id, json.dumps(asdict(decided)))
+    await audit(redis, f"subscription.price_{decided.status}", actor, proposal_id=proposal.id)
+    if approve:
+        await set_price(redis, actor, proposal.day, proposal.price_ore)
+    return decided

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from aiohttp import ClientSession
@@ -18,7 +18,9 @@ from server.store.connection import Redis
 from server.store.subscriptions import (
     capacity_history,
     price_list,
+    price_proposals,
     set_capacities,
+    set_price,
     set_vendor,
     vendor_history,
 )
@@ -29,6 +31,7 @@ from tests.unit.factories import make_clinic
 
 PAGE = "/admin/subscriptions"
 START = date(2023, 1, 1)
+COMING = (date.today().replace(day=1) + timedelta(days=40)).replace(day=1)
 
 
 def ore(kroner: str) -> int:
@@ -90,26 +93,41 @@ async def test_the_admin_records_history_audited_and_sees_the_720_kr_line(
         moved = await post(session, path, {"since": "2023-01-01", "vendor": vendor.id})
         assert moved.status == 303
         assert moved.headers["Location"].endswith(f"saved=1#clinic-{clinic.id}")
-        price = {"since": "2025-07-01", "price": "125,50", "quarter": "2025Q3"}
+        price = {"since": COMING.isoformat(), "price": "125,50", "quarter": "2025Q3"}
         added = await post(session, f"{PAGE}/prices", price)
         assert added.headers["Location"] == f"{PAGE}?quarter=2025Q3&saved=1#prices"
+        assert await price_list(redis) == {START: 12_000}  # proposed, not yet in force
+        [proposal] = await price_proposals(redis)
+        own = await post(session, f"{PAGE}/prices/{proposal.id}/approve", {"quarter": "2025Q1"})
+        assert own.headers["Location"].endswith("refused=same_admin#prices")
         page = await html(await session.get(f"{PAGE}?quarter=2025Q1"))
+    other = await make_admin(redis, "sekretariat")
+    async with browser(client) as session:
+        await login(session, other.username)
+        approve = f"{PAGE}/prices/{proposal.id}/approve"
+        assert (await post(session, approve, {"quarter": "2025Q1"})).status == 303
+        again = await post(session, approve, {"quarter": "2025Q1"})
+        assert again.headers["Location"].endswith("refused=decided#prices")
+        approved_page = await html(await session.get(f"{PAGE}?quarter=2025Q1"))
     assert await capacity_history(redis, clinic.id) == {START: 2}
     assert await vendor_history(redis, clinic.id) == {START: vendor.id}
-    assert await price_list(redis) == {START: 12_000, date(2025, 7, 1): 12_550}
+    assert await price_list(redis) == {START: 12_000, COMING: 12_550}
     assert 'data-testid="line-amount">720,00 kr<' in page
     assert 'data-testid="vendor-total">720,00 kr<' in page
-    assert "1. kvartal 2025" in page and "125,50 kr" in page
+    assert "1. kvartal 2025" in page and "venter på godkendelse" in page
+    assert 'data-coming="1"' in approved_page and "125,50 kr" in approved_page
     entries = await read_audit(redis)
     assert [(e.action, e.actor) for e in entries] == [
         ("subscription.capacities_set", f"user:{admin.id}"),
         ("subscription.vendor_set", f"user:{admin.id}"),
-        ("subscription.price_set", f"user:{admin.id}"),
+        ("subscription.price_proposed", f"user:{admin.id}"),
+        ("subscription.price_approved", f"user:{other.id}"),
+        ("subscription.price_set", f"user:{other.id}"),
     ]
     assert entries[0].data == {
         "clinic_id": clinic.id, "since": "2023-01-01", "capacities": 2, "previous": None,
     }  # fmt: skip
-    assert entries[2].data["price_ore"] == 12_550
+    assert entries[4].data["price_ore"] == 12_550
 
 
 async def test_a_vendor_switch_shows_once_per_quarter_and_each_csv_is_exact(
@@ -123,8 +141,9 @@ async def test_a_vendor_switch_shows_once_per_quarter_and_each_csv_is_exact(
     await set_capacities(redis, "test", staying.id, date(2025, 2, 1), 4)  # from 2025Q2
     async with browser(client) as session:
         await login(session, admin.username)
-        price = {"since": "2025-03-01", "price": "123,45"}
-        assert (await post(session, f"{PAGE}/prices", price)).status == 303
+    await set_price(redis, "test", date(2025, 3, 1), 12_345)  # approved back then
+    async with browser(client) as session:
+        await login(session, admin.username)
         q1 = {v.id: await _csv(session, "2025Q1", v) for v in (old, new)}
         q2 = {v.id: await _csv(session, "2025Q2", v) for v in (old, new)}
         page = await html(await session.get(f"{PAGE}?quarter=2025Q1"))
@@ -168,6 +187,7 @@ async def test_bad_input_is_refused_with_422_and_nothing_changes(
             {"since": "2025-07-01", "price": "0"},
             {"since": "2025-07-15", "price": "125,00"},
             {"since": "1.7.2025", "price": "125,00"},
+            {"since": "2025-07-01", "price": "125,00"},  # in the past: not in advance
         ):
             refused = await post(session, f"{PAGE}/prices", price)
             assert refused.status == 422, price
