@@ -1,6 +1,6 @@
 """Command line: `almenvideo serve | demo-setup | create-admin | create-organisation |
 create-vendor | vendor-key | vendor-webhook | notetaker-pilot | forget-old-cpr-hashes |
-retention | subject-export | invoices issue | schema`."""
+retention | subject-export | invoices issue | capacities import | schema`."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ from server.store.connection import Redis, open_redis
 from server.store.cpr import forget_old_hashes
 from server.store.invoices import issue
 from server.store.organisations import Organisation
+from server.store.subscriptions import import_capacities
 from server.store.users import UserRole
 from server.store.vendors import (
     Vendor,
@@ -298,6 +299,21 @@ def _issue_invoices(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_capacities(args: argparse.Namespace) -> int:
+    """Load GP capacities from a register extract and print what each row did."""
+    text = Path(args.file).read_text(encoding="utf-8-sig")
+    report = _with_redis(
+        args, lambda redis, settings: import_capacities(redis, CLI, text, apply=not args.preview)
+    )
+    for row in report:
+        since = row.since.isoformat() if row.since else "-"
+        change = f"{row.previous if row.previous is not None else '-'} -> {row.count}"
+        print(f"line {row.line:>5}  {row.ydernummer:<8} {since:<10}  {change:<10} {row.status}")
+    changed = sum(1 for row in report if row.status == "changed")
+    print(f"{changed} change(s) {'would be ' if args.preview else ''}recorded")
+    return 0
+
+
 def _schema(args: argparse.Namespace) -> int:
     print(json.dumps(json_schema(), indent=2))
     return 0
@@ -400,6 +416,15 @@ def main(argv: list[str] | None = None) -> int:
     which.add_argument("--quarter", help="e.g. 2026Q1")
     which.add_argument("--year", help="e.g. 2026: its four quarters at once")
     issuing.set_defaults(run=_issue_invoices)
+    capacities = commands.add_parser("capacities", help="PLSP GP capacities")
+    capacity_commands = capacities.add_subparsers(dest="action", required=True)
+    loading = capacity_commands.add_parser(
+        "import", help="load a CSV extract: ydernummer, count, valid from; prints a report"
+    )
+    _add_common(loading)
+    loading.add_argument("file")
+    loading.add_argument("--preview", action="store_true", help="record nothing")
+    loading.set_defaults(run=_import_capacities)
     schema = commands.add_parser("schema", help="print the signalling protocol as JSON Schema")
     schema.set_defaults(run=_schema)
     args = parser.parse_args(argv)

@@ -24,6 +24,7 @@ from server.jsonerror import json_error
 from server.pages.csvexport import csv_export
 from server.pages.forms import form_values, read_form
 from server.pages.render import render
+from server.pilots.capacityimport import BAD_ROW, CHANGED, CONFLICT, UNCHANGED, UNKNOWN_CLINIC
 from server.pilots.invoices import (
     BASE_PRICE,
     MonthPrice,
@@ -59,6 +60,7 @@ from server.store.subscriptions import (
     PROPOSED,
     ProposalRefused,
     decide_price,
+    import_capacities,
     price_list,
     price_proposals,
     propose_price,
@@ -76,6 +78,7 @@ VENDOR_FIELDS = ("since", "vendor", "quarter")
 PRICE_FIELDS = ("since", "price", "quarter")
 NONE = "–"
 MAX_ID = 100  # longer than any id we make
+STATUSES = (CHANGED, UNCHANGED, UNKNOWN_CLINIC, CONFLICT, BAD_ROW)
 REFUSALS = frozenset({"unknown", "decided", "same_admin", "in_advance", "price"})
 
 routes = web.RouteTableDef()
@@ -483,3 +486,33 @@ async def issued_invoice_csv(request: web.Request) -> web.Response:
                     ISSUED_DECIMALS,
                 )
     raise web.HTTPNotFound()
+
+
+MAX_EXTRACT = 200_000  # characters: a whole-country extract is about 40,000
+
+
+@routes.post(f"{SUBSCRIPTIONS_PATH}/capacities/import")
+async def capacities_import(request: web.Request) -> web.Response:
+    """Load GP capacities from a register extract (a CSV file, or pasted text) and show the
+    report of every row: changed, unchanged, unknown clinic, conflict or bad row."""
+    user = await require_user(request, UserRole.ADMIN)
+    form = await read_form(request)
+    upload = form.get("file")
+    if isinstance(upload, web.FileField):
+        text = upload.file.read(MAX_EXTRACT + 1).decode("utf-8", errors="replace")
+    else:
+        text = str(form.get("extract", ""))
+    if not text.strip() or len(text) > MAX_EXTRACT:
+        return json_error(400, "bad_extract", "send a CSV extract: ydernummer, count, valid from")
+    apply = form.get("preview") != "1"
+    report = await import_capacities(request.app[REDIS], user_actor(user), text, apply=apply)
+    response = render(
+        request,
+        "admin_capacity_import.html",
+        here=SUBSCRIPTIONS_PATH,
+        user=user,
+        applied=apply,
+        rows=report,
+        counts={status: sum(1 for r in report if r.status == status) for status in STATUSES},
+    )
+    return no_store(response)

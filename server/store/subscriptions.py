@@ -18,10 +18,11 @@ from typing import TypeVar
 
 from server.auth.tokens import new_id
 from server.clock import now
+from server.pilots.capacityimport import CHANGED, ReportRow, plan_import
 from server.pilots.invoices import BASE_PRICE, MAX_CAPACITIES, MAX_PRICE_ORE, Subscriber
 from server.store import decoded, keys
 from server.store.audit import audit
-from server.store.clinics import Clinic
+from server.store.clinics import Clinic, list_clinics
 from server.store.connection import Redis
 from server.store.durability import confirm_replicated
 from server.store.events import EventType, append_event
@@ -216,3 +217,18 @@ async def decide_price(redis: Redis, actor: str, proposal_id: str, approve: bool
     if approve:
         await set_price(redis, actor, proposal.day, proposal.price_ore)
     return decided
+
+
+async def import_capacities(
+    redis: Redis, actor: str, text: str, apply: bool = True
+) -> list[ReportRow]:
+    """Load a register extract (`server.pilots.capacityimport`): each `changed` row is
+    recorded as `set_capacities` would, audited; returns the report of every row."""
+    clinics = await list_clinics(redis)
+    histories = {s.clinic_id: s.capacities for s in await subscribers(redis, clinics)}
+    report = plan_import(text, {c.ydernummer: c.id for c in clinics}, histories)
+    if apply:
+        for row in report:
+            if row.status == CHANGED and row.since is not None and row.count is not None:
+                await set_capacities(redis, actor, row.clinic_id, row.since, row.count)
+    return report

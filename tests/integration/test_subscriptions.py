@@ -8,7 +8,7 @@ import io
 from datetime import date, timedelta
 from pathlib import Path
 
-from aiohttp import ClientSession
+from aiohttp import ClientSession, FormData
 
 from server.demo import ensure_demo
 from server.settings import Settings
@@ -296,3 +296,30 @@ async def test_issued_quarters_stay_frozen_and_a_backdated_switch_is_credited_on
     assert [(r["kind"], r["quarter"], r["amount_excl_vat"], r["vat"], r["amount_incl_vat"])
             for r in rows] == [("credit", "2026Q1", "-720.00", "-180.00", "-900.00")]  # fmt: skip
     assert rows[0]["vendor_id"] == old.id and rows[0]["credits"].endswith("-000001")
+
+
+async def test_the_admin_loads_a_capacity_extract_and_sees_what_changed(
+    client: Client, redis: Redis
+) -> None:
+    admin = await make_admin(redis)
+    clinic = await make_clinic(redis, "Lægehuset Åbyhøj")
+    extract = (
+        f"Ydernummer;Antal;Gyldig fra\n{clinic.ydernummer};4;01-01-2026\n999999;1;01-01-2026\n"
+    )
+    async with browser(client) as session:
+        for who in ("nobody", admin.username):
+            if who != "nobody":
+                await login(session, who)
+            data = FormData()
+            data.add_field("file", extract.encode(), filename="yder.csv", content_type="text/csv")
+            response = await session.post(
+                f"{PAGE}/capacities/import", data=data, allow_redirects=False
+            )
+            if who == "nobody":
+                assert response.status == 303
+                assert await capacity_history(redis, clinic.id) == {}
+        page = await html(response)
+    assert response.status == 200
+    assert 'data-testid="count-changed">1<' in page
+    assert 'data-testid="count-unknown_clinic">1<' in page
+    assert await capacity_history(redis, clinic.id) == {date(2026, 1, 1): 4}

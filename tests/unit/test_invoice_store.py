@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,7 @@ from server.settings import Settings
 from server.store import keys
 from server.store.connection import Redis
 from server.store.invoices import issue, list_issues
-from server.store.subscriptions import set_capacities, set_vendor
+from server.store.subscriptions import capacity_history, set_capacities, set_vendor
 from server.store.vendors import create_vendor
 from tests.unit.factories import make_clinic
 
@@ -84,3 +85,17 @@ async def test_the_command_issues_a_quarter_and_a_year_once(
     assert "already issued" in capsys.readouterr().out
     assert await run(settings, "invoices", "issue", "--quarter", "2026Q5") == 1
     assert [i.period for i in await list_issues(redis)] == ["2026Q1", "2026"]
+
+
+async def test_the_command_loads_a_capacity_extract(
+    redis: Redis, settings: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    clinic = await make_clinic(redis)
+    extract = tmp_path / "yder.csv"
+    extract.write_text(f"ydernummer;antal;gyldig fra\n{clinic.ydernummer};3;01-07-2026\n")
+    assert await run(settings, "capacities", "import", str(extract), "--preview") == 0
+    assert "1 change(s) would be recorded" in capsys.readouterr().out
+    assert await capacity_history(redis, clinic.id) == {}
+    assert await run(settings, "capacities", "import", str(extract)) == 0
+    assert "- -> 3" in capsys.readouterr().out
+    assert await capacity_history(redis, clinic.id) == {date(2026, 7, 1): 3}
