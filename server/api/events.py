@@ -29,7 +29,9 @@ class EventData(BaseModel):
     reason: str | None = Field(None, description="patient.left: left, vanished, removed, …")
     duration_seconds: int | None = Field(None, description="call.ended")
     participants: int | None = Field(None, description="call.ended: most parties at once")
-    billing_code: str | None = Field(None, description="call.ended: 0125 or 0126")
+    billing_code: str | None = Field(
+        None, description="call.ended: 0125, 0126 or 0201; empty when no code applies"
+    )
 
 
 class EventOut(BaseModel):

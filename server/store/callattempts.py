@@ -16,6 +16,15 @@ from server.store import decoded, keys
 from server.store.connection import Redis
 
 RETENTION_SECONDS = 14 * 7 * 24 * 3600
+# The first value of a consultation field that is kept blank ('') until then; never makes
+# a consultation that is not there.
+_SET_IF_BLANK = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if v and v ~= '' then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
 REPORT_FIELDS = (
     "phase", "failure", "local_candidate", "remote_candidate", "transport", "ice_restarts",
     "rtt_ms", "loss_per_mille", "inbound_kbps", "outbound_kbps",
@@ -53,12 +62,17 @@ async def record_report(
         return None
     key = keys.call_attempt(attempt_id)
     latest = {name: report.get(name) for name in REPORT_FIELDS}
+    consultation = keys.consultation(consultation_id)
+    trouble = report.get("failure") or ("ice_restart" if report.get("ice_restarts") else None)
     async with redis.pipeline(transaction=True) as pipe:
         pipe.hset(key, side, json.dumps(latest))
         if report.get("media"):
             pipe.hsetnx(key, f"{side}_media_at", at)
+            pipe.eval(_SET_IF_BLANK, 1, consultation, "media_at", at)  # billing evidence
         if report.get("failure"):
             pipe.hsetnx(key, f"{side}_failure", str(report["failure"]))
+        if trouble:
+            pipe.eval(_SET_IF_BLANK, 1, consultation, "video_trouble", str(trouble))
         await pipe.execute()
     return attempt_id
 

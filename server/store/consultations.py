@@ -52,6 +52,8 @@ class Consultation:
     ended_at: float | None = None
     billing_code: str = ""
     peak_parties: int = 0  # most parties connected in the call at the same time
+    media_at: float | None = None  # first media between the GP and the patient (call.report)
+    video_trouble: str = ""  # first sign that video failed: a reported failure or an ICE restart
     precall_verdict: str = ""  # the patient's last line test: good | may_struggle | will_not_work
     precall_at: float | None = None
     # Booked through the LPS API: by which vendor, its booking id, and what for.

@@ -256,7 +256,10 @@ class Room:
         if parties < 0:
             return None
         await finish_attempt(self.redis, c.id, ended_at)
-        code = billing_code(parties, continued_by_phone)
+        media_at, trouble = await self.redis.hmget(
+            keys.consultation(c.id), ["media_at", "video_trouble"]
+        )
+        code = billing_code(parties, bool(media_at), continued_by_phone, bool(trouble))
         await self.redis.hset(keys.consultation(c.id), "billing_code", code)
         started_at = c.started_at if c.started_at is not None else ended_at
         duration = int(ended_at - started_at)

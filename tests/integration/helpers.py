@@ -106,6 +106,12 @@ async def send(ws: ClientWebSocketResponse, kind: str, **fields: Any) -> None:
     await ws.send_json({"v": 1, "type": kind, **fields})
 
 
+async def media_flowed(ws: ClientWebSocketResponse, peer: str) -> None:
+    """The browser on `ws` reports decoded media from `peer` (the other of GP and patient),
+    as it does at the first frame: without it, a call ends with no billing code."""
+    await send(ws, "call.report", peer=peer, phase="media", media=True)
+
+
 async def patient_hello(ws: ClientWebSocketResponse, link: str, resume: str) -> dict[str, Any]:
     await send(ws, "hello", link=link, resume=resume)
     welcome = await receive(ws)

@@ -23,6 +23,7 @@ from tests.integration.helpers import (
     book,
     browser,
     login,
+    media_flowed,
     receive,
     receive_error,
     receive_type,
@@ -173,6 +174,7 @@ async def test_gp_talks_with_the_nurse_first_then_lets_the_patient_in_and_it_is_
             relayed = await receive_type(p.ws, "signal")
             assert relayed["from"] == nurse_joined["participant_id"]
 
+            await media_flowed(gp, p.participant_id)
             await send(gp, "end", consultation_id=b.consultation.id)
             for ws in (gp, nurse, p.ws):
                 assert (await receive_type(ws, "call.ended"))["billing_code"] == "0126"
@@ -319,10 +321,10 @@ async def test_ending_tells_a_professional_still_in_the_lobby_and_a_waiting_pati
                 message = await receive(gp.ws)
                 if message["type"] in ("call.ended", "queue.removed"):
                     seen[message["type"]] = message
-            assert seen["call.ended"]["billing_code"] == "0125"
+            assert seen["call.ended"]["billing_code"] == ""  # the patient never joined
             assert seen["queue.removed"]["reason"] == "ended"
             for ws in (p.ws, nurse, colleague):
-                assert (await receive_type(ws, "call.ended"))["billing_code"] == "0125"
+                assert (await receive_type(ws, "call.ended"))["billing_code"] == ""
     stored = await get_consultation(redis, b.consultation.id)
     assert stored is not None and stored.status == Status.ENDED
 

@@ -17,6 +17,7 @@ from tests.integration.helpers import (
     gp_hello,
     join,
     login,
+    media_flowed,
     patient_hello,
     receive_type,
     send,
@@ -62,6 +63,7 @@ async def test_call_across_two_instances(
             back = await receive_type(gp, "signal")
             assert (back["from"], back["description"]) == (patient_id, answer)
 
+            await media_flowed(gp, patient_id)
             await send(gp, "end", consultation_id=booking.consultation.id)
             assert (await receive_type(patient, "call.ended"))["billing_code"] == "0125"
             assert (await receive_type(gp, "call.ended"))["billing_code"] == "0125"

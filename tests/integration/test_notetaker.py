@@ -44,6 +44,7 @@ from tests.integration.helpers import (
     join,
     login,
     make_gp,
+    media_flowed,
     patient_hello,
     receive_type,
     send,
@@ -274,6 +275,7 @@ async def test_http_engine_transcribes_and_drafts_from_the_tapped_call(
         assert not any(m["type"] == "notetaker.transcript" for m in call.patient.messages)
 
         mark = call.gp.mark()
+        await media_flowed(call.gp.ws, call.patient_id)
         await send(call.gp.ws, "end", consultation_id=call.consultation_id)
         ended = await call.patient.wait_for(lambda msg: msg["type"] == "call.ended")
         assert ended["billing_code"] == "0125"
@@ -343,6 +345,7 @@ async def test_a_vendor_dropping_mid_call_fails_the_note_taker_not_the_call(
         assert (relayed["from"], relayed["candidate"]) == (call.patient_id, candidate)
         assert await calls.members(redis, call.consultation_id) == {call.gp_id, call.patient_id}
 
+        await media_flowed(call.gp.ws, call.patient_id)
         await send(call.gp.ws, "end", consultation_id=call.consultation_id)
         for inbox in (call.gp, call.patient):
             ended = await inbox.wait_for(lambda msg: msg["type"] == "call.ended")

@@ -26,6 +26,7 @@ from tests.integration.helpers import (
     gp_hello,
     join,
     login,
+    media_flowed,
     patient_hello,
     receive,
     receive_type,
@@ -311,6 +312,7 @@ async def test_admit_signal_and_end(client: Client, redis: Redis) -> None:
             "video": True,
         }
 
+        await media_flowed(call.gp, call.patient_id)
         await send(call.gp, "end", consultation_id=b.consultation.id)
         for ws in (call.gp, call.patient):
             ended = await receive_type(ws, "call.ended")

@@ -31,6 +31,7 @@ from tests.integration.helpers import (
     book,
     drain,
     join,
+    media_flowed,
     patient_hello,
     receive,
     receive_error,
@@ -263,6 +264,7 @@ async def test_console_follows_an_admitted_patient_to_the_end(client: Client, re
             b.consultation.id,
             Status.IN_CALL,
         )
+        await media_flowed(call.gp, call.patient_id)
         await send(call.gp, "end", consultation_id=b.consultation.id)
         ended = await receive(other.ws)  # strictly the next message
         assert ended["type"] == "day.entry", ended
@@ -571,6 +573,7 @@ async def test_hold_puts_the_patient_first_and_the_gp_can_admit_again(
             assert [peer["participant_id"] for peer in rejoined["peers"]] == [call.gp_id]
             await receive_type(call.gp, "peer.joined")
 
+            await media_flowed(call.gp, call.patient_id)
             await send(call.gp, "end", consultation_id=b.consultation.id)
             for ws in (call.gp, call.patient):
                 assert (await receive_type(ws, "call.ended"))["billing_code"] == "0125"

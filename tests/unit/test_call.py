@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+from server.clock import now
 from server.consultations import call
 from server.store import keys
+from server.store.callattempts import current_attempt, record_report, start_attempt
 from server.store.connection import Redis
 from server.store.consultations import Consultation, Status, get_consultation
 from server.store.events import read_events
@@ -21,6 +24,13 @@ async def in_call(redis: Redis) -> tuple[Consultation, str]:
     c = await get_consultation(redis, w.consultation.id)
     assert c is not None
     return c, w.patient.id
+
+
+async def media_flowed(redis: Redis, c: Consultation, **report: Any) -> None:
+    """A browser's `call.report`: media decoded between the GP and the patient."""
+    if await current_attempt(redis, c.id) is None:
+        await start_attempt(redis, c.id, c.clinic_id, now())
+    await record_report(redis, c.id, "gp", {"phase": "media", "media": True, **report}, now())
 
 
 async def test_connect_returns_the_others_already_there(redis: Redis) -> None:
@@ -52,6 +62,7 @@ async def test_end_settles_0125_for_two_parties(redis: Redis) -> None:
     await call.connect(redis, c.id, patient)
     await call.disconnect(redis, c.id, patient)
     await call.connect(redis, c.id, patient)  # a reconnect is not a third party
+    await media_flowed(redis, c)
     ended = await room_of(redis).end(c)
     assert ended is not None
     assert (ended.status, ended.billing_code) == (Status.ENDED, "0125")
@@ -68,6 +79,7 @@ async def test_end_settles_0126_when_three_were_ever_connected(redis: Redis) -> 
     for pid in ("gp-part", patient, "interpreter"):
         await call.connect(redis, c.id, pid)
     await call.disconnect(redis, c.id, "interpreter")  # left before the end: still counts
+    await media_flowed(redis, c)
     ended = await room_of(redis).end(c)
     assert ended is not None
     assert ended.billing_code == "0126"
@@ -76,7 +88,7 @@ async def test_end_settles_0126_when_three_were_ever_connected(redis: Redis) -> 
     assert stored.billing_code == "0126"
 
 
-async def test_end_continued_by_phone_is_0201(redis: Redis) -> None:
+async def test_continued_by_phone_is_0201_when_video_never_worked(redis: Redis) -> None:
     c, _patient = await in_call(redis)
     await call.connect(redis, c.id, "gp-part")
     ended = await room_of(redis).end(c, continued_by_phone=True)
@@ -84,10 +96,44 @@ async def test_end_continued_by_phone_is_0201(redis: Redis) -> None:
     assert ended.billing_code == "0201"
 
 
+async def test_continued_by_phone_is_0201_when_a_browser_reported_the_failure(
+    redis: Redis,
+) -> None:
+    c, patient = await in_call(redis)
+    for pid in ("gp-part", patient):
+        await call.connect(redis, c.id, pid)
+    await media_flowed(redis, c)
+    await media_flowed(redis, c, phase="update", ice_restarts=2)  # video broke down later
+    ended = await room_of(redis).end(c, continued_by_phone=True)
+    assert ended is not None and ended.billing_code == "0201"
+
+
+async def test_a_phone_mark_that_the_telemetry_contradicts_keeps_the_video_code(
+    redis: Redis,
+) -> None:
+    c, patient = await in_call(redis)
+    for pid in ("gp-part", patient):
+        await call.connect(redis, c.id, pid)
+    await media_flowed(redis, c)  # media flowed, and nothing failed
+    ended = await room_of(redis).end(c, continued_by_phone=True)
+    assert ended is not None and ended.billing_code == "0125"
+
+
+async def test_no_code_when_the_patient_never_had_media(redis: Redis) -> None:
+    c, patient = await in_call(redis)
+    for pid in ("gp-part", patient, "nurse"):
+        await call.connect(redis, c.id, pid)  # connected to the call, but no picture or sound
+    ended = await room_of(redis).end(c)
+    assert ended is not None and ended.billing_code == ""
+    stored = await get_consultation(redis, c.id)
+    assert stored is not None and stored.billing_code == ""
+
+
 async def test_end_only_once(redis: Redis) -> None:
     c, patient = await in_call(redis)
     await call.connect(redis, c.id, "gp-part")
     await call.connect(redis, c.id, patient)
+    await media_flowed(redis, c)
     first = await room_of(redis).end(c)
     assert first is not None
     assert await room_of(redis).end(c, continued_by_phone=True) is None
@@ -116,7 +162,7 @@ async def test_a_consultation_that_is_not_in_a_call_cannot_end(redis: Redis) -> 
     assert stored.billing_code == ""
 
 
-async def test_a_call_open_without_the_patient_can_end_and_takes_the_waiting_patient_out(
+async def test_a_call_without_the_patient_ends_with_no_code_and_takes_the_patient_out(
     redis: Redis,
 ) -> None:
     """The GP talked with a professional first while the patient waited, then ended."""
@@ -128,7 +174,7 @@ async def test_a_call_open_without_the_patient_can_end_and_takes_the_waiting_pat
         await call.connect(redis, c.id, pid)
     ended = await room_of(redis).end(c)
     assert ended is not None
-    assert ended.billing_code == "0125"  # two parties at most
+    assert ended.billing_code == ""  # the patient never connected: no code at all
     assert await queue.waiting_ids(redis, clinic.id) == []
     stored = await get_consultation(redis, c.id)
     assert stored is not None
@@ -144,6 +190,7 @@ async def test_an_open_call_with_three_parties_is_0126(redis: Redis) -> None:
     assert await room_of(redis).open_call(c, "gp-user", "gp-part") is not None
     for pid in ("gp-part", "nurse", "patient"):
         await call.connect(redis, c.id, pid)
+    await media_flowed(redis, c)
     ended = await room_of(redis).end(c)
     assert ended is not None
     assert ended.billing_code == "0126"
@@ -167,6 +214,7 @@ async def test_call_ended_event(redis: Redis) -> None:
     c, patient = await in_call(redis)
     await call.connect(redis, c.id, "gp-part")
     await call.connect(redis, c.id, patient)
+    await media_flowed(redis, c)
     await room_of(redis).end(c)
     ended = [data for _, kind, data in await read_events(redis) if kind == "call.ended"]
     assert len(ended) == 1

@@ -517,8 +517,8 @@ signalling
     notetaker?.ended();
     host?.callEnded(consultation_id, billing_code);
     showView("ended");
-    $("billing-code").textContent = t(`console.billing_${billing_code}`);
-    $("billing-code").dataset.code = billing_code;
+    $("billing-code").textContent = t(`console.billing_${billing_code || "none"}`);
+    $("billing-code").dataset.code = billing_code || "none";
     renderWaiting();
     renderLobby();
   })
