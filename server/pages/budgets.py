@@ -44,7 +44,9 @@ BUDGETS_PATH = "/admin/budgets"
 FIELDS = ("line", "on", "amount", "text", "corrects")
 LATEST = 5  # spendings shown per line
 NONE = "–"
-CSV_HEADER = ("programme_id", "programme", "line_id", "line", "budget", "spent", "remaining")
+CSV_HEADER = (
+    "programme_id", "programme", "line_id", "line", "year", "budget", "spent", "remaining",
+)  # fmt: skip
 DECIMAL_COLUMNS = frozenset({"budget", "spent", "remaining"})
 
 routes = web.RouteTableDef()
@@ -73,11 +75,12 @@ def _programme_name(programme_id: str, lang: str) -> str:
 
 
 def _by_programme(lines: Sequence[BudgetLine]) -> list[tuple[str, list[BudgetLine]]]:
-    """Lines grouped by programme, both in the road map's order."""
-    groups: dict[str, list[BudgetLine]] = {}
-    for line in lines:
+    """Lines grouped by programme in the road map's order; within one, by year, then in
+    the road map's order."""
+    groups: dict[str, list[BudgetLine]] = {p.id: [] for p in PROGRAMMES}
+    for line in sorted(lines, key=lambda x: (x.year, x.position)):
         groups.setdefault(line.programme_id, []).append(line)
-    return list(groups.items())
+    return [(programme_id, found) for programme_id, found in groups.items() if found]
 
 
 async def _names(redis: Redis, spendings: Sequence[Spending]) -> dict[str, str]:
@@ -119,7 +122,7 @@ def _correction_values(
     left = original.amount_ore + sum(s.amount_ore for s in ledger if s.corrects == corrects)
     return {
         "line": line_id,
-        "on": local_day(now()),
+        "on": original.on,  # the line's year: a correction is booked where the original was
         "amount": typed_kroner(-left, lang),
         "text": "",
         "corrects": corrects,
@@ -192,6 +195,7 @@ async def _page(
             "lines": [
                 {
                     "id": line.id,
+                    "year": line.year,
                     "name": line.name(lang),
                     **_figures_view(figures[line.id], lang),
                     "latest": [
@@ -213,6 +217,13 @@ async def _page(
         user=user,
         programmes=programmes,
         overall=_figures_view(total(figures.values()), lang),
+        years=[
+            {
+                "year": year,
+                **_figures_view(total(figures[ln.id] for ln in lines if ln.year == year), lang),
+            }
+            for year in sorted({line.year for line in lines})
+        ],
         chart=_chart(grouped, figures, t, lang),
         values=values,
         errors={field: f"budget.error.{code}" for field, code in (errors or {}).items()},
@@ -264,12 +275,13 @@ async def budgets_csv(request: web.Request) -> web.Response:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
-    for line in lines:
+    for line in (line for _, members in _by_programme(lines) for line in members):
         f = Figures(line.budget_ore, spent_on(books[line.id]))
         writer.writerow(
             [
                 line.programme_id, _programme_name(line.programme_id, lang), line.id,
-                line.name(lang), plain(f.budget_ore), plain(f.spent_ore), plain(f.remaining_ore),
+                line.name(lang), str(line.year), plain(f.budget_ore), plain(f.spent_ore),
+                plain(f.remaining_ore),
             ]
         )  # fmt: skip
     filename = f"almenvideo-budgets-{local_day(now())}.csv"

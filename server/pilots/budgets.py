@@ -40,6 +40,7 @@ class BudgetLine:
     name_en: str
     budget_ore: int
     position: int  # the road map's order, across programmes
+    year: int = 2025  # spending on the line is dated in this year (lines before years: 2025)
 
     def name(self, lang: str) -> str:
         return self.name_en if lang == "en" else self.name_da
@@ -134,9 +135,19 @@ def amount_problems(amount_ore: int, corrects: str | None, ledger: Sequence[Spen
 
 
 def spending_problems(
-    amount_ore: int, on: str, text: str, corrects: str | None, ledger: Sequence[Spending]
+    amount_ore: int,
+    on: str,
+    text: str,
+    corrects: str | None,
+    ledger: Sequence[Spending],
+    year: int | None = None,
 ) -> Problems:
-    return entry_problems(on, text) | amount_problems(amount_ore, corrects, ledger)
+    """Everything wrong with a spending; with `year`, one dated in another year is refused
+    (`outside_year`): spending is booked to the year of its date, and a line is a year's."""
+    problems = entry_problems(on, text) | amount_problems(amount_ore, corrects, ledger)
+    if year is not None and "on" not in problems and date.fromisoformat(on).year != year:
+        problems["on"] = "outside_year"
+    return problems
 
 
 def spent_on(ledger: Iterable[Spending]) -> int:
@@ -147,3 +158,14 @@ def spent_on(ledger: Iterable[Spending]) -> int:
 def total(figures: Iterable[Figures]) -> Figures:
     figures = list(figures)
     return Figures(sum(f.budget_ore for f in figures), sum(f.spent_ore for f in figures))
+
+
+def line_for_year(lines: Sequence[BudgetLine], line_id: str, year: int) -> BudgetLine | None:
+    """Where spending meant for `line_id` is booked in `year`: that line if it is the
+    year's, else the first line of the same programme for that year (a 2025 programme paid
+    out in 2026 spends the programme's 2026 budget); None if the programme has no line then."""
+    named = next((line for line in lines if line.id == line_id), None)
+    if named is None or named.year == year:
+        return named
+    same = [ln for ln in lines if ln.programme_id == named.programme_id and ln.year == year]
+    return min(same, key=lambda ln: ln.position, default=None)

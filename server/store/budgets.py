@@ -25,7 +25,7 @@ from server.pilots.budgets import (
     spending_problems,
     spent_on,
 )
-from server.pilots.roadmap import LINES_2025
+from server.pilots.roadmap import LINES
 from server.resilience import stop_if_cancelled
 from server.store import decoded, keys
 from server.store.audit import audit
@@ -57,7 +57,7 @@ __all__ = [
 async def seed_lines(redis: Redis) -> int:
     """Create the road map's lines that do not exist yet; returns how many were created."""
     async with redis.pipeline(transaction=False) as pipe:
-        for line in LINES_2025:
+        for line in LINES:
             pipe.hsetnx(keys.BUDGET_LINES, line.id, json.dumps(asdict(line)))
         return sum(await pipe.execute())
 
@@ -81,9 +81,10 @@ async def seed_lines_when_reachable(redis: Redis) -> None:
 
 
 async def list_lines(redis: Redis) -> list[BudgetLine]:
-    """Every line, in the road map's order."""
+    """Every line, by year, then in the road map's order."""
     rows = await redis.hvals(keys.BUDGET_LINES)
-    return sorted((BudgetLine(**json.loads(raw)) for raw in rows), key=lambda x: x.position)
+    found = (BudgetLine(**json.loads(raw)) for raw in rows)
+    return sorted(found, key=lambda x: (x.year, x.position))
 
 
 async def get_line(redis: Redis, line_id: str) -> BudgetLine | None:
@@ -135,7 +136,8 @@ async def record_spending(
     Raises `SpendingRefused` and records nothing if the line is unknown or a rule of
     `server.pilots.budgets` is broken. The ledger is watched while it is checked, so two
     corrections at once cannot together take off more than the original was."""
-    if await get_line(redis, line_id) is None:
+    line = await get_line(redis, line_id)
+    if line is None:
         raise SpendingRefused({"line": "line"})
     key = keys.budget_spendings(line_id)
     spending_id = new_id()
@@ -144,7 +146,7 @@ async def record_spending(
             try:
                 await pipe.watch(key)
                 ledger = [_spending(line_id, f) for _, f in decoded.entries(await pipe.xrange(key))]
-                problems = spending_problems(amount_ore, on, text, corrects, ledger)
+                problems = spending_problems(amount_ore, on, text, corrects, ledger, line.year)
                 if problems:
                     raise SpendingRefused(problems)
                 at = f"{now():.3f}"  # as stored, so the Spending returned equals the one read

@@ -23,11 +23,12 @@ from redis.exceptions import WatchError
 from server.auth.tokens import new_id
 from server.clock import local_day, now
 from server.pilots import ledger, programmes
+from server.pilots.budgets import line_for_year
 from server.pilots.ledger import ACCRUAL, PAYOUT, Entry, Payout
 from server.pilots.programmes import Earning, Enrolment, PilotProgramme, Problems, RuleSet
 from server.store import decoded, keys
 from server.store.audit import audit
-from server.store.budgets import get_line, record_spending
+from server.store.budgets import get_line, list_lines, record_spending
 from server.store.connection import Redis
 from server.store.durability import confirm_replicated
 from server.store.events import EventType, append_event
@@ -265,7 +266,16 @@ async def pay(
     selected: tuple[str, ...] = (),
 ) -> Payout:
     """Append a payout batch of the programme's outstanding entries: the `selected` ones,
-    or all on or before `up_to` (see `ledger.payable`)."""
+    or all on or before `up_to` (see `ledger.payable`). Its sum is spent on the programme's
+    budget line for the payout's year (`line_for_year`); a programme with a budget line but
+    none for this year is refused before anything is paid."""
+    programme = await get_programme(redis, programme_id)
+    line = None
+    if programme is not None and programme.budget_line:
+        year = int(local_day(now())[:4])
+        line = line_for_year(await list_lines(redis), programme.budget_line, year)
+        if line is None and await get_line(redis, programme.budget_line) is not None:
+            raise Refused({"entries": "prog.error_budget_year"})
     async with redis.pipeline(transaction=True) as pipe:
         while True:
             try:
@@ -299,9 +309,8 @@ async def pay(
     ids = {"programme_id": programme_id, "payout_id": payout.id, "amount_ore": total}
     await audit(redis, "honorarium.paid", actor, **ids, entries=list(payout.pays))
     await append_event(redis, EventType.HONORARIUM_PAID, **ids)
-    # Money paid out is money spent: the programme's budget line shows it.
-    programme = await get_programme(redis, programme_id)
-    if total > 0 and programme is not None and await get_line(redis, programme.budget_line):
+    # Money paid out is money spent: the programme's budget line for the year shows it.
+    if total > 0 and programme is not None and line is not None:
         text = f"Honorarudbetaling, {programme.name} ({len(payout.pays)} poster)"
-        await record_spending(redis, programme.budget_line, total, payout.on, text, actor)
+        await record_spending(redis, line.id, total, payout.on, text, actor)
     return payout

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from aiohttp import ClientSession
 
 from server.pilots.money import parse_kroner
-from server.pilots.roadmap import LINES_2025
+from server.pilots.roadmap import LINES, PROGRAMMES
 from server.store.audit import read_audit
 from server.store.budgets import list_spendings, spent
 from server.store.connection import Redis
@@ -23,6 +23,12 @@ PAGE = "/admin/budgets"
 RECORD = "/admin/budgets/spendings"
 CSV = "/admin/budgets.csv"
 SVG = "{http://www.w3.org/2000/svg}"
+ROAD_MAP_ORDER = [  # by programme, then year, then the road map's order
+    line
+    for p in PROGRAMMES
+    for line in sorted(LINES, key=lambda x: (x.year, x.position))
+    if line.programme_id == p.id
+]
 FORM = {"line": "lps_integration", "on": "2025-04-01", "amount": "12.500,50", "text": "Sprint 1"}
 
 
@@ -86,15 +92,18 @@ async def test_the_admin_sees_every_line_grouped_with_totals_and_a_chart(
         assert page.status == 200
         assert page.headers["Cache-Control"] == "no-store"
         body = await html(page)
-    assert body.count('data-testid="budget-line"') == len(LINES_2025)
+    assert body.count('data-testid="budget-line"') == len(LINES)
     assert body.index("Video i almen praksis") < body.index("Tværsektoriel video")
     assert "I alt, Video i almen praksis" in body
     total = re.search(r'data-testid="overall-total">.*?</tr>', body, re.S)
-    assert total and "4.500.000,00 kr" in total.group(0)
+    assert total and "11.000.000,00 kr" in total.group(0)
+    for year, budget in ((2024, "1.500.000,00"), (2025, "4.500.000,00"), (2026, "5.000.000,00")):
+        row = re.search(rf'data-testid="year-total" data-year="{year}".*?</tr>', body, re.S)
+        assert row and f"{budget} kr" in row.group(0)
     svg = _chart(body)
     assert svg.attrib["role"] == "img"
     bars = [g for g in svg.iter(f"{SVG}g") if "data-line" in g.attrib]
-    assert [g.attrib["data-line"] for g in bars] == [line.id for line in LINES_2025]
+    assert [g.attrib["data-line"] for g in bars] == [line.id for line in ROAD_MAP_ORDER]
     assert 'data-testid="no-spendings"' in body
 
 
@@ -120,7 +129,8 @@ async def test_recorded_spending_shows_in_the_table_the_chart_and_the_audit(
     spent_after = next(
         r for r in _bar(_chart(body), "lps_integration") if r.get("class") == "spent"
     )
-    assert (int(spent_before.attrib["width"]), int(spent_after.attrib["width"])) == (0, 9)
+    # the 2026 lines of 3 M kr set the scale now: 12.500,50 of 800.000 kr is 2 px, not 0
+    assert (int(spent_before.attrib["width"]), int(spent_after.attrib["width"])) == (0, 2)
     [entry] = await read_audit(redis)
     assert (entry.action, entry.actor) == ("budget.spending_recorded", f"user:{admin_id}")
     assert entry.data["amount_ore"] == 1_250_050
@@ -194,8 +204,8 @@ async def test_the_csv_parses_back_to_the_exact_figures(client: Client, redis: R
         assert response.status == 200
         assert response.content_type == "text/csv"
         rows = list(csv.DictReader(io.StringIO(await response.text())))
-    assert [r["line_id"] for r in rows] == [line.id for line in LINES_2025]
-    for row, line in zip(rows, LINES_2025, strict=True):
+    assert [r["line_id"] for r in rows] == [line.id for line in ROAD_MAP_ORDER]
+    for row, line in zip(rows, ROAD_MAP_ORDER, strict=True):
         budget, used, left = (parse_kroner(row[k], "en") for k in ("budget", "spent", "remaining"))
         assert budget == line.budget_ore
         assert used == await spent(redis, line.id)
@@ -220,11 +230,11 @@ async def test_the_download_for_people_opens_in_a_danish_spreadsheet(
     text = body.decode("utf-8-sig")
     header, *lines = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert header == [
-        "Program-id", "Program", "Budgetlinje-id", "Budgetlinje", "Budget (kr.)", "Brugt (kr.)",
-        "Tilbage (kr.)",
+        "Program-id", "Program", "Budgetlinje-id", "Budgetlinje", "År", "Budget (kr.)",
+        "Brugt (kr.)", "Tilbage (kr.)",
     ]  # fmt: skip
     integration = next(line for line in lines if line[2] == "lps_integration")
-    assert integration[5] == "12500,50"
+    assert (integration[4], integration[6]) == ("2025", "12500,50")
     assert integration[3] == "Projekt: Dyb integration af video i LPS"
 
 

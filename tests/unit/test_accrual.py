@@ -12,11 +12,12 @@ from server.clock import COPENHAGEN
 from server.honoraria.accrual import GROUP, accrual_consumer, accrue_event, reviewing_gp
 from server.honoraria.enrolment import enrol_gp, record_questionnaire
 from server.pilots import ledger
+from server.pilots.budgets import line_for_year
 from server.pilots.programmes import PilotProgramme
 from server.pilots.statements import lines
 from server.store import keys
 from server.store.audit import read_audit
-from server.store.budgets import seed_lines, spent
+from server.store.budgets import list_lines, seed_lines, spent
 from server.store.connection import Redis
 from server.store.events import EventType, StreamEvent, append_event
 from server.store.honoraria import (
@@ -233,4 +234,6 @@ async def test_a_payout_is_spent_on_the_programmes_budget_line(redis: Redis) -> 
     batch = await pay(redis, p.id, ADMIN)
     paid = sum(e.amount_ore for e in entries if e.id in batch.pays)
     assert paid > 0
-    assert await spent(redis, "pilot_honoraria") == paid
+    booked = line_for_year(await list_lines(redis), "pilot_honoraria", int(batch.on[:4]))
+    assert booked is not None  # 2025's line in 2025, the programme's 2026 line in 2026
+    assert await spent(redis, booked.id) == paid

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.pilots.budgets import Figures, Spending, SpendingRefused
-from server.pilots.roadmap import CROSS_SECTOR, LINES_2025, VIDEO
+from server.pilots.budgets import Figures, Spending, SpendingRefused, line_for_year
+from server.pilots.roadmap import CROSS_SECTOR, LINES, VIDEO, YEARS
 from server.store import keys
 from server.store.audit import read_audit
 from server.store.budgets import (
@@ -30,12 +30,19 @@ KR = 100
 
 
 async def test_seeding_is_idempotent_and_matches_the_road_map(redis: Redis) -> None:
-    assert await seed_lines(redis) == len(LINES_2025) == 13
+    assert await seed_lines(redis) == len(LINES) == 16
     assert await seed_lines(redis) == 0
     lines = await list_lines(redis)
-    assert lines == list(LINES_2025)
+    assert lines == sorted(LINES, key=lambda x: (x.year, x.position))
     for programme, kroner in ((VIDEO, 2_000_000), (CROSS_SECTOR, 2_500_000)):
+        in_2025 = [x for x in lines if x.programme_id == programme.id and x.year == 2025]
+        assert sum(x.budget_ore for x in in_2025) == kroner * KR
+    # The road map's three-year table: 6 M (cross-sector), 5 M (video), 11 M in all.
+    for programme, kroner in ((CROSS_SECTOR, 6_000_000), (VIDEO, 5_000_000)):
         assert sum(x.budget_ore for x in lines if x.programme_id == programme.id) == kroner * KR
+    per_year = {y: sum(x.budget_ore for x in lines if x.year == y) for y in YEARS}
+    assert per_year == {2024: 1_500_000 * KR, 2025: 4_500_000 * KR, 2026: 5_000_000 * KR}
+    assert sum(per_year.values()) == 11_000_000 * KR
     honoraria = await get_line(redis, "pilot_honoraria")
     assert honoraria is not None
     assert (honoraria.budget_ore, honoraria.programme_id) == (50_000 * KR, VIDEO.id)
@@ -108,6 +115,8 @@ async def test_a_correction_names_its_original_and_never_takes_off_more(redis: R
         ("communication", -100, "2025-01-01", "x", None, {"amount": "negative_needs_correction"}),
         ("communication", 10**13 + 1, "2025-01-01", "x", None, {"amount": "amount"}),
         ("communication", 100, "2025-02-30", "x", None, {"on": "date"}),
+        ("communication", 100, "2026-01-01", "x", None, {"on": "outside_year"}),
+        ("cross_sector_2026", 100, "2025-12-31", "x", None, {"on": "outside_year"}),
         ("communication", 100, "20250101", "x", None, {"on": "date"}),
         ("communication", 100, "1925-01-01", "x", None, {"on": "date"}),
         ("communication", 100, "2025-01-01", "  ", None, {"text": "text"}),
@@ -216,3 +225,12 @@ async def test_spent_is_the_exact_sum_and_remaining_is_budget_minus_spent(
     figures = Figures(line.budget_ore, total)
     assert figures.remaining_ore == line.budget_ore - expected
     assert figures.overspent == (expected > line.budget_ore)
+
+
+def test_a_programmes_spending_moves_to_its_line_for_the_year_of_the_payment() -> None:
+    same = line_for_year(LINES, "pilot_honoraria", 2025)
+    assert same is not None and same.id == "pilot_honoraria"
+    later = line_for_year(LINES, "pilot_honoraria", 2026)
+    assert later is not None and (later.id, later.year) == ("video_general_practice_2026", 2026)
+    assert line_for_year(LINES, "pilot_honoraria", 2027) is None  # no budget then: refused
+    assert line_for_year(LINES, "nope", 2025) is None
