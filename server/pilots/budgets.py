@@ -169,3 +169,24 @@ def line_for_year(lines: Sequence[BudgetLine], line_id: str, year: int) -> Budge
         return named
     same = [ln for ln in lines if ln.programme_id == named.programme_id and ln.year == year]
     return min(same, key=lambda ln: ln.position, default=None)
+
+
+def corrections_for(
+    ledger: Sequence[Spending], amount_ore: int, text_prefix: str
+) -> list[tuple[str, int]]:
+    """How to take `amount_ore` (positive) off a line: negative corrections of its originals
+    whose text starts with `text_prefix`, newest first, none more than is left of it.
+    (A reversal paid back in a later batch reduces what the payouts spent.)"""
+    plan: list[tuple[str, int]] = []
+    left_to_take = amount_ore
+    for original in reversed(ledger):
+        if left_to_take <= 0:
+            break
+        if original.corrects is not None or not original.text.startswith(text_prefix):
+            continue
+        left = original.amount_ore + sum(s.amount_ore for s in ledger if s.corrects == original.id)
+        take = min(left, left_to_take)
+        if take > 0:
+            plan.append((original.id, -take))
+            left_to_take -= take
+    return plan

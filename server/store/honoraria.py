@@ -23,12 +23,12 @@ from redis.exceptions import WatchError
 from server.auth.tokens import new_id
 from server.clock import local_day, now
 from server.pilots import ledger, programmes
-from server.pilots.budgets import line_for_year
+from server.pilots.budgets import corrections_for, line_for_year
 from server.pilots.ledger import ACCRUAL, PAYOUT, Entry, Payout
 from server.pilots.programmes import Earning, Enrolment, PilotProgramme, Problems, RuleSet
 from server.store import decoded, keys
 from server.store.audit import audit
-from server.store.budgets import get_line, list_lines, record_spending
+from server.store.budgets import get_line, list_lines, list_spendings, record_spending
 from server.store.connection import Redis
 from server.store.durability import confirm_replicated
 from server.store.events import EventType, append_event
@@ -309,8 +309,17 @@ async def pay(
     ids = {"programme_id": programme_id, "payout_id": payout.id, "amount_ore": total}
     await audit(redis, "honorarium.paid", actor, **ids, entries=list(payout.pays))
     await append_event(redis, EventType.HONORARIUM_PAID, **ids)
-    # Money paid out is money spent: the programme's budget line for the year shows it.
-    if total > 0 and programme is not None and line is not None:
-        text = f"Honorarudbetaling, {programme.name} ({len(payout.pays)} poster)"
-        await record_spending(redis, line.id, total, payout.on, text, actor)
+    # Money paid out is money spent: the programme's budget line for the year shows it. A
+    # negative batch (reversals of entries paid before) corrects what earlier payouts spent.
+    if total != 0 and programme is not None and line is not None:
+        prefix = f"Honorarudbetaling, {programme.name}"
+        text = f"{prefix} ({len(payout.pays)} poster)"
+        if total > 0:
+            await record_spending(redis, line.id, total, payout.on, text, actor)
+        else:
+            plan = corrections_for(await list_spendings(redis, line.id), -total, prefix)
+            for original_id, amount in plan:
+                await record_spending(
+                    redis, line.id, amount, payout.on, f"Tilbageført: {text}", actor, original_id
+                )
     return payout

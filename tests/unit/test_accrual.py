@@ -237,3 +237,22 @@ async def test_a_payout_is_spent_on_the_programmes_budget_line(redis: Redis) -> 
     booked = line_for_year(await list_lines(redis), "pilot_honoraria", int(batch.on[:4]))
     assert booked is not None  # 2025's line in 2025, the programme's 2026 line in 2026
     assert await spent(redis, booked.id) == paid
+
+
+async def test_a_negative_batch_after_a_reversal_reduces_what_the_line_spent(
+    redis: Redis,
+) -> None:
+    await seed_lines(redis)
+    p = await programme(redis)
+    await enrol_gp(redis, p, "gp-1", "2025-01-01", "2025-12-31", ADMIN)
+    await record_questionnaire(redis, p, "gp-1", "2025-02-01", ADMIN)
+    entries, _ = await read_ledger(redis)
+    first = await pay(redis, p.id, ADMIN)
+    paid = sum(e.amount_ore for e in entries if e.id in first.pays)
+    booked = line_for_year(await list_lines(redis), "pilot_honoraria", int(first.on[:4]))
+    assert booked is not None and await spent(redis, booked.id) == paid
+    accrual = next(e for e in entries if e.id in first.pays and e.amount_ore > 0)
+    await reverse(redis, accrual.id, "Ikke en videokonsultation", ADMIN)
+    second = await pay(redis, p.id, ADMIN)  # only the reversal: a negative batch
+    assert len(second.pays) == 1
+    assert await spent(redis, booked.id) == paid - accrual.amount_ore
