@@ -34,6 +34,7 @@ from server.pilots.budgets import day_ok
 from server.pilots.money import BadAmount, parse_kroner, typed_kroner
 from server.pilots.programmes import (
     AMOUNT_FIELDS,
+    OPTIONAL_AMOUNTS,
     PilotProgramme,
     Problems,
     amount_problems,
@@ -93,6 +94,9 @@ def _amounts(values: Mapping[str, str], lang: str) -> dict[str, int | None]:
     """The typed amounts in øre; None for one that is not an amount."""
     read: dict[str, int | None] = {}
     for field in AMOUNT_FIELDS:
+        if field in OPTIONAL_AMOUNTS and not values.get(field, "").strip():
+            read[field] = 0
+            continue
         try:
             read[field] = parse_kroner(values[field], lang)
         except BadAmount:

@@ -36,7 +36,8 @@ ONBOARDING = "onboarding"
 CONSULTATION = "consultation"
 QUESTIONNAIRE = "questionnaire"
 KINDS = (ONBOARDING, CONSULTATION, QUESTIONNAIRE)
-AMOUNT_FIELDS = ("onboarding", "per_consultation", "per_questionnaire", "cap")
+AMOUNT_FIELDS = ("onboarding", "per_consultation", "per_questionnaire", "cap", "programme_cap")
+OPTIONAL_AMOUNTS = frozenset({"programme_cap"})  # left empty: 0, no cap
 
 Problems = dict[str, str]  # form field -> locale key of what is wrong with it
 
@@ -49,6 +50,7 @@ class RuleSet:
     per_consultation_ore: int
     per_questionnaire_ore: int
     cap_ore: int  # 0 = no cap
+    programme_cap_ore: int = 0  # all GPs together (e.g. the 50,000 kr honoraria line); 0 = none
 
     def pays(self, kind: str) -> int:
         return {
@@ -110,7 +112,7 @@ class Earning:
 def rule_set(version: int, effective_from: str, amounts: Mapping[str, int]) -> RuleSet:
     return RuleSet(
         version, effective_from, amounts["onboarding"], amounts["per_consultation"],
-        amounts["per_questionnaire"], amounts["cap"],
+        amounts["per_questionnaire"], amounts["cap"], amounts.get("programme_cap") or 0,
     )  # fmt: skip
 
 
@@ -158,7 +160,8 @@ def amount_problems(amounts: Mapping[str, int | None]) -> Problems:
     return {
         field: "prog.error_amount"
         for field in AMOUNT_FIELDS
-        if (value := amounts.get(field)) is None or not 0 <= value <= MAX_ORE
+        if (value := amounts.get(field, 0 if field in OPTIONAL_AMOUNTS else None)) is None
+        or not 0 <= value <= MAX_ORE
     }
 
 

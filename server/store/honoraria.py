@@ -191,6 +191,10 @@ async def accrue(
                 entries, _ = _split(decoded.entries(await pipe.xrange(keys.HONORARIA_LEDGER)))
                 so_far = ledger.net(ledger.of(entries, enrolment.programme_id, enrolment.gp_id))
                 amount = programmes.capped(earning.amount_ore, so_far, earning.rules.cap_ore)
+                everyone = ledger.net(
+                    e for e in entries if e.programme_id == enrolment.programme_id
+                )
+                amount = programmes.capped(amount, everyone, earning.rules.programme_cap_ore)
                 entry = Entry(
                     "", ACCRUAL, enrolment.programme_id, enrolment.gp_id, amount, earning.day,
                     actor, now(), rule=earning.kind, rules_version=earning.rules.version,

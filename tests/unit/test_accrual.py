@@ -256,3 +256,21 @@ async def test_a_negative_batch_after_a_reversal_reduces_what_the_line_spent(
     second = await pay(redis, p.id, ADMIN)  # only the reversal: a negative batch
     assert len(second.pays) == 1
     assert await spent(redis, booked.id) == paid - accrual.amount_ore
+
+
+async def test_a_programme_cap_holds_for_all_its_gps_together(redis: Redis) -> None:
+    p = await programme(redis, programme_cap=500_000)  # 5.000 kr for all GPs together
+    assert p.rules[0].programme_cap_ore == 500_000
+    accrued = [
+        await enrol_gp(redis, p, f"gp-{n}", "2025-01-01", "2025-12-31", ADMIN) for n in range(4)
+    ]
+    # 2.000 kr onboarding each, until the programme's cap: the third gets what is left.
+    assert [[e.amount_ore for e in found] for found in accrued] == [
+        [200_000], [200_000], [100_000], [],
+    ]  # fmt: skip
+    entries, _ = await read_ledger(redis)
+    assert sum(e.amount_ore for e in entries if e.programme_id == p.id) == 500_000
+    await reverse(redis, accrued[0][0].id, "Tilmeldt ved en fejl", ADMIN)  # frees room
+    await record_questionnaire(redis, p, "gp-3", "2025-02-01", ADMIN)
+    entries, _ = await read_ledger(redis)
+    assert sum(e.amount_ore for e in entries if e.programme_id == p.id) == 350_000
