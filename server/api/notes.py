@@ -13,6 +13,7 @@ Decisions where the issue is silent:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -27,6 +28,7 @@ from server.clock import iso_local
 from server.responses import NO_STORE
 from server.store.audit import audit
 from server.store.notes import Acked, Note, NoteError, delete_note, get_note
+from server.store.notetaker import ConsentRecord, consent_log
 
 routes = ApiRoutes(tag="notes")
 
@@ -40,6 +42,18 @@ class SectionOut(BaseModel):
     text: str
 
 
+class ConsentOut(BaseModel):
+    """One answer to the note-taker's consent question: the proof the LPS files with the
+    note (never who by name: the role and how)."""
+
+    answer: Literal["given", "declined", "withdrawn"]
+    role: str
+    at: datetime
+    text_version: str
+    language: str
+    how: str
+
+
 class NoteOut(BaseModel):
     consultation_id: str
     status: Literal["draft", "approved"]
@@ -50,9 +64,10 @@ class NoteOut(BaseModel):
     created_at: datetime
     approved_at: datetime | None
     approved_by: str | None  # the approving GP's user id
+    consent: list[ConsentOut] = []  # the note-taker consent it was made under, oldest first
 
 
-def note_json(note: Note) -> dict[str, object]:
+def note_json(note: Note, consent: Sequence[ConsentRecord] = ()) -> dict[str, object]:
     body = {
         "consultation_id": note.consultation_id,
         "status": note.status,
@@ -63,6 +78,17 @@ def note_json(note: Note) -> dict[str, object]:
         "created_at": iso_local(note.created_at),
         "approved_at": iso_local(note.approved_at) if note.approved_at is not None else None,
         "approved_by": note.approved_by or None,
+        "consent": [
+            {
+                "answer": r.answer,
+                "role": r.role,
+                "at": iso_local(r.at),
+                "text_version": r.text_version,
+                "language": r.language,
+                "how": r.how,
+            }
+            for r in consent
+        ],
     }
     return NoteOut.model_validate(body).model_dump(mode="json")
 
@@ -91,7 +117,8 @@ async def read_note(request: web.Request) -> web.Response:
         redis, "note.read", f"vendor:{vendor.id}",
         consultation_id=c.id, clinic_id=c.clinic_id, channel="api",
     )  # fmt: skip
-    return web.json_response(note_json(note), headers=NO_STORE)
+    consent = await consent_log(redis, c.id)
+    return web.json_response(note_json(note, consent), headers=NO_STORE)
 
 
 @routes.post(

@@ -31,6 +31,7 @@ from server.fhir.references import Resource
 from server.store.audit import audit
 from server.store.consultations import Consultation
 from server.store.notes import Acked, Note, get_note
+from server.store.notetaker import consent_log
 from server.store.users import User, get_user
 from server.store.vendors import Vendor
 
@@ -57,7 +58,9 @@ async def _document(request: web.Request, vendor: Vendor, c: Consultation, note:
         request.app[REDIS], "note.read", f"vendor:{vendor.id}",
         consultation_id=c.id, clinic_id=c.clinic_id, channel="fhir",
     )  # fmt: skip
-    return document_reference(note, c, await _user(request, note.approved_by))
+    consent = await consent_log(request.app[REDIS], c.id)
+    latest = consent[-1] if consent else None
+    return document_reference(note, c, await _user(request, note.approved_by), latest)
 
 
 async def metadata(request: web.Request) -> web.Response:

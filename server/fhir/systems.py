@@ -41,3 +41,6 @@ def patient_ref_system(c: Consultation) -> str:
 def booking_system(c: Consultation) -> str:
     """The namespace of the LPS's booking id (`external_id`)."""
     return f"{OURS}/NamingSystem/{_scope(c)}/booking"
+
+
+CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"

@@ -227,6 +227,8 @@ async def _change(
                     pipe.set(key, _dump(new), keepttl=True)
                 else:
                     pipe.set(key, _dump(new), ex=ttl_seconds)
+                    # The consent proof lives at least as long as the note it covers.
+                    pipe.expire(keys.consultation_consent(consultation_id), ttl_seconds, gt=True)
                 await pipe.execute()
                 return new
             except WatchError:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from server.store import keys
 from server.store.audit import read_audit
 from server.store.connection import Redis
 from server.store.events import read_events
 from server.store.notes import Section, approve, save_draft
+from server.store.notetaker import ConsentRecord, add_consent
 from tests.integration.helpers import Client
 from tests.integration.served import Served, served_consultation
 
@@ -118,3 +120,23 @@ async def test_the_note_operations_are_in_the_openapi_document(client: Client) -
     assert set(document["paths"][path + "/ack"]) == {"post"}
     assert document["paths"][path]["get"]["responses"]["410"]
     assert "NoteOut" in document["components"]["schemas"]
+
+
+async def test_the_consent_proof_comes_with_the_note_and_lives_as_long_as_it(
+    client: Client, redis: Redis, lps: Served
+) -> None:
+    c = lps.consultation
+    given = ConsentRecord("given", "p-1", "patient", 1_760_000_000.0, "v3", "da", "patient screen")
+    await add_consent(redis, c.id, given)
+    await redis.expire(keys.consultation_consent(c.id), 60)  # nearly gone, as after 14 days
+    await save_draft(redis, c, SECTIONS, engine="x", ttl_seconds=30 * 24 * 3600)
+    assert await redis.ttl(keys.consultation_consent(c.id)) > 29 * 24 * 3600  # as the note
+
+    note = await (await client.get(note_url(lps), headers=lps.auth)).json()
+    proof = [(r["answer"], r["role"], r["text_version"], r["language"]) for r in note["consent"]]
+    assert proof == [("given", "patient", "v3", "da")]
+    assert "p-1" not in str(note["consent"])
+    path = f"/fhir/DocumentReference/{c.id}"
+    fhir = await (await client.get(path, headers=lps.auth)).json()
+    assert fhir["contained"][0]["resourceType"] == "Consent"
+    assert fhir["context"]["related"] == [{"reference": "#consent"}]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from server.fhir.documentreference import AI_ASSERTED, document_reference
+from server.fhir.documentreference import AI_ASSERTED, CONSENT_POLICY, document_reference
 from server.store.notes import APPROVED, DRAFT, Note, Section
+from server.store.notetaker import ConsentRecord
 from tests.support.fhir import validated
 from tests.unit.fhirdata import GP, T0, consultation
 
@@ -55,3 +56,18 @@ def test_a_draft_the_gp_wrote_is_not_labelled_ai() -> None:
 
     assert resource.docStatus == "preliminary" and resource.meta.tag is None
     assert resource.author is None
+
+
+def test_the_consent_proof_travels_with_the_note_as_a_contained_consent() -> None:
+    record = ConsentRecord("given", "p-1", "patient", T0 - 60, "v3", "da", "patient screen")
+    raw = document_reference(APPROVED_NOTE, consultation(), GP, record)
+    resource = validated(raw)
+    [consent] = resource.contained
+    assert consent.__resource_type__ == "Consent"
+    assert (consent.status, consent.policy[0].uri) == ("active", f"{CONSENT_POLICY}/v3")
+    assert consent.sourceAttachment.language == "da"
+    assert resource.context.related[0].reference == "#consent"
+    withdrawn = ConsentRecord("withdrawn", "p-1", "patient", T0, "v3", "en", "patient screen")
+    again = validated(document_reference(DRAFTED, consultation(), None, withdrawn))
+    assert again.contained[0].status == "inactive"
+    assert "contained" not in document_reference(DRAFTED, consultation(), None)
