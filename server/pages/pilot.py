@@ -7,7 +7,7 @@ and the export never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -30,15 +30,15 @@ from server.pilots.evidence import (
     whole_pilot,
 )
 from server.responses import no_store
-from server.store.pilotevidence import evidence_rows
+from server.store.pilotevidence import evidence_rows, held_counts
 from server.store.users import User, UserRole
 
 NONE = "–"
 
-EXPORTS: dict[str, Callable[[list[EvidenceRow]], str]] = {
-    "consultations": csv_rows,
-    "gp": lambda rows: summary_csv(summarise(rows, by_gp)),
-    "pilot": lambda rows: summary_csv(summarise(rows, whole_pilot)),
+EXPORTS: dict[str, Callable[[list[EvidenceRow], Mapping[str, int]], str]] = {
+    "consultations": lambda rows, held: csv_rows(rows),
+    "gp": lambda rows, held: summary_csv(summarise(rows, by_gp, held)),
+    "pilot": lambda rows, held: summary_csv(summarise(rows, whole_pilot, held)),
 }
 
 routes = web.RouteTableDef()
@@ -85,6 +85,11 @@ def _summary_view(s: Summary, lang: str) -> dict[str, Any]:
         "sections_added": s.sections_added,
         "sections_removed": s.sections_removed,
         "engines": ", ".join(s.engines),
+        "held": _count(s.held),
+        "share_offered": _percent(s.share_offered),
+        "share_used": _percent(s.share_used),
+        "share_refused": _percent(s.share_refused),
+        "median_end_to_approved": _decimal(s.median_seconds_end_to_approved, lang, 0),
     }
 
 
@@ -115,13 +120,14 @@ async def notetaker_page(request: web.Request) -> web.Response:
     rows = await _visible_rows(request, user)
     lang = request_language(request)
     is_admin = user.role == UserRole.ADMIN
-    per_gp = sorted(summarise(rows, by_gp), key=lambda s: s.gp_names) if is_admin else []
+    held = await held_counts(request.app[REDIS], {r.gp_id for r in rows})
+    per_gp = sorted(summarise(rows, by_gp, held), key=lambda s: s.gp_names) if is_admin else []
     response = render(
         request,
         "pilot_notetaker.html",
         user=user,
         is_admin=is_admin,
-        summary=next((_summary_view(s, lang) for s in summarise(rows, whole_pilot)), None),
+        summary=next((_summary_view(s, lang) for s in summarise(rows, whole_pilot, held)), None),
         per_gp=[_summary_view(s, lang) for s in per_gp],
         consultations=[_row_view(r, lang) for r in rows],
     )
@@ -140,5 +146,6 @@ async def notetaker_csv(request: web.Request) -> web.Response:
             400, "bad_view", f"view must be one of {', '.join(EXPORTS)}", views=list(EXPORTS)
         )
     rows = await _visible_rows(request, user)
+    held = await held_counts(request.app[REDIS], {r.gp_id for r in rows})
     filename = f"almenvideo-notetaker-{view}-{local_day(now())}.csv"
-    return csv_export(request, export(rows), filename, DECIMAL_COLUMNS)
+    return csv_export(request, export(rows, held), filename, DECIMAL_COLUMNS)

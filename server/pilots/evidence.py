@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import fmean, median
 
@@ -184,6 +184,13 @@ class EvidenceRow:
         return self.approved_at - self.opened_at
 
     @property
+    def seconds_end_to_approved(self) -> float | None:
+        """From the call's end to the GP's approved note: the time the GP waits for it."""
+        if self.approved_at is None or self.call_ended_at is None:
+            return None
+        return self.approved_at - self.call_ended_at
+
+    @property
     def edit_rate(self) -> float | None:
         """Edits per drafted word: 0 is a draft approved as it was."""
         if self.distance is None or not self.draft_words:
@@ -215,6 +222,27 @@ class Summary:
     sections_added: int
     sections_removed: int
     engines: tuple[str, ...]  # "name version"
+    # The denominator: the group's consultations held (calls that ended with a billing
+    # code); None when not known. Shares are of those.
+    held: int | None = None
+    median_seconds_end_to_approved: float | None = None
+
+    def _share(self, count: int) -> float | None:
+        return None if not self.held else count / self.held
+
+    @property
+    def share_offered(self) -> float | None:
+        return self._share(self.offered)
+
+    @property
+    def share_used(self) -> float | None:
+        """Consultations in which the note-taker made a draft."""
+        return self._share(self.drafts)
+
+    @property
+    def share_refused(self) -> float | None:
+        """Consultations in which the patient declined the note-taker."""
+        return self._share(self.consent_declined)
 
 
 def by_gp(row: EvidenceRow) -> str:
@@ -235,9 +263,11 @@ def _mean(values: Iterable[float | None]) -> float | None:
     return fmean(present) if present else None
 
 
-def _summary(group: str, rows: Sequence[EvidenceRow]) -> Summary:
+def _summary(group: str, rows: Sequence[EvidenceRow], held: int | None = None) -> Summary:
     answers = [r.consent for r in rows]
     return Summary(
+        held=held,
+        median_seconds_end_to_approved=_median(r.seconds_end_to_approved for r in rows),
         group=group,
         gp_names=tuple(sorted({r.gp_name for r in rows})),
         offered=len(rows),
@@ -260,13 +290,25 @@ def _summary(group: str, rows: Sequence[EvidenceRow]) -> Summary:
     )
 
 
-def summarise(rows: Iterable[EvidenceRow], key: Callable[[EvidenceRow], str]) -> list[Summary]:
+def summarise(
+    rows: Iterable[EvidenceRow],
+    key: Callable[[EvidenceRow], str],
+    held: Mapping[str, int] | None = None,
+) -> list[Summary]:
     """One summary per group `key` puts rows in (`by_gp`, `whole_pilot`), in the order the
-    groups first appear in `rows`."""
+    groups first appear in `rows`. `held` (GP id -> consultations held) gives each group
+    its denominator: the held consultations of the GPs in it."""
     groups: dict[str, list[EvidenceRow]] = {}
     for row in rows:
         groups.setdefault(key(row), []).append(row)
-    return [_summary(group, members) for group, members in groups.items()]
+    return [
+        _summary(
+            group,
+            members,
+            None if held is None else sum(held.get(g, 0) for g in {r.gp_id for r in members}),
+        )
+        for group, members in groups.items()
+    ]
 
 
 # Column names are part of the export's contract: analyses read them, so they only grow.
@@ -282,13 +324,15 @@ SUMMARY_COLUMNS = (
     "group", "gp_names", "offered", "consent_given", "consent_declined", "consent_withdrawn",
     "drafts", "approved", "discarded", "audio_minutes", "median_seconds_to_draft",
     "median_seconds_to_approve", "mean_distance", "mean_edit_rate", "sections_kept",
-    "sections_changed", "sections_added", "sections_removed", "engines",
+    "sections_changed", "sections_added", "sections_removed", "engines", "consultations_held",
+    "share_offered", "share_used", "share_refused", "median_seconds_end_to_approved",
 )  # fmt: skip
 
 # Columns holding decimal numbers (a spreadsheet download writes them with a comma).
 DECIMAL_COLUMNS = frozenset({
     "audio_seconds", "audio_minutes", "seconds_to_draft", "seconds_to_approve", "edit_rate",
     "median_seconds_to_draft", "median_seconds_to_approve", "mean_distance", "mean_edit_rate",
+    "share_offered", "share_used", "share_refused", "median_seconds_end_to_approved",
 })  # fmt: skip
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -374,6 +418,11 @@ def _summary_cells(s: Summary) -> list[str]:
         str(s.sections_added),
         str(s.sections_removed),
         _text(";".join(s.engines)),
+        "" if s.held is None else str(s.held),
+        _number(s.share_offered, 3),
+        _number(s.share_used, 3),
+        _number(s.share_refused, 3),
+        _number(s.median_seconds_end_to_approved, 1),
     ]
 
 

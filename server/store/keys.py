@@ -220,6 +220,14 @@ def api_key(token_hash: str) -> str:
 VENDORS = f"{PREFIX}:vendors"  # set of every vendor id made since it existed (for pickers)
 SUBSCRIPTION_PRICES = f"{PREFIX}:subscription:prices"  # hash: from ISO date -> øre/capacity/month
 PRICE_PROPOSALS = f"{PREFIX}:subscription:price_proposals"  # hash: proposal id -> JSON
+
+
+def gp_consultations_held(gp_id: str) -> str:
+    """Sorted set: consultation id -> when its call ended with a billing code, for the GP.
+    The pilot evidence's denominator (ids and times only)."""
+    return f"{PREFIX}:gp:{gp_id}:consultations_held"
+
+
 INVOICE_ISSUES = f"{PREFIX}:invoices:issues"  # list, append-only: JSON issue n at index n-1
 INVOICE_NUMBERS = f"{PREFIX}:invoices:numbers"  # counter: the last invoice number used
 

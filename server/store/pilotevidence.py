@@ -12,6 +12,7 @@ latest for outcomes (the consent answer, the approved note).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 from server.pilots.evidence import CONSENT_ANSWERS, GIVEN, Comparison, EvidenceRow
 from server.store import decoded, keys
@@ -174,3 +175,19 @@ async def evidence_rows(
         hashes: list[dict[str, str]] = await pipe.execute()
     rows = [_row(h) for h in hashes if h]
     return [r for r in rows if gp_id is None or r.gp_id == gp_id]
+
+
+async def record_held(redis: Redis, gp_id: str, consultation_id: str, at: float) -> None:
+    """The GP held a consultation (its call ended with a billing code): the denominator of
+    the note-taker's use."""
+    await redis.zadd(keys.gp_consultations_held(gp_id), {consultation_id: at})
+
+
+async def held_counts(redis: Redis, gp_ids: Iterable[str]) -> dict[str, int]:
+    """GP id -> consultations held, for the evidence's shares."""
+    ids = sorted(set(gp_ids))
+    async with redis.pipeline(transaction=False) as pipe:
+        for gp_id in ids:
+            pipe.zcard(keys.gp_consultations_held(gp_id))
+        counts = await pipe.execute()
+    return dict(zip(ids, (int(n) for n in counts), strict=True))

@@ -46,6 +46,7 @@ from server.store.invitations import (
 )
 from server.store.links import revoke_link
 from server.store.participants import Participant, SeatRole, get_participant, set_admitted
+from server.store.pilotevidence import record_held
 from server.waitingroom import queue
 from server.waitingroom import roomscripts as lua
 from server.waitingroom.eta import record_duration
@@ -261,6 +262,8 @@ class Room:
         )
         code = billing_code(parties, bool(media_at), continued_by_phone, bool(trouble))
         await self.redis.hset(keys.consultation(c.id), "billing_code", code)
+        if code and c.practitioner_id:
+            await record_held(self.redis, c.practitioner_id, c.id, ended_at)
         started_at = c.started_at if c.started_at is not None else ended_at
         duration = int(ended_at - started_at)
         await self._event(

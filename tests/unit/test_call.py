@@ -12,6 +12,7 @@ from server.store.callattempts import current_attempt, record_report, start_atte
 from server.store.connection import Redis
 from server.store.consultations import Consultation, Status, get_consultation
 from server.store.events import read_events
+from server.store.pilotevidence import held_counts
 from server.waitingroom import queue
 from tests.unit.factories import make_clinic, make_scheduled, no_seat, room_of, waiting_patient
 
@@ -225,3 +226,17 @@ async def test_call_ended_event(redis: Redis) -> None:
     duration = ended[0]["duration_seconds"]
     assert isinstance(duration, int) and duration >= 0
     assert not await redis.exists(keys.call_members(c.id))
+
+
+async def test_a_call_with_a_code_counts_as_held_for_the_pilots_denominator(
+    redis: Redis,
+) -> None:
+    c, patient = await in_call(redis)
+    for pid in ("gp-part", patient):
+        await call.connect(redis, c.id, pid)
+    await media_flowed(redis, c)
+    await room_of(redis).end(c)
+    other, _ = await in_call(redis)  # the patient never had media: no code, not held
+    await call.connect(redis, other.id, "gp-part")
+    await room_of(redis).end(other)
+    assert await held_counts(redis, ["gp-user"]) == {"gp-user": 1}

@@ -221,3 +221,28 @@ def test_the_summary_csv_parses_back_with_its_numbers() -> None:
     assert (gp2["consent_declined"], gp2["drafts"], gp2["mean_distance"]) == ("1", "0", "")
     [pilot] = parse(summary_csv(summarise(rows, whole_pilot)))
     assert (pilot["group"], pilot["gp_names"], pilot["offered"]) == ("all", "Dr. gp1;Dr. gp2", "2")
+
+
+def test_the_evidence_has_its_denominators_and_the_time_from_call_end_to_approval() -> None:
+    rows = [
+        row("c1", "gp1", consent="given", call_ended_at=T0, draft_at=T0 + 20,
+            opened_at=T0 + 30, approved_at=T0 + 300),
+        row("c2", "gp1", consent="declined"),
+        row("c3", "gp2", consent="given", call_ended_at=T0, draft_at=T0 + 20,
+            opened_at=T0 + 600, approved_at=T0 + 900),
+    ]  # fmt: skip
+    held = {"gp1": 10, "gp2": 2, "gp3": 7}  # gp3 held calls but never offered: not a group
+    [pilot] = summarise(rows, whole_pilot, held)
+    assert pilot.held == 12
+    assert (pilot.share_offered, pilot.share_used, pilot.share_refused) == (
+        pytest.approx(3 / 12), pytest.approx(2 / 12), pytest.approx(1 / 12),
+    )  # fmt: skip
+    assert pilot.median_seconds_end_to_approved == 600  # of 300 and 900
+    gp1, gp2 = summarise(rows, by_gp, held)
+    assert (gp1.held, gp1.share_offered, gp1.share_refused) == (10, 0.2, 0.1)
+    assert (gp2.held, gp2.share_used) == (2, 0.5)
+    [unknown] = summarise(rows, whole_pilot)
+    assert unknown.held is None and unknown.share_offered is None
+    [line] = parse(summary_csv([pilot]))
+    assert (line["consultations_held"], line["share_used"]) == ("12", "0.167")
+    assert line["median_seconds_end_to_approved"] == "600.0"
