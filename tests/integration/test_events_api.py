@@ -8,8 +8,10 @@ import pytest
 from pytest_aiohttp import AiohttpClient
 
 from server.app import create_app
+from server.clock import now
 from server.consultations import call
 from server.settings import Settings
+from server.store.callattempts import record_report
 from server.store.connection import Redis
 from server.store.events import EventType, append_event
 from tests.integration.webhookreceiver import (
@@ -160,6 +162,9 @@ async def test_polling_returns_exactly_what_the_webhook_delivered(
         assert await room_of(redis).admit(w.consultation, "gp-user", "gp-part", no_seat) is not None
         for participant in ["gp-part", w.patient.id, "municipality-part"]:
             await call.connect(redis, c.id, participant)
+        await record_report(  # the GP's browser decoded the patient's media: a code applies
+            redis, c.id, "gp", {"phase": "media", "media": True}, now()
+        )
         assert await room_of(redis).end(w.consultation) is not None
         await eventually(lambda: len(receiver.arrived) == 3)
 
