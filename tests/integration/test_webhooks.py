@@ -139,27 +139,31 @@ async def test_a_slow_vendor_does_not_delay_another(
     aiohttp_client: AiohttpClient, settings: Settings, redis: Redis
 ) -> None:
     api = await start(aiohttp_client, settings, request_timeout=30)
-    clinic = await make_clinic(redis)
-    slow_key = await vendor_with_key(redis, [clinic.id], "Langsom Journal")
-    fast_key = await vendor_with_key(redis, [clinic.id], "Hurtig Journal")
+    # A clinic has one LPS vendor at a time (one record serves invoices and tenancy), so
+    # each vendor serves a clinic of its own, and both clinics' events come interleaved.
+    slow_clinic, fast_clinic = await make_clinic(redis), await make_clinic(redis, "Hurtig")
+    slow_key = await vendor_with_key(redis, [slow_clinic.id], "Langsom Journal")
+    fast_key = await vendor_with_key(redis, [fast_clinic.id], "Hurtig Journal")
     async with Receiver(hold=asyncio.Event()) as slow, Receiver() as fast:
         await register(api, slow_key, slow.url)
         await register(api, fast_key, fast.url)
-        ids = [
-            await append_event(
-                redis, EventType.CALL_STARTED, consultation_id=f"c{n}", clinic_id=clinic.id
-            )
-            for n in range(10)
-        ]
+        ids: dict[str, list[str]] = {slow_clinic.id: [], fast_clinic.id: []}
+        for n in range(10):
+            for clinic_id in ids:
+                ids[clinic_id].append(
+                    await append_event(
+                        redis, EventType.CALL_STARTED, consultation_id=f"c{n}", clinic_id=clinic_id
+                    )
+                )
         await eventually(lambda: len(slow.arrived) > 0)
-        await eventually(lambda: len(fast.answered) == len(ids))
+        await eventually(lambda: len(fast.answered) == len(ids[fast_clinic.id]))
         # The slow vendor's endpoint has not answered once, and the other got everything.
         assert slow.answered == []
-        assert sorted(fast.ids()) == sorted(ids)
+        assert sorted(fast.ids()) == sorted(ids[fast_clinic.id])
 
         assert slow.hold is not None
         slow.hold.set()
-        await eventually(lambda: set(slow.ids()) == set(ids))
+        await eventually(lambda: set(slow.ids()) == set(ids[slow_clinic.id]))
 
 
 async def test_a_delivery_failing_for_max_age_becomes_a_dead_letter(
