@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 from dataclasses import asdict
+from typing import Any
 
 from redis.exceptions import RedisError, WatchError
 
@@ -42,6 +43,7 @@ __all__ = [
     "BudgetLine",
     "Spending",
     "SpendingRefused",
+    "announce_spendings",
     "get_line",
     "ledgers",
     "list_lines",
@@ -49,7 +51,9 @@ __all__ = [
     "record_spending",
     "seed_lines",
     "seed_lines_when_reachable",
+    "spendings_in",
     "spent",
+    "stage_spendings",
     "try_seed_lines",
 ]
 
@@ -173,3 +177,48 @@ async def record_spending(
     await audit(redis, "budget.spending_recorded", actor, **ids, on=on, corrects=corrects)
     await append_event(redis, EventType.BUDGET_SPENDING_RECORDED, **ids, corrects=corrects)
     return spending
+
+
+async def spendings_in(pipe: Any, line_id: str) -> list[Spending]:
+    """The line's ledger read through a pipeline that WATCHes `keys.budget_spendings`, for
+    a caller that writes spending in its own transaction (`stage_spendings`)."""
+    return [
+        _spending(line_id, f)
+        for _, f in decoded.entries(await pipe.xrange(keys.budget_spendings(line_id)))
+    ]
+
+
+def stage_spendings(
+    pipe: Any, line: BudgetLine, ledger: list[Spending], pieces: list[tuple[int, str | None]],
+    on: str, text: str, actor: str,
+) -> list[Spending]:  # fmt: skip
+    """Queue spendings (amount, corrects) on `line` in the caller's MULTI, after checking
+    each by the ledger rules; raises `SpendingRefused` and queues nothing if one breaks
+    them. The caller executes, then calls `announce_spendings`."""
+    at = f"{now():.3f}"
+    made: list[Spending] = []
+    seen = list(ledger)
+    for amount_ore, corrects in pieces:
+        problems = spending_problems(amount_ore, on, text, corrects, seen, line.year)
+        if problems:
+            raise SpendingRefused(problems)
+        spending = Spending(new_id(), line.id, on, amount_ore, text, actor, float(at), corrects)
+        seen.append(spending)
+        made.append(spending)
+    for spending in made:
+        pipe.xadd(
+            keys.budget_spendings(line.id),
+            {
+                "id": spending.id, "on": on, "amount_ore": str(spending.amount_ore),
+                "text": text, "actor": actor, "at": at, "corrects": spending.corrects or "",
+            },
+        )  # fmt: skip
+    return made
+
+
+async def announce_spendings(redis: Redis, spendings: list[Spending]) -> None:
+    """Audit and announce spendings that a caller's transaction wrote."""
+    for s in spendings:
+        ids = {"line_id": s.line_id, "spending_id": s.id, "amount_ore": s.amount_ore}
+        await audit(redis, "budget.spending_recorded", s.actor, **ids, on=s.on, corrects=s.corrects)
+        await append_event(redis, EventType.BUDGET_SPENDING_RECORDED, **ids, corrects=s.corrects)

@@ -28,7 +28,15 @@ from server.pilots.ledger import ACCRUAL, PAYOUT, Entry, Payout
 from server.pilots.programmes import Earning, Enrolment, PilotProgramme, Problems, RuleSet
 from server.store import decoded, keys
 from server.store.audit import audit
-from server.store.budgets import get_line, list_lines, list_spendings, record_spending
+from server.store.budgets import (
+    Spending,
+    SpendingRefused,
+    announce_spendings,
+    get_line,
+    list_lines,
+    spendings_in,
+    stage_spendings,
+)
 from server.store.connection import Redis
 from server.store.durability import confirm_replicated
 from server.store.events import EventType, append_event
@@ -280,10 +288,12 @@ async def pay(
         line = line_for_year(await list_lines(redis), programme.budget_line, year)
         if line is None and await get_line(redis, programme.budget_line) is not None:
             raise Refused({"entries": "prog.error_budget_year"})
+    prefix = f"Honorarudbetaling, {programme.name}" if programme else ""
+    watched = [keys.HONORARIA_LEDGER] + ([keys.budget_spendings(line.id)] if line else [])
     async with redis.pipeline(transaction=True) as pipe:
         while True:
             try:
-                await pipe.watch(keys.HONORARIA_LEDGER)
+                await pipe.watch(*watched)
                 entries, payouts = _split(decoded.entries(await pipe.xrange(keys.HONORARIA_LEDGER)))
                 problems = ledger.payout_problems(entries, payouts, programme_id, selected)
                 paying = ledger.payable(entries, payouts, programme_id, up_to, selected)
@@ -294,6 +304,8 @@ async def pay(
                 payout = Payout(
                     "", programme_id, tuple(e.id for e in paying), local_day(now()), actor, now()
                 )
+                total = ledger.net(paying)
+                books = await spendings_in(pipe, line.id) if line else []
                 pipe.multi()
                 pipe.xadd(
                     keys.HONORARIA_LEDGER,
@@ -303,27 +315,32 @@ async def pay(
                         "at": str(payout.at),
                     },
                 )  # fmt: skip
-                [written] = await pipe.execute()
+                # Money paid out is money spent, in the same transaction: the programme's
+                # line for the year shows it. A negative batch (reversals of entries paid
+                # before) corrects what this programme's earlier payouts spent there.
+                spent_now: list[Spending] = []
+                if line is not None and total != 0:
+                    text = f"{prefix} ({len(payout.pays)} poster)"
+                    if total > 0:
+                        pieces: list[tuple[int, str | None]] = [(total, None)]
+                    else:
+                        text = f"Tilbageført: {text}"
+                        plan = corrections_for(books, -total, prefix)
+                        pieces = [(amount, original) for original, amount in plan]
+                    try:
+                        spent_now = stage_spendings(
+                            pipe, line, books, pieces, payout.on, text, actor
+                        )
+                    except SpendingRefused:  # e.g. the year turned since the line was chosen
+                        raise Refused({"entries": "prog.error_budget_year"}) from None
+                written, *_ = await pipe.execute()
                 break
             except WatchError:
                 continue
     await confirm_replicated(redis)
     payout = replace(payout, id=str(written))
-    total = ledger.net(paying)
     ids = {"programme_id": programme_id, "payout_id": payout.id, "amount_ore": total}
     await audit(redis, "honorarium.paid", actor, **ids, entries=list(payout.pays))
     await append_event(redis, EventType.HONORARIUM_PAID, **ids)
-    # Money paid out is money spent: the programme's budget line for the year shows it. A
-    # negative batch (reversals of entries paid before) corrects what earlier payouts spent.
-    if total != 0 and programme is not None and line is not None:
-        prefix = f"Honorarudbetaling, {programme.name}"
-        text = f"{prefix} ({len(payout.pays)} poster)"
-        if total > 0:
-            await record_spending(redis, line.id, total, payout.on, text, actor)
-        else:
-            plan = corrections_for(await list_spendings(redis, line.id), -total, prefix)
-            for original_id, amount in plan:
-                await record_spending(
-                    redis, line.id, amount, payout.on, f"Tilbageført: {text}", actor, original_id
-                )
+    await announce_spendings(redis, spent_now)
     return payout
