@@ -1,6 +1,7 @@
 """A vendor's own issued PLSP invoices, as issued (they never change afterwards).
 
     GET /api/v1/invoices?quarter=2026Q1   -> {"invoices": [...]}
+    GET /api/v1/prices                    -> the price list: past, current and coming
 
 Tenancy is by who invoices: a vendor sees the invoices issued to it, and only those,
 including lines for clinics it no longer serves (it charged or credited them). Amounts are
@@ -22,6 +23,8 @@ from server.appkeys import REDIS
 from server.pilots.invoices import VAT_PERCENT, Quarter
 from server.pilots.issuing import Issue, IssuedInvoice, IssuedLine
 from server.store.invoices import list_issues
+from server.store.subscriptions import price_list
+from server.store.vendors import today
 
 routes = ApiRoutes(tag="invoices")
 
@@ -127,3 +130,36 @@ async def list_invoices(request: web.Request) -> web.Response:
             if lines:
                 found.append(_invoice(issue, inv, lines))
     return web.json_response(InvoicesPage(invoices=found).model_dump(mode="json"))
+
+
+class PriceOut(BaseModel):
+    since: str = Field(description="the first day it applies (ISO date, the 1st of a month)")
+    price_ore: int = Field(description="per GP capacity per month, excl. VAT")
+    status: str = Field(description="past, current or coming")
+
+
+class PricesPage(BaseModel):
+    currency: str = "DKK"
+    vat_percent: int = VAT_PERCENT
+    prices: list[PriceOut] = Field(description="oldest first; only approved prices")
+
+
+@routes.get(
+    "/api/v1/prices",
+    summary="The PLSP subscription's price list: past, current and coming (excl. VAT)",
+    responses={200: PricesPage},
+)
+async def list_prices(request: web.Request) -> web.Response:
+    await require_vendor(request)
+    prices = await price_list(request.app[REDIS])
+    day = today()
+    current = max((since for since in prices if since <= day), default=None)
+    found = [
+        PriceOut(
+            since=since.isoformat(),
+            price_ore=price,
+            status="coming" if since > day else ("current" if since == current else "past"),
+        )
+        for since, price in prices.items()
+    ]
+    return web.json_response(PricesPage(prices=found).model_dump(mode="json"))

@@ -3,13 +3,13 @@ amounts excl. VAT and the VAT beside them; the OpenAPI document describes it."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from server.pilots.issuing import Period
 from server.store.connection import Redis
 from server.store.invoices import issue
-from server.store.subscriptions import set_capacities, set_vendor
+from server.store.subscriptions import propose_price, set_capacities, set_price, set_vendor
 from server.store.vendors import create_vendor, issue_api_key
 from tests.integration.webhookreceiver import Client, bearer
 from tests.unit.factories import make_clinic
@@ -76,3 +76,22 @@ async def test_bad_quarters_and_missing_keys_are_refused(client: Client, redis: 
     operation = document["paths"]["/api/v1/invoices"]["get"]
     assert "invoices" in operation["tags"]
     assert "excl. VAT" in operation["summary"]
+
+
+async def test_vendors_see_the_current_and_coming_prices(client: Client, redis: Redis) -> None:
+    vendor = await create_vendor(redis, "X Journal", [])
+    key = await issue_api_key(redis, vendor.id)
+    coming = (date.today().replace(day=1) + timedelta(days=40)).replace(day=1)
+    await set_price(redis, "test", date(2024, 1, 1), 12_300)
+    await set_price(redis, "test", coming, 12_500)
+    await propose_price(redis, "admin", (coming + timedelta(days=40)).replace(day=1), 99_900)
+    response = await client.get("/api/v1/prices", headers=bearer(key))
+    assert response.status == 200
+    body = await response.json()
+    assert (body["currency"], body["vat_percent"]) == ("DKK", 25)
+    assert [(p["since"], p["price_ore"], p["status"]) for p in body["prices"]] == [
+        ("2023-01-01", 12_000, "past"),
+        ("2024-01-01", 12_300, "current"),
+        (coming.isoformat(), 12_500, "coming"),
+    ]  # the unapproved proposal is not a price
+    assert (await client.get("/api/v1/prices")).status == 401
