@@ -196,12 +196,14 @@ async def _pilot_evidence(redis: Redis, at: float, dry_run: bool, report: Report
     rows = decoded.scored(
         await redis.zrange(keys.pilot_notetaker_offered(), 0, -1, withscores=True)
     )
+    held = [decoded.text(k) async for k in redis.scan_iter(match=keys.gp_consultations_held("*"))]
     if at >= day_start(pilot_deletion_day(ended)):
         names = [keys.pilot_notetaker(cid) for cid, _ in rows]
         report.deleted["pilot_notetaker"] += sum(await _count_existing(redis, names))
         report.deleted["pilot_notetaker_offered"] += int(bool(rows))
+        report.deleted["gp_consultations_held"] += len(held)
         if not dry_run:
-            await redis.delete(keys.pilot_notetaker_offered(), *names)
+            await redis.delete(keys.pilot_notetaker_offered(), *names, *held)
         return
     # A salt that is never stored: the pseudonyms link rows to each other, not to anyone.
     salt = secrets.token_bytes(32)
@@ -227,6 +229,13 @@ async def _pilot_evidence(redis: Redis, at: float, dry_run: bool, report: Report
             pipe.zrem(keys.pilot_notetaker_offered(), consultation_id)
             pipe.zadd(keys.pilot_notetaker_offered(), {alias: score})
             await pipe.execute()
+    # The denominators follow the GPs' pseudonyms, so the evaluation can still divide.
+    prefix, suffix = keys.gp_consultations_held("*").split("*")
+    for key in held:
+        gp_id = key.removeprefix(prefix).removesuffix(suffix)
+        if gp_id.startswith("p-") or dry_run:
+            continue
+        await redis.rename(key, keys.gp_consultations_held(_pseudonym(salt, gp_id)))
 
 
 async def _count_existing(redis: Redis, names: list[str]) -> list[int]:
