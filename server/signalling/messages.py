@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from server import safejson
 from server.signalling.callreports import CallReport
@@ -19,6 +19,15 @@ from server.signalling.consolemessages import (
     LobbyEntryRemoved,
     QueueEntryChanged,
     QueueEntryRemoved,
+)
+from server.signalling.mediamessages import (
+    CallJoined,
+    MediaState,
+    PeerJoined,
+    PeerLeft,
+    PeerMediaState,
+    RelayedSignal,
+    Signal,
 )
 from server.signalling.notetakermessages import (
     NoteTakerConsent,
@@ -58,43 +67,6 @@ class Rejoin(Message):
 
     type: Literal["rejoin"]
     consultation_id: Id
-
-
-class SessionDescription(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    type: Literal["offer", "answer"]
-    sdp: Annotated[str, Field(max_length=60_000)]
-
-
-class IceCandidate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    candidate: Annotated[str, Field(max_length=2_000)]
-    sdpMid: Annotated[str, Field(max_length=64)] | None = None
-    sdpMLineIndex: Annotated[int, Field(ge=0, le=64)] | None = None
-    usernameFragment: Annotated[str, Field(max_length=256)] | None = None
-
-
-class Signal(Message):
-    """Relay a description or an ICE candidate to another participant in the same call."""
-
-    type: Literal["signal"]
-    to: Id
-    description: SessionDescription | None = None
-    candidate: IceCandidate | None = None
-
-
-AudioOnly = Literal["bandwidth", "chosen"]
-
-
-class MediaState(Message):
-    """Tell the others in the call that this side muted or turned its camera off, and
-    whether the call is audio only: because a line cannot carry video (`bandwidth`, found
-    by a browser) or because the GP chose it (`chosen`). Every side mirrors that state."""
-
-    type: Literal["media.state"]
-    audio: bool
-    video: bool
-    audio_only: AudioOnly | None = None
 
 
 class Leave(Message):
@@ -268,52 +240,6 @@ class ChatMessage(Message):
     display_name: str
     text: str
     at: float
-
-
-class Peer(BaseModel):
-    participant_id: str
-    role: str
-    display_name: str
-    title: str | None = None  # an invited professional's job title and organisation
-    organisation: str | None = None
-
-
-class CallJoined(Message):
-    """You are in the call. Open a peer connection to each peer listed."""
-
-    type: Literal["call.joined"] = "call.joined"
-    consultation_id: str
-    participant_id: str
-    peers: list[Peer]
-    ice_servers: list[dict[str, Any]]
-
-
-class PeerJoined(Message):
-    """Someone (re)connected in your call: replace any peer connection you had with them."""
-
-    type: Literal["peer.joined"] = "peer.joined"
-    peer: Peer
-
-
-class PeerLeft(Message):
-    type: Literal["peer.left"] = "peer.left"
-    participant_id: str
-    reason: str
-
-
-class RelayedSignal(Message):
-    type: Literal["signal"] = "signal"
-    from_: str = Field(serialization_alias="from")
-    description: SessionDescription | None = None
-    candidate: IceCandidate | None = None
-
-
-class PeerMediaState(Message):
-    type: Literal["media.state"] = "media.state"
-    participant_id: str
-    audio: bool
-    video: bool
-    audio_only: AudioOnly | None = None
 
 
 class Left(Message):

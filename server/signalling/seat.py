@@ -17,6 +17,7 @@ from server.notetaker import control as notetaker
 from server.signalling import messages as m
 from server.signalling.callreports import CallReport
 from server.signalling.controls import Supersede
+from server.signalling.mediamessages import Peer
 from server.store import keys
 from server.store.callattempts import record_report
 from server.store.consultations import Consultation, get_consultation
@@ -27,8 +28,8 @@ if TYPE_CHECKING:
     from server.signalling.session import Session
 
 
-def peer(p: Participant) -> m.Peer:
-    return m.Peer(
+def peer(p: Participant) -> Peer:
+    return Peer(
         participant_id=p.id,
         role=p.role,
         display_name=p.display_name,

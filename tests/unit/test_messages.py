@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from server.signalling import messages as m
+from server.signalling.mediamessages import SessionDescription
 from server.signalling.messages import ProtocolError, dump, json_schema, parse_client_message
 
 TOKEN = "Zq3v8Yc1m0pWn4rTx7bLk2dHs9gFj6aE"
@@ -140,7 +141,7 @@ def test_end_defaults_to_not_by_phone() -> None:
 
 def test_relayed_signal_serialises_from() -> None:
     out = dump(
-        m.RelayedSignal(from_="p1", description=m.SessionDescription(type="answer", sdp="v=0\r\n"))
+        m.RelayedSignal(from_="p1", description=SessionDescription(type="answer", sdp="v=0\r\n"))
     )
     assert out == {
         "v": 1,
