@@ -8,10 +8,7 @@ them into invoice lines are in `server.pilots.invoices`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, timedelta
 
 from aiohttp import web
 
@@ -21,247 +18,52 @@ from server.auth.web import require_user
 from server.clock import local, now
 from server.i18n import request_language
 from server.jsonerror import json_error
+from server.pages import subscriptionviews as views
 from server.pages.csvexport import csv_export
 from server.pages.forms import form_values, read_form
 from server.pages.render import render
+from server.pages.subscriptionviews import SUBSCRIPTIONS_PATH
 from server.pilots.capacityimport import BAD_ROW, CHANGED, CONFLICT, UNCHANGED, UNKNOWN_CLINIC
 from server.pilots.invoices import (
-    BASE_PRICE,
-    MonthPrice,
+    DECIMAL_COLUMNS as INVOICE_DECIMALS,
+)
+from server.pilots.invoices import (
     Quarter,
-    QuarterInvoices,
-    Subscriber,
-    in_force,
     invoice_csv,
-    invoice_quarter,
     parse_capacities,
     parse_day,
     parse_price,
 )
-from server.pilots.invoices import (
-    DECIMAL_COLUMNS as INVOICE_DECIMALS,
-)
 from server.pilots.issuing import (
     ISSUED_DECIMALS,
-    Issue,
-    IssuedInvoice,
-    IssuedLine,
     Period,
     issued_csv,
-    issued_quarters,
-    lines_for,
 )
-from server.pilots.money import format_kroner
 from server.responses import no_store
-from server.store.clinics import Clinic, get_clinic, list_clinics
-from server.store.connection import Redis
+from server.store.clinics import Clinic, get_clinic
 from server.store.invoices import issue, list_issues
 from server.store.subscriptions import (
     PROPOSED,
     ProposalRefused,
     decide_price,
     import_capacities,
-    price_list,
     price_proposals,
     propose_price,
     set_capacities,
     set_vendor,
-    subscribers,
-    vendor_names,
 )
 from server.store.users import User, UserRole
 from server.store.vendors import get_vendor
 
-SUBSCRIPTIONS_PATH = "/admin/subscriptions"
 CAPACITY_FIELDS = ("since", "capacities", "quarter")
 VENDOR_FIELDS = ("since", "vendor", "quarter")
 PRICE_FIELDS = ("since", "price", "quarter")
-NONE = "–"
+
 MAX_ID = 100  # longer than any id we make
 STATUSES = (CHANGED, UNCHANGED, UNKNOWN_CLINIC, CONFLICT, BAD_ROW)
 REFUSALS = frozenset({"unknown", "decided", "same_admin", "in_advance", "price"})
 
 routes = web.RouteTableDef()
-
-
-@dataclass(frozen=True)
-class Failed:
-    """A form that was refused, shown again with what was typed and what is wrong."""
-
-    form: str  # "capacities", "vendor" or "price"
-    values: dict[str, str]
-    errors: dict[str, str]  # field -> locale key
-    clinic_id: str = ""
-
-
-@dataclass(frozen=True)
-class Context:
-    """What every part of the page needs: the reader's language and today's date."""
-
-    lang: str
-    t: Callable[..., str]
-    today: date = field(default_factory=lambda: local(now()).date())
-
-
-def _months(months: tuple[MonthPrice, ...], ctx: Context) -> str:
-    return " · ".join(
-        f"{ctx.t(f'plsp.month.{m.month.month}')} {format_kroner(m.price_ore, ctx.lang)}"
-        for m in months
-    )
-
-
-def _quarters(shown: Quarter, today: date) -> list[Quarter]:
-    """From the first PLSP price's quarter to the next one, and the shown one if outside."""
-    quarter, last = Quarter.containing(BASE_PRICE[0]), Quarter.containing(today).next()
-    found = {shown}
-    while quarter <= last:
-        found.add(quarter)
-        quarter = quarter.next()
-    return sorted(found, reverse=True)
-
-
-@dataclass(frozen=True)
-class Loaded:
-    invoices: QuarterInvoices
-    subscribers: list[Subscriber]
-    vendor_names: dict[str, str]
-    prices: dict[date, int]
-    issues: list[Issue]
-
-
-async def _load(redis: Redis, quarter: Quarter) -> Loaded:
-    """The histories, the quarter's invoices from them, and every issue."""
-    subs = await subscribers(redis, await list_clinics(redis))
-    names = await vendor_names(redis, subs)
-    prices = await price_list(redis)
-    issues = await list_issues(redis)
-    return Loaded(invoice_quarter(quarter, subs, prices, names), subs, names, prices, issues)
-
-
-def _line_view(issue: Issue, inv: IssuedInvoice, line: IssuedLine, ctx: Context) -> dict[str, Any]:
-    return {
-        "invoice": inv.number,
-        "issue": issue.number,
-        "issued_on": local_day_of(issue.issued_at),
-        "kind": line.kind.value,
-        "kind_text": ctx.t(f"invoices.kind.{line.kind.value}"),
-        "credits": line.credits,
-        "quarter": line.quarter,
-        "vendor": line.vendor_name,
-        "clinic_id": line.clinic_id,
-        "clinic": line.clinic_name,
-        "ydernummer": line.ydernummer,
-        "capacities": line.capacities,
-        "months": _months(line.months, ctx),
-        "amount_ore": line.amount_ore,
-    }
-
-
-def _frozen_view(issues: list[Issue], quarter: Quarter, ctx: Context) -> dict[str, Any]:
-    """The shown quarter as issued: its charges and every credit and correction since."""
-    lines = [
-        _line_view(issue, inv, line, ctx)
-        for issue, inv, line in lines_for(issues)
-        if line.quarter == str(quarter)
-    ]
-    return {
-        "issued": str(quarter) in issued_quarters(issues),
-        "lines": lines,
-        "total_ore": sum(line["amount_ore"] for line in lines),
-    }
-
-
-def _issues_view(issues: list[Issue]) -> list[dict[str, Any]]:
-    return [
-        {
-            "number": issue.number,
-            "period": issue.period,
-            "issued_on": local_day_of(issue.issued_at),
-            "quarters": list(issue.quarters),
-            "invoices": [
-                {
-                    "number": inv.number,
-                    "vendor": inv.vendor_name,
-                    "total_ore": inv.total_ore,
-                    "vat_ore": inv.vat_ore,
-                    "credits": sum(1 for line in inv.lines if line.kind == "credit"),
-                    "csv_url": f"{SUBSCRIPTIONS_PATH}/issued/{inv.number}.csv",
-                }
-                for inv in issue.invoices
-            ],
-        }
-        for issue in reversed(issues)
-    ]
-
-
-def local_day_of(iso: str) -> date:
-    return local(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()).date()
-
-
-def _invoices_view(invoices: QuarterInvoices, ctx: Context) -> dict[str, Any]:
-    return {
-        "vendors": [
-            {
-                "id": v.vendor_id,
-                "name": v.vendor_name,
-                "total_ore": v.total_ore,
-                "csv_url": f"{SUBSCRIPTIONS_PATH}/invoices.csv?quarter={invoices.quarter}"
-                f"&vendor={v.vendor_id}",
-                "lines": [
-                    {
-                        "clinic_id": line.clinic_id,
-                        "clinic": line.clinic_name,
-                        "ydernummer": line.ydernummer,
-                        "capacities": line.capacities,
-                        "months": _months(line.months, ctx),
-                        "amount_ore": line.amount_ore,
-                    }
-                    for line in v.lines
-                ],
-            }
-            for v in invoices.vendors
-        ],
-        "total_ore": invoices.total_ore,
-        "warnings": [
-            {
-                "clinic_id": w.clinic_id,
-                "clinic": w.clinic_name,
-                "ydernummer": w.ydernummer,
-                "text": ctx.t(f"plsp.warning.{w.code}"),
-            }
-            for w in invoices.warnings
-        ],
-        "unpriced": ", ".join(
-            f"{ctx.t(f'plsp.month.{m.month}')} {m.year}" for m in invoices.unpriced
-        ),
-    }
-
-
-def _clinic_view(
-    s: Subscriber, names: dict[str, str], failed: Failed | None, ctx: Context
-) -> dict[str, Any]:
-    capacities = in_force(s.capacities, ctx.today)
-    vendor_id = in_force(s.vendors, ctx.today)
-    mine = failed if failed and failed.clinic_id == s.clinic_id else None
-    today = ctx.today.isoformat()
-    return {
-        "id": s.clinic_id,
-        "name": s.name,
-        "ydernummer": s.ydernummer,
-        "capacities_now": NONE if capacities is None else capacities,
-        "vendor_now": NONE if vendor_id is None else names.get(vendor_id, vendor_id),
-        "capacity_history": list(s.capacities.items()),
-        "vendor_history": [(d, names.get(v, v)) for d, v in s.vendors.items()],
-        "open": mine is not None,
-        "capacities_form": _form(mine, "capacities", {"since": today, "capacities": ""}),
-        "vendor_form": _form(mine, "vendor", {"since": today, "vendor": vendor_id or ""}),
-    }
-
-
-def _form(failed: Failed | None, form: str, defaults: dict[str, str]) -> dict[str, Any]:
-    if failed is not None and failed.form == form:
-        return {"values": failed.values, "errors": failed.errors}
-    return {"values": defaults, "errors": {}}
 
 
 def _first_of_next_month(day: date) -> date:
@@ -273,13 +75,15 @@ async def _page(
     user: User,
     quarter: Quarter,
     status: int = 200,
-    failed: Failed | None = None,
+    failed: views.Failed | None = None,
     quarter_error: bool = False,
 ) -> web.Response:
     redis = request.app[REDIS]
     lang = request_language(request)
-    ctx = Context(lang, lambda key, **values: request.app[LOCALES].translate(lang, key, **values))
-    loaded = await _load(redis, quarter)
+    ctx = views.Context(
+        lang, lambda key, **values: request.app[LOCALES].translate(lang, key, **values)
+    )
+    loaded = await views.load(redis, quarter)
     price_defaults = {"since": _first_of_next_month(ctx.today).isoformat(), "price": ""}
     response = render(
         request,
@@ -289,13 +93,15 @@ async def _page(
         user=user,
         quarter=quarter,
         quarter_error=quarter_error,
-        quarters=_quarters(quarter, ctx.today),
-        invoices=_invoices_view(loaded.invoices, ctx),
-        frozen=_frozen_view(loaded.issues, quarter, ctx),
-        issues=_issues_view(loaded.issues),
+        quarters=views.quarter_choices(quarter, ctx.today),
+        invoices=views.invoices_view(loaded.invoices, ctx),
+        frozen=views.frozen_view(loaded.issues, quarter, ctx),
+        issues=views.issues_view(loaded.issues),
         prices=loaded.prices,
-        price_form=_form(failed, "price", price_defaults),
-        clinics=[_clinic_view(s, loaded.vendor_names, failed, ctx) for s in loaded.subscribers],
+        price_form=views.form_view(failed, "price", price_defaults),
+        clinics=[
+            views.clinic_view(s, loaded.vendor_names, failed, ctx) for s in loaded.subscribers
+        ],
         vendors=sorted(loaded.vendor_names.items(), key=lambda v: (v[1].casefold(), v[0])),
         failed=failed is not None,
         saved="saved" in request.query,
@@ -368,7 +174,7 @@ async def capacities_post(request: web.Request) -> web.Response:
         errors = {"since": "plsp.error.date"} if since is None else {}
         if capacities is None:
             errors["capacities"] = "plsp.error.capacities"
-        failed = Failed("capacities", values, errors, clinic.id)
+        failed = views.Failed("capacities", values, errors, clinic.id)
         return await _page(request, user, _shown_quarter(values), 422, failed)
     await set_capacities(request.app[REDIS], user_actor(user), clinic.id, since, capacities)
     raise _back(values, f"clinic-{clinic.id}")
@@ -387,7 +193,7 @@ async def vendor_post(request: web.Request) -> web.Response:
         errors = {"since": "plsp.error.date"} if since is None else {}
         if vendor is None:
             errors["vendor"] = "plsp.error.vendor"
-        failed = Failed("vendor", values, errors, clinic.id)
+        failed = views.Failed("vendor", values, errors, clinic.id)
         return await _page(request, user, _shown_quarter(values), 422, failed)
     await set_vendor(redis, user_actor(user), clinic.id, since, vendor.id)
     raise _back(values, f"clinic-{clinic.id}")
@@ -411,7 +217,7 @@ async def price_post(request: web.Request) -> web.Response:
             field = "price" if refused.code == "price" else "since"
             errors[field] = f"plsp.error.{refused.code}"
     if errors:
-        failed = Failed("price", values, errors)
+        failed = views.Failed("price", values, errors)
         return await _page(request, user, _shown_quarter(values), 422, failed)
     raise _back(values, "prices")
 
@@ -446,7 +252,7 @@ async def invoices_csv(request: web.Request) -> web.Response:
     vendor = await get_vendor(redis, vendor_id) if vendor_id else None
     if vendor is None:
         return json_error(400, "bad_vendor", "vendor must be the id of a vendor")
-    invoices = (await _load(redis, quarter)).invoices
+    invoices = (await views.load(redis, quarter)).invoices
     return csv_export(
         request,
         invoice_csv(quarter, invoices.for_vendor(vendor.id)),
