@@ -28,7 +28,7 @@ from server.notetaker.live import TapsBusy
 from server.notetaker.protocol import EngineUnavailable
 from server.pages.forms import read_form
 from server.pages.render import error_page, format_time, render
-from server.pilots.evidence import compare
+from server.pilots.notecomparison import compare
 from server.store import notes, pilotevidence
 from server.store import notetaker as store
 from server.store.audit import audit

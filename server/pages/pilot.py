@@ -19,16 +19,8 @@ from server.i18n import request_language
 from server.jsonerror import json_error
 from server.pages.csvexport import csv_export
 from server.pages.render import format_time, render
-from server.pilots.evidence import (
-    DECIMAL_COLUMNS,
-    EvidenceRow,
-    Summary,
-    by_gp,
-    csv_rows,
-    summarise,
-    summary_csv,
-    whole_pilot,
-)
+from server.pilots.evidence import EvidenceRow, Summary, by_gp, summarise, whole_pilot
+from server.pilots.evidencecsv import DECIMAL_COLUMNS, csv_rows, summary_csv
 from server.responses import no_store
 from server.store.pilotevidence import evidence_rows, held_counts
 from server.store.users import User, UserRole

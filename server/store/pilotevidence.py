@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from server.pilots.evidence import CONSENT_ANSWERS, GIVEN, Comparison, EvidenceRow
+from server.pilots.evidence import CONSENT_ANSWERS, GIVEN, EvidenceRow
+from server.pilots.notecomparison import Comparison
 from server.store import decoded, keys
 from server.store.connection import Redis
 from server.store.consultations import Consultation

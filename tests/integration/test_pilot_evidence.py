@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import pytest
 
 from server.clock import now
-from server.pilots.evidence import ROW_COLUMNS, SUMMARY_COLUMNS, compare
+from server.pilots.evidencecsv import ROW_COLUMNS, SUMMARY_COLUMNS
+from server.pilots.notecomparison import compare
 from server.settings import REPO_ROOT
 from server.store import keys
 from server.store.connection import Redis

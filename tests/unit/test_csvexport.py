@@ -10,7 +10,7 @@ from pathlib import Path
 from server.callquality.export import CSV_HEADER as CALL_COLUMNS
 from server.pages.budgets import CSV_HEADER as BUDGET_COLUMNS
 from server.pages.csvexport import BOM, spreadsheet_text
-from server.pilots.evidence import ROW_COLUMNS, SUMMARY_COLUMNS
+from server.pilots.evidencecsv import ROW_COLUMNS, SUMMARY_COLUMNS
 from server.pilots.invoices import CSV_COLUMNS as INVOICE_COLUMNS
 from server.pilots.statements import COLUMNS as STATEMENT_COLUMNS
 

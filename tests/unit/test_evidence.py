@@ -9,21 +9,9 @@ from dataclasses import replace
 
 import pytest
 
-from server.pilots.evidence import (
-    ROW_COLUMNS,
-    SUMMARY_COLUMNS,
-    WHOLE_PILOT,
-    EvidenceRow,
-    SectionChange,
-    by_gp,
-    compare,
-    csv_rows,
-    summarise,
-    summary_csv,
-    whole_pilot,
-    word_edit_distance,
-    words,
-)
+from server.pilots.evidence import WHOLE_PILOT, EvidenceRow, by_gp, summarise, whole_pilot
+from server.pilots.evidencecsv import ROW_COLUMNS, SUMMARY_COLUMNS, csv_rows, summary_csv
+from server.pilots.notecomparison import SectionChange, compare, word_edit_distance, words
 from server.store.notes import Section, sections_text
 
 T0 = 1_780_000_000.0  # 2026-05-28, summer time in Copenhagen
