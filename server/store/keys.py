@@ -1,10 +1,12 @@
-"""Every Redis key and channel the app uses, in one place.
+"""Every Redis key and channel the app uses, in one place: `keys.X` (the economy's keys are
+written in `moneykeys` and re-exported here).
 
 Hashes hold aggregates; sorted sets hold orderings; `*_channel` names are pub/sub channels.
 Secrets (join links, sessions, API keys) are only ever stored under their SHA-256 hash.
 """
 
-PREFIX = "av"
+from server.store.keyprefix import PREFIX
+from server.store.moneykeys import *  # noqa: F403 (re-exported: every key is keys.X)
 
 EVENTS = f"{PREFIX}:events"  # stream: every domain change, read by consumer groups
 WAITING_LAST_SEEN = f"{PREFIX}:waiting:last_seen"  # zset participant id -> last heartbeat (unix s)
@@ -218,31 +220,12 @@ def api_key(token_hash: str) -> str:
 
 
 VENDORS = f"{PREFIX}:vendors"  # set of every vendor id made since it existed (for pickers)
-SUBSCRIPTION_PRICES = f"{PREFIX}:subscription:prices"  # hash: from ISO date -> øre/capacity/month
-PRICE_PROPOSALS = f"{PREFIX}:subscription:price_proposals"  # hash: proposal id -> JSON
 
 
 def gp_consultations_held(gp_id: str) -> str:
     """Sorted set: consultation id -> when its call ended with a billing code, for the GP.
     The pilot evidence's denominator (ids and times only)."""
     return f"{PREFIX}:gp:{gp_id}:consultations_held"
-
-
-INVOICE_ISSUES = f"{PREFIX}:invoices:issues"  # list, append-only: JSON issue n at index n-1
-INVOICE_NUMBERS = f"{PREFIX}:invoices:numbers"  # counter: the last invoice number used
-
-
-def clinic_capacities(clinic_id: str) -> str:
-    """Hash: effective-from ISO date (Copenhagen) -> the clinic's number of GP capacities
-    (lægekapaciteter) from then on, as the PLSP subscription counts them."""
-    return f"{PREFIX}:clinic:{clinic_id}:capacities"
-
-
-def clinic_lps_vendor(clinic_id: str) -> str:
-    """Hash: effective-from ISO date (Copenhagen) -> id of the vendor whose LPS the clinic
-    uses from then on: who invoices its PLSP subscription, and (the value in force today)
-    which vendor's API may act for the clinic. The one record of it."""
-    return f"{PREFIX}:clinic:{clinic_id}:lps_vendor"
 
 
 CLINICS = f"{PREFIX}:clinics"  # set of every clinic id, for the directory's search
@@ -373,24 +356,6 @@ def pilot_notetaker(consultation_id: str) -> str:
 def pilot_notetaker_offered() -> str:
     """Sorted set of the note-taker pilot's consultation ids, by when it was first offered."""
     return f"{PREFIX}:pilot:notetaker_offered"
-
-
-BUDGET_LINES = f"{PREFIX}:budget:lines"  # hash: budget line id -> JSON (name, programme, øre)
-
-
-def budget_spendings(line_id: str) -> str:
-    """Stream: the line's spendings and corrections in øre, append-only, never trimmed."""
-    return f"{PREFIX}:budget:line:{line_id}:spendings"
-
-
-HONORARIA_PROGRAMMES = f"{PREFIX}:honoraria:programmes"  # hash: programme id -> JSON with rules
-HONORARIA_LEDGER = f"{PREFIX}:honoraria:ledger"  # stream: accruals, reversals, payouts; øre
-HONORARIA_EARNINGS = f"{PREFIX}:honoraria:earnings"  # set: "programme|gp|earning key" used
-
-
-def honoraria_enrolments(programme_id: str) -> str:
-    """Hash: GP user id -> JSON of their enrolment (start and end day) in the programme."""
-    return f"{PREFIX}:honoraria:programme:{programme_id}:enrolments"
 
 
 CALL_ATTEMPTS = f"{PREFIX}:call_attempts"  # zset: call attempt id -> admitted at (unix s)

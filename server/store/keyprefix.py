@@ -1,0 +1,3 @@
+"""The prefix of every Redis key and channel the app uses."""
+
+PREFIX = "av"
