@@ -7,39 +7,18 @@ as WebSocket clients that reconnect as the pages (behind a load balancer) do."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 import aiohttp
-import pytest
 
 from server.signalling.presencekeeper import BEAT_SECONDS
 from server.waitingroom.queue import waiting_ids
+from tests.support.polling import until
 from tests.support.sockets import GpView, PatientSocket, populate
 from tests.support.stack import Stack
 
 
-@pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    # The product's grace (30 s): the patient who went stays listed, and must say so.
-    stack = Stack(tmp_path, instances=2, env={"ALMENVIDEO_PRESENCE_GRACE": "30"})
-    await asyncio.to_thread(stack.start)
-    yield stack
-    await asyncio.to_thread(stack.stop)
-
-
-async def until(check: Callable[[], bool], seconds: float) -> bool:
-    """Whether `check()` came true within `seconds` (polled)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        await asyncio.sleep(0.1)
-    return check()
-
-
-async def test_a_crashed_instances_patients_are_shown_lost_at_once(stack: Stack) -> None:
+async def test_a_crashed_instances_patients_are_shown_lost_at_once(two_instances: Stack) -> None:
+    stack = two_instances
     survivor, doomed = stack.urls
     async with stack.client() as redis:
         clinic = await populate(redis, 1, 5)

@@ -7,41 +7,23 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import time
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from server.signalling.presencekeeper import BEAT_SECONDS
 from server.waitingroom.queue import waiting_ids
+from tests.support.polling import until
 from tests.support.sockets import GpView, PatientSocket, populate
 from tests.support.stack import Stack
-
-
-@pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    stack = Stack(tmp_path, instances=2, env={"ALMENVIDEO_PRESENCE_GRACE": "30"})
-    await asyncio.to_thread(stack.start)
-    yield stack
-    await asyncio.to_thread(stack.stop)
-
-
-async def until(check: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        await asyncio.sleep(0.1)
-    return check()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
 @pytest.mark.parametrize("victim", [0, 1])
 async def test_an_instance_stopping_loses_no_place_and_leaves_no_phantom(
-    stack: Stack, victim: int, sig: signal.Signals
+    two_instances: Stack, victim: int, sig: signal.Signals
 ) -> None:
+    stack = two_instances
     urls = stack.urls
     survivor = 1 - victim
     async with stack.client() as redis:
