@@ -8,31 +8,22 @@ import time
 
 from pytest_aiohttp import AiohttpClient
 
-from server.app import create_app
 from server.settings import Settings
 from server.store import keys
 from server.store.connection import Redis
 from server.store.events import EventType, append_event
 from server.webhooks.fanout import GROUP, fanout_consumer
-from server.webhooks.policy import DeliveryPolicy
 from server.webhooks.signing import verify
 from tests.integration.webhookreceiver import (
     FAST,
-    Client,
     Receiver,
     bearer,
     eventually,
     register,
+    start,
     vendor_with_key,
 )
 from tests.unit.factories import make_clinic
-
-
-async def start(aiohttp_client: AiohttpClient, settings: Settings, **policy: float) -> Client:
-    fast = DeliveryPolicy(**{**FAST.__dict__, **policy})
-    # The receivers listen on this machine: the development setting that allows it.
-    local = settings.with_(webhook_policy=fast, webhook_allow_local=True)
-    return await aiohttp_client(create_app(local))
 
 
 async def all_sent(redis: Redis) -> bool:

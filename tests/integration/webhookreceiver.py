@@ -12,7 +12,10 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from pytest_aiohttp import AiohttpClient
 
+from server.app import create_app
+from server.settings import Settings
 from server.store.connection import Redis
 from server.store.vendors import create_vendor, issue_api_key
 from server.webhooks.policy import DeliveryPolicy
@@ -96,6 +99,15 @@ class Receiver:
         """Every request carried a valid, fresh Standard Webhooks signature."""
         for r in self.arrived:
             verify(secret, r.headers, r.body, now=time.time())
+
+
+async def start(aiohttp_client: AiohttpClient, settings: Settings, **policy: float) -> Client:
+    """The app with FAST delivery (changed by `policy`), allowed to deliver to this machine:
+    the receivers listen here (the development setting)."""
+    fast = DeliveryPolicy(**{**FAST.__dict__, **policy})
+    return await aiohttp_client(
+        create_app(settings.with_(webhook_policy=fast, webhook_allow_local=True))
+    )
 
 
 def bearer(key: str) -> dict[str, str]:

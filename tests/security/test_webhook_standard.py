@@ -12,7 +12,6 @@ from email.utils import format_datetime
 import pytest
 from pytest_aiohttp import AiohttpClient
 
-from server.app import create_app
 from server.settings import Settings
 from server.store import keys
 from server.store.connection import Redis
@@ -20,21 +19,15 @@ from server.store.events import EventType, append_event
 from server.webhooks.policy import retry_after
 from server.webhooks.signing import InvalidSignature, verify
 from tests.integration.webhookreceiver import (
-    FAST,
     Client,
     Receiver,
     bearer,
     eventually,
     register,
+    start,
     vendor_with_key,
 )
 from tests.unit.factories import make_clinic
-
-
-async def start(aiohttp_client: AiohttpClient, settings: Settings) -> Client:
-    # The receivers listen on this machine: the development setting that allows it.
-    local = settings.with_(webhook_policy=FAST, webhook_allow_local=True)
-    return await aiohttp_client(create_app(local))
 
 
 async def shown(api: Client, key: str) -> dict[str, object]:
