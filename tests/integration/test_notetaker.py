@@ -193,6 +193,27 @@ async def in_pilot(redis: Redis, b: Booking) -> None:
     await save_clinic(redis, replace(b.clinic, notetaker_pilot=True))
 
 
+async def booked_in_pilot(redis: Redis) -> Booking:
+    b = await book(redis)
+    await in_pilot(redis, b)
+    return b
+
+
+StartApp = Callable[..., Awaitable[Client]]
+
+
+@pytest.fixture
+def vendor_app(aiohttp_server: Serve, aiohttp_client: MakeClient, settings: Settings) -> StartApp:
+    """Starts the HTTP vendor simulator, then the app whose note-taker engine it is; the
+    app's client is made after the vendor's server, so the app closes first, then its vendor."""
+
+    async def start(drop_after_chunks: int | None = None, **engine: object) -> Client:
+        url = await vendor(aiohttp_server, drop_after_chunks)
+        return await aiohttp_client(create_app(settings.with_(**{**http_engine(url), **engine})))
+
+    return start
+
+
 async def offer_and_consent(call: Call) -> None:
     mark_gp, mark_patient = call.gp.mark(), call.patient.mark()
     await send(call.gp.ws, "notetaker.offer", consultation_id=call.consultation_id)
@@ -248,16 +269,12 @@ async def heard_both(call: Call, since: int = 0) -> None:
 
 
 async def test_http_engine_transcribes_and_drafts_from_the_tapped_call(
-    aiohttp_server: Serve,  # before the app's client: the app closes first, then its vendor
-    aiohttp_client: MakeClient,
-    settings: Settings,
+    vendor_app: StartApp,
     redis: Redis,
     peers: list[RTCPeerConnection],
 ) -> None:
-    url = await vendor(aiohttp_server)
-    client = await aiohttp_client(create_app(settings.with_(**http_engine(url))))
-    b = await book(redis)
-    await in_pilot(redis, b)
+    client = await vendor_app()
+    b = await booked_in_pilot(redis)
     async with in_call(client, redis, b) as call:
         await offer_and_consent(call)
         await start_tap(call, peers)
@@ -314,16 +331,12 @@ async def test_http_engine_transcribes_and_drafts_from_the_tapped_call(
 
 
 async def test_a_vendor_dropping_mid_call_fails_the_note_taker_not_the_call(
-    aiohttp_server: Serve,  # before the app's client: the app closes first, then its vendor
-    aiohttp_client: MakeClient,
-    settings: Settings,
+    vendor_app: StartApp,
     redis: Redis,
     peers: list[RTCPeerConnection],
 ) -> None:
-    url = await vendor(aiohttp_server, drop_after_chunks=5)
-    client = await aiohttp_client(create_app(settings.with_(**http_engine(url))))
-    b = await book(redis)
-    await in_pilot(redis, b)
+    client = await vendor_app(drop_after_chunks=5)
+    b = await booked_in_pilot(redis)
     async with in_call(client, redis, b) as call:
         await offer_and_consent(call)
         pc = await start_tap(call, peers)
@@ -358,18 +371,14 @@ async def test_a_vendor_dropping_mid_call_fails_the_note_taker_not_the_call(
 
 
 async def test_after_a_vendor_failure_the_gp_may_offer_the_note_taker_again(
-    aiohttp_server: Serve,  # before the app's client: the app closes first, then its vendor
-    aiohttp_client: MakeClient,
-    settings: Settings,
+    vendor_app: StartApp,
     redis: Redis,
     peers: list[RTCPeerConnection],
 ) -> None:
     """A failed session is over: a new offer, consent and tap start a new vendor session
     that hears the audio again, rather than one that only says it is listening."""
-    url = await vendor(aiohttp_server, drop_after_chunks=5)
-    client = await aiohttp_client(create_app(settings.with_(**http_engine(url))))
-    b = await book(redis)
-    await in_pilot(redis, b)
+    client = await vendor_app(drop_after_chunks=5)
+    b = await booked_in_pilot(redis)
     async with in_call(client, redis, b) as call:
         await offer_and_consent(call)
         await start_tap(call, peers)
@@ -385,17 +394,12 @@ async def test_after_a_vendor_failure_the_gp_may_offer_the_note_taker_again(
 
 
 async def test_a_vendor_refusing_the_session_fails_the_tap_with_a_503(
-    aiohttp_server: Serve,  # before the app's client: the app closes first, then its vendor
-    aiohttp_client: MakeClient,
-    settings: Settings,
+    vendor_app: StartApp,
     redis: Redis,
     peers: list[RTCPeerConnection],
 ) -> None:
-    url = await vendor(aiohttp_server)
-    engine = {**http_engine(url), "notetaker_http_token": "not-the-vendors-token"}
-    client = await aiohttp_client(create_app(settings.with_(**engine)))
-    b = await book(redis)
-    await in_pilot(redis, b)
+    client = await vendor_app(notetaker_http_token="not-the-vendors-token")
+    b = await booked_in_pilot(redis)
     async with in_call(client, redis, b) as call:
         await offer_and_consent(call)
         pc, body = await tap_peer(SPEAKERS)
@@ -413,16 +417,12 @@ async def test_a_vendor_refusing_the_session_fails_the_tap_with_a_503(
 
 
 async def test_withdrawal_stops_the_tap_and_purges_everything_heard(
-    aiohttp_server: Serve,  # before the app's client: the app closes first, then its vendor
-    aiohttp_client: MakeClient,
-    settings: Settings,
+    vendor_app: StartApp,
     redis: Redis,
     peers: list[RTCPeerConnection],
 ) -> None:
-    url = await vendor(aiohttp_server)
-    client = await aiohttp_client(create_app(settings.with_(**http_engine(url))))
-    b = await book(redis)
-    await in_pilot(redis, b)
+    client = await vendor_app()
+    b = await booked_in_pilot(redis)
     c_id = b.consultation.id
     async with in_call(client, redis, b) as call:
         await offer_and_consent(call)
@@ -670,8 +670,7 @@ async def test_no_audio_file_is_ever_written(
     data_dir = tmp_path / "data"
     client = await aiohttp_client(create_app(settings.with_(redis_url=None, data_dir=data_dir)))
     redis = client.app[REDIS]
-    b = await book(redis)
-    await in_pilot(redis, b)
+    b = await booked_in_pilot(redis)
     shared = [Path(tempfile.gettempdir()), Path("/dev/shm")]
     async with in_call(client, redis, b) as call:
         await offer_and_consent(call)
