@@ -6,23 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import requests
-import schemathesis
-from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import (
-    content_type_conformance,
-    not_a_server_error,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from server.store.clinics import create_clinic
 from server.store.organisations import create_organisation, issue_organisation_key
 from server.store.users import create_user
 from server.store.vendors import create_vendor, issue_api_key
+from tests.support.openapi import send_generated, served_operations, unthrottled_stack
 from tests.support.stack import Stack
 
 EXAMPLES_PER_OPERATION = 120
@@ -30,22 +21,12 @@ EXAMPLES_PER_OPERATION = 120
 # operation is covered by its own contract tests (tests/integration/test_webhooks.py).
 SKIPPED = {"PUT /api/v1/webhook"}
 MIN_REQUESTS = 1000
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ALMENVIDEO_API_RATE", "1000000")  # the fuzzer is not to be throttled
-        deployment = Stack(Path(tmp_path_factory.mktemp("fuzz")), instances=1)
-        deployment.start()
-    yield deployment
-    deployment.stop()
+    with unthrottled_stack(tmp_path_factory.mktemp("fuzz")) as deployment:
+        yield deployment
 
 
 async def _keys(stack: Stack) -> tuple[str, str]:
@@ -58,39 +39,16 @@ async def _keys(stack: Stack) -> tuple[str, str]:
         return await issue_api_key(redis, vendor.id), await issue_organisation_key(redis, org.id)
 
 
-def fuzz(operation: schemathesis.APIOperation, base: str, key: str) -> int:
-    """Send generated requests to one operation, checking each answer; returns how many."""
-    session = requests.Session()
-    sent = 0
-
-    @given(case=operation.as_strategy())
-    @settings(
-        max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-        suppress_health_check=list(HealthCheck),
-    )  # fmt: skip
-    def check(case: schemathesis.Case) -> None:
-        nonlocal sent
-        response = case.call(
-            base_url=base, session=session, headers={"Authorization": f"Bearer {key}"}
-        )
-        sent += 1
-        case.validate_response(response, checks=CHECKS)
-
-    check()
-    return sent
-
-
 def test_generated_requests_never_break_the_server_or_the_document(stack: Stack) -> None:
     vendor_key, org_key = asyncio.run(_keys(stack))
     base = stack.urls[0]
-    document = requests.get(f"{base}/api/v1/openapi.json", timeout=10).json()
+    document, operations = served_operations(base)
     sent = {}
-    for result in schemathesis.openapi.from_dict(document).get_all_operations():
-        operation = result.ok()
-        if operation.label in SKIPPED:
+    for label, operation in operations.items():
+        if label in SKIPPED:
             continue
         key = org_key if operation.path.startswith("/api/v1/directory") else vendor_key
-        sent[operation.label] = fuzz(operation, base, key)
+        sent[label] = send_generated(operation, base, key, EXAMPLES_PER_OPERATION)
     print(f"schemathesis: {sum(sent.values())} requests over {len(sent)} operations")
     assert len(sent) + len(SKIPPED) == sum(len(ops) for ops in document["paths"].values())
     assert sum(sent.values()) >= MIN_REQUESTS, sent
