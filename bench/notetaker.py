@@ -29,185 +29,31 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import fractions
 import json
-import math
 import multiprocessing
 import os
-import random
-import resource
-import subprocess
 import sys
-import tempfile
 import time
-from array import array
 from dataclasses import asdict, dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import av
-from aiortc import (
-    MediaStreamTrack,
-    RTCConfiguration,
-    RTCPeerConnection,
-    RTCSessionDescription,
-)
-from aiortc.mediastreams import MediaStreamError
+from aiortc import RTCConfiguration
 
-from integrations.notetaker.pocketsphinx_engine import PocketsphinxEngine
-from server.media.tap import PTIME_MS, AudioTap
-from server.notetaker.protocol import (
-    SAMPLE_RATE,
-    SAMPLE_WIDTH,
-    SessionContext,
-    TranscriptFinal,
-)
+from bench.engine_speed import BYTES_PER_SECOND, SPEECH, engine_rtf
+from bench.tapclients import PACKETS_PER_SECOND, SPEAKERS, clients, lift_fd_limit
+from server.media.tap import AudioTap
 
-SPEAKERS = ("gp", "patient")
-OPUS_RATE = 48_000
-PACKET_SAMPLES = OPUS_RATE * PTIME_MS // 1000  # what the tap's answer asks browsers to send
-PACKETS_PER_SECOND = OPUS_RATE / PACKET_SAMPLES
 KEEP_UP = 0.98  # share of frames that must arrive within a window to count as keeping up
 LAG_PERIOD = 0.05
 REPLY_TIMEOUT = 120.0
-BYTES_PER_SECOND = SAMPLE_RATE * SAMPLE_WIDTH
-ENGINE_CHUNK = int(SAMPLE_RATE * 0.2) * SAMPLE_WIDTH
-SPEECH = (
-    "Good morning doctor. I have had a sore throat and a fever for three days. "
-    "It hurts when I swallow, and I feel very tired. "
-    "Let me have a look at your throat. Please open your mouth and say ah. "
-    "Your tonsils are red and swollen. I will take a swab, and we will call you tomorrow."
-)
-
-
-def _lift_fd_limit() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-# ---- clients, in a worker process -----------------------------------------------------------
-
-
-def tone_packets() -> list[bytes]:
-    """One second of a voiced tone (a 150 Hz fundamental, its harmonics, a 4 Hz syllable
-    rhythm and some breath noise), Opus-encoded once at a browser's 32 kbit/s voice rate."""
-    codec = av.CodecContext.create("libopus", "w")
-    codec.bit_rate = 32_000
-    codec.format = "s16"
-    codec.layout = "mono"
-    codec.sample_rate = OPUS_RATE
-    codec.time_base = fractions.Fraction(1, OPUS_RATE)
-    codec.options = {"application": "voip", "frame_duration": str(PTIME_MS)}
-    noise = random.Random(1)
-    packets: list[bytes] = []
-    count = math.ceil(PACKETS_PER_SECOND)
-    for index in range(count + 5):  # the encoder holds a few frames back
-        samples = array("h")
-        for n in range(index * PACKET_SAMPLES, (index + 1) * PACKET_SAMPLES):
-            t = n / OPUS_RATE
-            level = 0.5 + 0.5 * math.sin(2 * math.pi * 4 * t)
-            voiced = sum(math.sin(2 * math.pi * 150 * k * t) / k for k in range(1, 6))
-            samples.append(int(6000 * level * voiced + noise.gauss(0, 300)))
-        frame = av.AudioFrame(format="s16", layout="mono", samples=PACKET_SAMPLES)
-        frame.planes[0].update(samples.tobytes())
-        frame.sample_rate = OPUS_RATE
-        frame.pts = index * PACKET_SAMPLES
-        frame.time_base = codec.time_base
-        packets.extend(bytes(packet) for packet in codec.encode(frame))
-    return packets[:count]
-
-
-class ToneTrack(MediaStreamTrack):
-    """Replays pre-encoded Opus packets, paced in real time like a microphone."""
-
-    kind = "audio"
-
-    def __init__(self, packets: list[bytes], sent: Any) -> None:
-        super().__init__()
-        self._packets = packets
-        self._sent = sent
-        self._count = 0
-        self._began: float | None = None
-
-    async def recv(self) -> av.Packet:
-        if self.readyState != "live":
-            raise MediaStreamError
-        loop = asyncio.get_running_loop()
-        if self._began is None:
-            self._began = loop.time()
-        else:
-            await asyncio.sleep(
-                self._began + self._count * PACKET_SAMPLES / OPUS_RATE - loop.time()
-            )
-        packet = av.Packet(self._packets[self._count % len(self._packets)])
-        packet.pts = self._count * PACKET_SAMPLES
-        packet.time_base = fractions.Fraction(1, OPUS_RATE)
-        self._count += 1
-        self._sent.value += 1
-        return packet
-
-
-async def offer(
-    pc: RTCPeerConnection, packets: list[bytes], sent: Any
-) -> tuple[str, dict[str, str]]:
-    """A complete offer with one sendonly track per speaker, and the speaker of each mid."""
-    transceivers = [
-        pc.addTransceiver(ToneTrack(packets, sent), direction="sendonly") for _ in SPEAKERS
-    ]
-    await pc.setLocalDescription(await pc.createOffer())
-    mids = {t.mid: speaker for t, speaker in zip(transceivers, SPEAKERS, strict=True) if t.mid}
-    return pc.localDescription.sdp, mids
-
-
-async def connected(pc: RTCPeerConnection) -> bool:
-    settled = asyncio.Event()
-
-    @pc.on("connectionstatechange")
-    def changed() -> None:
-        if pc.connectionState in ("connected", "failed", "closed"):
-            settled.set()
-
-    changed()
-    await asyncio.wait_for(settled.wait(), timeout=60)
-    return pc.connectionState == "connected"
-
-
-def clients(link: Connection, sent: Any) -> None:
-    _lift_fd_limit()
-    asyncio.run(_clients(link, sent))
-
-
-async def _clients(link: Connection, sent: Any) -> None:
-    """Serves the server's commands: ("add", n) -> n offers; ("answers", sdps) -> how many
-    of those peers connected; ("stop", None) -> close every peer and return."""
-    packets = tone_packets()
-    peers: list[RTCPeerConnection] = []
-    new: list[RTCPeerConnection] = []
-    try:
-        while True:
-            command, payload = await asyncio.to_thread(link.recv)
-            if command == "add":
-                new = [RTCPeerConnection(RTCConfiguration(iceServers=[])) for _ in range(payload)]
-                peers += new
-                link.send(await asyncio.gather(*(offer(pc, packets, sent) for pc in new)))
-            elif command == "answers":
-                up = [asyncio.ensure_future(connected(pc)) for pc in new]
-                for pc, sdp in zip(new, payload, strict=True):
-                    await pc.setRemoteDescription(RTCSessionDescription(sdp, "answer"))
-                link.send(sum(await asyncio.gather(*up)))
-            else:
-                break
-    finally:
-        await asyncio.gather(*(pc.close() for pc in peers), return_exceptions=True)
 
 
 # ---- the server: this process ---------------------------------------------------------------
@@ -345,7 +191,7 @@ async def add_listeners(peers: Clients, count: int) -> list[Listener]:
 
 
 async def ramp(steps: list[int], window: float, settle: float) -> list[Step]:
-    _lift_fd_limit()
+    lift_fd_limit()
     peers = Clients()
     lag = LoopLag()
     lag_task = asyncio.create_task(lag.run())
@@ -398,56 +244,6 @@ def print_step(step: Step) -> None:
         f"clients CPU {100 * step.client_cpu_seconds / step.seconds:5.1f} %",
         flush=True,
     )
-
-
-# ---- the pocketsphinx engine ----------------------------------------------------------------
-
-
-def speech_pcm(seconds: float) -> tuple[bytes, float]:
-    """espeak-ng's speech, resampled to the engine's 16 kHz, repeated with a pause between
-    until it lasts `seconds`, then a second's quiet as a consultation ends; also the length
-    of one reading."""
-    with tempfile.TemporaryDirectory() as folder:
-        wav = Path(folder) / "speech.wav"
-        subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(wav), SPEECH], check=True)
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-        once = bytearray()
-        with av.open(str(wav)) as container:
-            for frame in container.decode(audio=0):
-                for out in resampler.resample(frame):
-                    once += bytes(out.planes[0])[: out.samples * SAMPLE_WIDTH]
-            for out in resampler.resample(None):
-                once += bytes(out.planes[0])[: out.samples * SAMPLE_WIDTH]
-    once += bytes(BYTES_PER_SECOND // 2)
-    reading = len(once) / BYTES_PER_SECOND
-    speech = (bytes(once) * math.ceil(seconds / reading))[: int(seconds * BYTES_PER_SECOND)]
-    return speech + bytes(BYTES_PER_SECOND), reading
-
-
-async def engine_rtf(seconds: float) -> dict[str, Any]:
-    pcm, reading = speech_pcm(seconds)
-    engine = PocketsphinxEngine()
-    await engine.start(SessionContext("bench", "en", ("patient",)))
-    began = time.perf_counter()
-    for offset in range(0, len(pcm), ENGINE_CHUNK):
-        at = offset / BYTES_PER_SECOND
-        await engine.feed("patient", pcm[offset : offset + ENGINE_CHUNK], at)
-    await engine.stop()
-    wall = time.perf_counter() - began
-    finals = [event async for event in engine.events() if isinstance(event, TranscriptFinal)]
-    rtf = engine.real_time_factor or 0.0
-    audio = engine.audio_seconds
-    return {
-        "name": "pocketsphinx",
-        "version": PocketsphinxEngine.info.version,
-        "speech_seconds": round(audio, 1),
-        "one_reading_seconds": round(reading, 1),
-        "real_time_factor": round(rtf, 3),
-        "wall_real_time_factor": round(wall / audio, 3),
-        "live_streams_per_core": round(1 / rtf, 1) if rtf else None,
-        "utterances": len(finals),
-        "transcript": " ".join(f.text for f in finals if f.text),
-    }
 
 
 # ---- report ---------------------------------------------------------------------------------
