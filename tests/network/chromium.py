@@ -12,7 +12,7 @@ from typing import Any
 
 from playwright.async_api import Browser, Page, Playwright
 
-from tests.network.lab import Namespace
+from tests.network.namespaces import Namespace
 from tests.support.browser import CHROMIUM_ARGS, chromium_path
 
 RECORD_PEERS_JS = """

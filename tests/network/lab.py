@@ -11,7 +11,8 @@ root namespace gets nothing, and the internet's default route ends in a namespac
 forwards nothing, so nothing reaches the machine's real interfaces. Leaving the `Lab` (also
 by an exception) ends every process it started and deletes every namespace, which takes
 their interfaces with them.
-Namespaces are named `avlab<pid>x<random>-…`; a lab deletes those left by a dead process.
+Namespaces (tests/network/namespaces.py) are named `avlab<pid>x<random>-…`; a lab deletes
+those left by a dead process.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import ipaddress
 import json
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -31,10 +31,16 @@ from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 
+from tests.network.namespaces import (
+    PREFIX,
+    Namespace,
+    delete_namespace,
+    remove_abandoned_labs,
+    run,
+)
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PREFIX = "avlab"
 SERVERS = ipaddress.ip_network("203.0.113.0/24")
-NETNS_ETC = Path("/etc/netns")
 VOID_LINK = ("198.51.100.252", "198.51.100.253", "198.51.100.254")
 MAX_SITES = 63  # one /30 each of 198.51.100.0/24 (less the void's) and of 192.0.2.0/24
 
@@ -55,42 +61,6 @@ class Firewall(StrEnum):
     OPEN = "open"
     UDP_BLOCKED = "udp-blocked"  # only TCP leaves: TURN over TCP or TLS
     TCP443_ONLY = "tcp443-only"  # only HTTPS's port: TURN over TLS on 443
-
-
-def run(argv: Sequence[str], check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(argv), check=check, capture_output=True, text=True)
-
-
-@dataclass(frozen=True)
-class Namespace:
-    name: str
-
-    def argv(self, argv: Sequence[str]) -> list[str]:
-        return ["ip", "netns", "exec", self.name, *argv]
-
-    def run(self, argv: Sequence[str], check: bool = True) -> subprocess.CompletedProcess[str]:
-        return run(self.argv(argv), check=check)
-
-    def ip(self, *args: str) -> str:
-        return run(["ip", "-n", self.name, *args]).stdout
-
-    def nft(self, script: str) -> None:
-        subprocess.run(self.argv(["nft", "-f", "-"]), input=script, text=True, check=True)
-
-    def sysctl(self, *settings: str) -> None:
-        self.run(["sysctl", "-q", "-w", *settings])
-
-    def hosts(self, names: dict[str, str]) -> None:
-        """Host names for processes in this namespace, and no DNS server: `ip netns exec`
-        mounts /etc/netns/NAME/* over /etc (removed with the namespace)."""
-        directory = NETNS_ETC / self.name
-        directory.mkdir(parents=True, exist_ok=True)
-        lines = [f"{address} {name}" for name, address in names.items()]
-        (directory / "hosts").write_text("\n".join(["127.0.0.1 localhost", *lines, ""]))
-        (directory / "resolv.conf").write_text("nameserver 127.0.0.1\n")
-
-    def pids(self) -> list[int]:
-        return [int(pid) for pid in run(["ip", "netns", "pids", self.name]).stdout.split()]
 
 
 @dataclass(frozen=True)
@@ -374,7 +344,7 @@ class Lab:
             _end(process)
         self.processes.clear()
         for ns in reversed(self.namespaces):
-            _delete_namespace(ns)
+            delete_namespace(ns)
         self.namespaces.clear()
 
 
@@ -390,38 +360,3 @@ def _end(process: subprocess.Popen[bytes]) -> None:
     for stream in (process.stdin, process.stdout, process.stderr):
         if stream is not None:
             stream.close()
-
-
-def _delete_namespace(ns: Namespace) -> None:
-    """Whatever still runs inside is ours (the namespace is): end it, then the namespace."""
-    try:
-        for pid in ns.pids():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-    except subprocess.CalledProcessError:
-        return
-    run(["ip", "netns", "delete", ns.name], check=False)
-    shutil.rmtree(NETNS_ETC / ns.name, ignore_errors=True)
-
-
-def lab_namespaces() -> list[str]:
-    listed = run(["ip", "netns", "list"]).stdout.split("\n")
-    return [line.split()[0] for line in listed if line.startswith(PREFIX)]
-
-
-def remove_abandoned_labs() -> None:
-    """Namespaces of a lab whose process died without cleaning up (killed with SIGKILL)."""
-    for name in lab_namespaces():
-        owner = name.removeprefix(PREFIX).split("x", 1)[0]
-        if owner.isdigit() and not _alive(int(owner)):
-            _delete_namespace(Namespace(name))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.network.lab import Firewall, Lab, Nat, Site, lab_namespaces, run
+from tests.network.lab import Firewall, Lab, Nat, Site
+from tests.network.namespaces import lab_namespaces, run
 
 PORTS = ("7000", "7001", "7002", "443")
 
