@@ -2,8 +2,9 @@
 long things took, and who consented, per consultation, per GP and for the whole pilot.
 
 Pure functions only: the store (`server.store.pilotevidence`) records the numbers (the edit
-measurements come from `notecomparison`), the page and `evidencecsv` show them. Nothing here ever holds the text of a note, only what was
-measured on it, because this evidence outlives the notes.
+measurements come from `notecomparison`), the page and `evidencecsv` show them. Nothing
+here ever holds the text of a note, only what was measured on it, because this evidence
+outlives the notes.
 """
 
 from __future__ import annotations
