@@ -29,8 +29,8 @@ from server.store import keys
 from server.store.consultations import (
     Consultation,
     Status,
-    consultations_on_day,
     get_consultation,
+    practitioners_on_day,
 )
 from server.store.messages import add_clinic_message
 from server.store.participants import (
@@ -100,15 +100,18 @@ class ClinicianRole(Role):
         log.warning("a console could not read its clinic after pub/sub came back")
 
     async def _held_call(self) -> str | None:
-        """A call this GP holds in today's list, to offer rejoining after a reload."""
-        for c in await consultations_on_day(
-            self.session.redis, self.user.clinic_id, local_day(now())
+        """A call this GP holds in today's list, to offer rejoining after a reload. Only
+        the GP's own consultations are read whole."""
+        redis, scope = self.session.redis, self.session.scope
+        for cid, status, practitioner_id in await practitioners_on_day(
+            redis, self.user.clinic_id, local_day(now())
         ):
-            if (
-                c.practitioner_id == self.user.id
-                and self.session.scope in (None, c.id)
-                and await self._call_open(c)
-            ):
+            if practitioner_id != self.user.id or scope not in (None, cid):
+                continue
+            if status in (Status.ENDED, Status.CANCELLED):
+                continue
+            c = await get_consultation(redis, cid)
+            if c is not None and await self._call_open(c):
                 return c.id
         return None
 

@@ -33,9 +33,8 @@ async def add_clinic_message(redis: Redis, consultation_id: str, text: str) -> C
     return note
 
 
-async def last_clinic_message(redis: Redis, consultation_id: str) -> ClinicNote | None:
-    """The newest message, for the trace on the GPs' card of the patient."""
-    row = await redis.lindex(keys.consultation_messages(consultation_id), -1)
+def parse_clinic_message(row: str | bytes | None) -> ClinicNote | None:
+    """The newest message (LINDEX -1 of the list), for the trace on the GPs' card."""
     return ClinicNote(**json.loads(row)) if row else None
 
 
