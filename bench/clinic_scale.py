@@ -29,6 +29,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +167,12 @@ async def admit_all(
     await asyncio.gather(*(gp(ws) for ws in gps))
 
 
+async def redis_calls(redis: Redis) -> Counter[str]:
+    """Commands Redis has run so far, by name (those run inside scripts included)."""
+    stats = await redis.info("commandstats")
+    return Counter({k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()})
+
+
 def tenth(values: list[float], last: bool) -> list[float]:
     size = max(1, len(values) // 10)
     return values[-size:] if last else values[:size]
@@ -225,11 +232,19 @@ async def run(patients: int, gp_count: int, workers: int) -> dict[str, Any]:
                     marks.append((done, cpu_seconds(pids)))
                 await asyncio.sleep(0.005)
 
+        async with stack.client() as redis:
+            calls_before = await redis_calls(redis)
         sampler = asyncio.create_task(sample())
         started = time.time()
         await admit_all(gps, [b.consultation_id for b in booked], admitted)
         total_seconds = time.time() - started
         await asyncio.wait_for(sampler, 5)
+        async with stack.client() as redis:
+            calls = await redis_calls(redis) - calls_before
+        calls.pop("info", None)
+        print("  Redis commands per admit:", ", ".join(
+            f"{name} {count / patients:.1f}" for name, count in calls.most_common(12)
+        ))  # fmt: skip
 
         stop.set()
         notified: dict[str, float] = {}
@@ -279,6 +294,7 @@ async def run(patients: int, gp_count: int, workers: int) -> dict[str, Any]:
         "cpu_ms_per_admit": round(cpu_per_admit(0, len(marks) - 1), 2),
         "cpu_ms_per_admit_first_tenth": round(cpu_per_admit(0, 1), 2),
         "cpu_ms_per_admit_last_tenth": round(cpu_per_admit(len(marks) - 2, len(marks) - 1), 2),
+        "redis_commands_per_admit": round(calls.total() / max(1, len(admit_ms)), 1),
         "place_updates": place_updates,
     }
 
