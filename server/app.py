@@ -19,6 +19,7 @@ from server.appkeys import (
     CPR_KEY,
     LOCALES,
     PASSWORDS,
+    PLACES,
     PRESENCE,
     REDIS,
     ROOM,
@@ -64,6 +65,7 @@ from server.security import security_middleware
 from server.settings import Settings
 from server.signalling.endpoint import close_sockets, websocket
 from server.signalling.liveness import Liveness
+from server.signalling.placeboard import PlaceBoard
 from server.signalling.presencekeeper import BEAT_SECONDS, PresenceKeeper
 from server.signalling.redisrouter import RedisRouter
 from server.store.budgets import seed_lines_when_reachable, try_seed_lines
@@ -112,6 +114,7 @@ async def router_ctx(app: web.Application) -> AsyncIterator[None]:
     router = RedisRouter(app[REDIS], f"av:ch:instance:{app[SETTINGS].instance_id}")
     app[ROUTER] = router
     app[ROOM] = Room(app[REDIS], router)
+    app[PLACES] = PlaceBoard(router)
     async with in_background(router.run()):
         yield
     await router.stop()

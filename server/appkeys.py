@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from server.media.echo import EchoPeers
     from server.notetaker.live import LiveNoteTakers
     from server.pages.render import Templates
+    from server.signalling.placeboard import PlaceBoard
     from server.signalling.presencekeeper import PresenceKeeper
     from server.signalling.redisrouter import RedisRouter
     from server.waitingroom.room import Room
@@ -24,6 +25,8 @@ SETTINGS = web.AppKey("settings", Settings)
 REDIS = web.AppKey("redis", Redis)
 ROUTER: web.AppKey[RedisRouter] = web.AppKey("router")
 PRESENCE: web.AppKey[PresenceKeeper] = web.AppKey("presence")
+# Waiting patients' places on this instance, one queue listener per clinic (placeboard).
+PLACES: web.AppKey[PlaceBoard] = web.AppKey("places")
 # Every move of a consultation through the waiting room and the call (server.waitingroom.room).
 ROOM: web.AppKey[Room] = web.AppKey("room")
 # The key of the CPR hash, read from its file at start (never kept in Redis).

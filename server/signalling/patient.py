@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from server.auth.tokens import token_hash
@@ -16,7 +16,6 @@ from server.signalling.notetakermessages import NoteTakerConsent
 from server.signalling.place import Place
 from server.signalling.role import Handler, Role, refused_as_error
 from server.signalling.state import SessionState
-from server.store import keys
 from server.store.clinics import get_clinic
 from server.store.consultations import Consultation, Status, get_consultation
 from server.store.messages import clinic_messages
@@ -58,13 +57,19 @@ class PatientRole(Role):
         if self.place is not None and self.place.resync(position, pace, moves, now()):
             self._send_place()
 
-    def queue_moved(self, moved: controls.QueueMoved) -> None:
-        if self.place is not None and self.place.moved(moved):
+    def queue_moved(self, moves: Sequence[controls.QueueMoved]) -> None:
+        """From the place board: the moves since it last told this clinic's patients."""
+        if self.place is None:
+            return
+        changed = False
+        for moved in moves:
+            changed = self.place.moved(moved) or changed
+        if changed:
             self._send_place()
 
     def _send_place(self) -> None:
-        """On the hot path (one per patient behind every admit), so the message is built
-        directly; `waiting_message` matches m.Waiting."""
+        """On the hot path (one per patient of the clinic per place board window), so the
+        message is built directly; `waiting_message` matches m.Waiting."""
         assert self.place is not None
         view = self.place.view(now())
         self.session.send_raw(
@@ -125,7 +130,7 @@ class PatientRole(Role):
         """Follow this patient's place from queue deltas."""
         s = self.session
         s.move_to(SessionState.WAITING)
-        await s.listen(keys.queue_channel(c.clinic_id))  # confirmed: no later delta is missed
+        await s.places.follow(c.clinic_id, self)  # confirmed: no later delta is missed
         found = await queue.place_of(s.redis, c)
         if found is not None:
             key, rank, moves = found
@@ -138,7 +143,7 @@ class PatientRole(Role):
         self.session.presence.discard_waiter(self)
         self.place = None
         if self.seat.consultation is not None:
-            await self.session.unlisten(keys.queue_channel(self.seat.consultation.clinic_id))
+            await self.session.places.unfollow(self.seat.consultation.clinic_id, self)
 
     async def leave(self, msg: m.Leave) -> None:
         s = self.session

@@ -45,9 +45,6 @@ class Role:
             raise m.ProtocolError("forbidden", f"not for a {self.name}: {msg.type}", msg.ref)
         await handler(self, msg)
 
-    def queue_moved(self, moved: controls.QueueMoved) -> None:
-        """Only a waiting patient follows a queue."""
-
     async def control(self, control: controls.Control) -> None:
         """An instruction from another instance, for this socket's seat (or, for a resync,
         from this instance's router, for the socket itself)."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from server.appkeys import PRESENCE, REDIS, ROOM, ROUTER, SETTINGS
+from server.appkeys import PLACES, PRESENCE, REDIS, ROOM, ROUTER, SETTINGS
 from server.auth.tokens import new_id
 from server.clock import now
 from server.signalling import controls
@@ -53,8 +53,8 @@ LOGIN_CHECK_SECONDS = 30.0
 
 class Session:
     __slots__ = (
-        "_bucket", "_channels", "_controls", "_gone", "_lock", "_outbox", "id", "login", "presence",
-        "redis", "role", "room", "router", "scope", "settings", "state", "user", "ws",
+        "_bucket", "_channels", "_controls", "_gone", "_lock", "_outbox", "id", "login", "places",
+        "presence", "redis", "role", "room", "router", "scope", "settings", "state", "user", "ws",
     )  # fmt: skip
 
     def __init__(
@@ -76,6 +76,7 @@ class Session:
         self.room = app[ROOM]
         self.settings = app[SETTINGS]
         self.presence = app[PRESENCE]
+        self.places = app[PLACES]
         self.state = SessionState.NEW
         self.role: Role | None = None
         self._channels: set[str] = set()
@@ -94,14 +95,11 @@ class Session:
     # ---- to the browser ---------------------------------------------------------------------
 
     def deliver(self, message: controls.Delivery) -> None:
-        """From the router: must not block. A queue delta is applied at once (it is on the
-        hot path and only moves a number); other controls wait for the session's lock."""
+        """From the router: must not block. Controls wait for the session's lock (a waiting
+        patient's queue moves come through the place board, server/signalling/placeboard.py)."""
         if isinstance(message, dict):
             if self.in_scope(message):
                 self._outbox.put_nowait(message)
-        elif isinstance(message, controls.QueueMoved):
-            if self.role is not None:
-                self.role.queue_moved(message)
         else:
             self._controls.put_nowait(message)
 

@@ -1,0 +1,105 @@
+"""This instance's waiting patients and their places: one listener per clinic, not per socket.
+
+Every admit moves every patient behind it. Told one by one, a clinic of n waiting patients
+costs O(n) messages per move, and admitting them all O(n²): 500 patients took 125,000
+place messages. So the board is the only listener of a clinic's queue channel on this
+instance, and a move costs O(1) when it arrives: it is kept until the clinic's patients
+are told, together:
+- at once, when the queue has been still for a window: a lone admit shows without delay;
+- otherwise at the end of the window: during a burst of moves each patient gets one message
+  per window, whatever the number of moves in it.
+The moves are applied in their order, each judged by the place's own counter
+(server/signalling/place.py), so the place shown is the one a message per move would show.
+What is left per move is the window's share of one message per patient of the clinic here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from typing import Protocol
+
+from server.signalling.controls import Delivery, QueueMoved
+from server.signalling.router import Router
+from server.store import keys
+
+log = logging.getLogger(__name__)
+
+# Long enough to fold a burst of admits (a clinic's GPs admitting at once, a sweep) into one
+# message per patient; short enough that "you are next" never waits noticeably.
+WINDOW_SECONDS = 0.5
+
+
+class Follower(Protocol):
+    def queue_moved(self, moves: Sequence[QueueMoved]) -> None:
+        """Apply these moves, in order, to the place and tell the patient if it changed."""
+
+
+class _Clinic:
+    """One clinic's followers on this instance, and the moves they have not been told."""
+
+    __slots__ = ("followers", "pending", "timer", "told_at", "window")
+
+    def __init__(self, window: float) -> None:
+        self.window = window
+        self.followers: set[Follower] = set()
+        self.pending: list[QueueMoved] = []
+        self.timer: asyncio.TimerHandle | None = None
+        self.told_at = -window  # monotonic time of the last telling
+
+    def deliver(self, message: Delivery) -> None:
+        """From the router. A lost pub/sub (Resync) is healed by the presence round, which
+        reads each place from the queue itself."""
+        if not isinstance(message, QueueMoved):
+            return
+        self.pending.append(message)
+        if self.timer is not None:
+            return
+        wait = self.told_at + self.window - time.monotonic()
+        if wait <= 0:
+            self.tell()
+        else:
+            self.timer = asyncio.get_running_loop().call_later(wait, self.tell)
+
+    def tell(self) -> None:
+        self.timer = None
+        self.told_at = time.monotonic()
+        moves, self.pending = self.pending, []
+        for follower in list(self.followers):
+            try:
+                follower.queue_moved(moves)
+            except Exception:
+                log.exception("a waiting patient's place could not be updated")
+
+    def stop(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+
+class PlaceBoard:
+    def __init__(self, router: Router, window: float = WINDOW_SECONDS) -> None:
+        self._router = router
+        self._window = window
+        self._clinics: dict[str, _Clinic] = {}
+
+    async def follow(self, clinic_id: str, follower: Follower) -> None:
+        """Follow the clinic's queue; returns once subscribed, so a place read after this
+        misses no later move."""
+        clinic = self._clinics.get(clinic_id)
+        if clinic is None:
+            clinic = self._clinics[clinic_id] = _Clinic(self._window)
+        clinic.followers.add(follower)
+        await self._router.subscribe(keys.queue_channel(clinic_id), clinic)
+
+    async def unfollow(self, clinic_id: str, follower: Follower) -> None:
+        clinic = self._clinics.get(clinic_id)
+        if clinic is None or follower not in clinic.followers:
+            return
+        clinic.followers.discard(follower)
+        if not clinic.followers:
+            del self._clinics[clinic_id]
+            clinic.stop()
+            await self._router.unsubscribe(keys.queue_channel(clinic_id), clinic)

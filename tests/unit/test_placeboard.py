@@ -1,0 +1,110 @@
+"""The place board against a real Redis router: one subscription per clinic whatever the
+number of waiting patients, a lone move told at once, a burst told once, and the places
+the same as if every move had been told on its own."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+
+import pytest
+
+from server.signalling.controls import QueueMoved
+from server.signalling.place import Place
+from server.signalling.placeboard import PlaceBoard
+from server.signalling.redisrouter import RedisRouter
+from server.store import keys
+from server.store.connection import Redis
+
+AT = 1_750_000_000.0
+WINDOW = 1.5  # far longer than a few publishes take, so a burst surely falls in one
+
+
+class Patient:
+    """What the board needs of a waiting patient's socket: a place and what it was told."""
+
+    def __init__(self, score: float, moves: int = 0) -> None:
+        self.place = Place((score, f"c-{score}"), 10, 60.0, moves, None, AT)
+        self.told: list[int] = []
+        self.heard = 0
+        self.changed = asyncio.Event()
+
+    def queue_moved(self, moves: Sequence[QueueMoved]) -> None:
+        self.heard += len(moves)
+        if any([self.place.moved(m) for m in moves]):
+            self.told.append(self.place.position)
+        self.changed.set()
+
+    async def told_of(self, moves: int) -> None:
+        while self.heard < moves:
+            self.changed.clear()
+            await asyncio.wait_for(self.changed.wait(), 10)
+
+
+def leave(count: int, score: float = 1.0) -> QueueMoved:
+    return QueueMoved(op="leave", score=score, id=f"c-front-{count}", pace=60.0, count=count)
+
+
+@pytest.fixture
+async def router(redis: Redis) -> AsyncIterator[RedisRouter]:
+    router = RedisRouter(redis, "av:ch:instance:board-test")
+    task = asyncio.create_task(router.run())
+    try:
+        yield router
+    finally:
+        task.cancel()
+        await router.stop()
+
+
+async def subscribers(redis: Redis, clinic_id: str) -> int:
+    channel = keys.queue_channel(clinic_id)
+    return int(dict(await redis.pubsub_numsub(channel))[channel])
+
+
+async def test_one_subscription_per_clinic_gone_with_its_last_patient(
+    redis: Redis, router: RedisRouter
+) -> None:
+    board = PlaceBoard(router, WINDOW)
+    patients = [Patient(100.0 + n) for n in range(50)]
+    for p in patients:
+        await board.follow("k1", p)
+    assert await subscribers(redis, "k1") == 1
+    for p in patients[:-1]:
+        await board.unfollow("k1", p)
+    assert await subscribers(redis, "k1") == 1
+    await board.unfollow("k1", patients[-1])
+    assert await subscribers(redis, "k1") == 0
+
+
+async def test_a_lone_move_is_told_at_once_and_a_burst_once_with_the_same_places(
+    redis: Redis, router: RedisRouter
+) -> None:
+    board = PlaceBoard(router, WINDOW)
+    behind, ahead = Patient(100.0), Patient(0.5)  # the front leaves: only `behind` moves
+    other_clinic = Patient(100.0)
+    await board.follow("k1", behind)
+    await board.follow("k1", ahead)
+    await board.follow("k2", other_clinic)
+
+    await router.publish(keys.queue_channel("k1"), leave(1))
+    await behind.told_of(1)
+    assert behind.told == [9]  # the window was quiet: told without waiting for it
+
+    for count in range(2, 7):  # a burst: five admits in a row
+        await router.publish(keys.queue_channel("k1"), leave(count))
+    await behind.told_of(6)
+    assert behind.told == [9, 4]  # once for the five, each move counted
+    assert ahead.told == [] and ahead.heard == 6
+    assert other_clinic.heard == 0
+
+
+async def test_moves_the_place_already_counts_are_not_counted_again(
+    redis: Redis, router: RedisRouter
+) -> None:
+    board = PlaceBoard(router, WINDOW)
+    late = Patient(100.0, moves=3)  # its place was read after move 3
+    await board.follow("k1", late)
+    for count in range(1, 6):
+        await router.publish(keys.queue_channel("k1"), leave(count))
+    await late.told_of(5)
+    assert late.place.position == 8
