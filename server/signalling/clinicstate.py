@@ -33,6 +33,7 @@ from server.signalling.router import Router
 from server.store import keys
 from server.store.connection import Redis
 from server.store.consultations import (
+    PARTIAL_REQUIRED,
     Consultation,
     Kind,
     Status,
@@ -116,15 +117,24 @@ async def lobby_entries(redis: Redis, clinic_id: str) -> list[LobbyEntry]:
     return entries
 
 
+# What the console's cards and day rows show of a consultation (queue_entries, day_entry).
+SHOWN = (
+    *PARTIAL_REQUIRED,
+    "patient_name", "scheduled_start", "waiting_since", "patient_participant",
+    "practitioner_id", "precall_verdict", "billing_code",
+)  # fmt: skip
+
+
 async def clinic_state(redis: Redis, clinic_id: str) -> ClinicState:
     """The whole picture, for a GP's console when it connects: O(n) once, in a few round
     trips whatever the clinic's size."""
     order = await waiting_ids(redis, clinic_id)
-    today = await consultations_on_day(redis, clinic_id, local_day(now()))
+    today = await consultations_on_day(redis, clinic_id, local_day(now()), SHOWN)
     # Most of the queue is on today's list, read already; the rest (booked for another
     # day) is read on its own.
     known = {c.id: c for c in today if c.status == Status.WAITING}
-    others = {c.id: c for c in await consultations(redis, [i for i in order if i not in known])}
+    missing = [i for i in order if i not in known]
+    others = {c.id: c for c in await consultations(redis, missing, SHOWN)}
     waiting = [c for i in order if (c := known.get(i) or others.get(i)) is not None]
     return ClinicState(
         waiting=await queue_entries(redis, waiting),

@@ -6,12 +6,15 @@ from server.clock import local_day, now
 from server.store import keys
 from server.store.connection import Redis
 from server.store.consultations import (
+    PARTIAL_REQUIRED,
     RETENTION_SECONDS,
     Kind,
     Status,
+    consultations,
     consultations_on_day,
     create_consultation,
     get_consultation,
+    practitioners_on_day,
     update_consultation,
 )
 from tests.unit.factories import make_clinic
@@ -65,3 +68,36 @@ async def test_day_list_is_ordered_by_start(redis: Redis) -> None:
     ]
     assert listed == [sooner.id, later.id]
     assert local_day(base + 60) == sooner.day
+
+
+async def test_a_partial_read_has_the_fields_asked_for_and_leaves_out_the_gone(
+    redis: Redis,
+) -> None:
+    clinic = await make_clinic(redis)
+    start = float(int(now()) + 600)
+    c = await create_consultation(
+        redis, clinic.id, Kind.SCHEDULED, scheduled_start=start, practitioner_id="u1",
+        patient_name="Åse", patient_ref="ref-1",
+    )  # fmt: skip
+    only = (*PARTIAL_REQUIRED, "patient_name", "scheduled_start")
+    [read] = await consultations(redis, [c.id, "gone"], only)
+    assert (read.id, read.status, read.patient_name, read.scheduled_start) == (
+        c.id, Status.BOOKED, "Åse", start,
+    )  # fmt: skip
+    assert (read.practitioner_id, read.patient_ref) == ("", "")  # not asked for
+    assert await consultations_on_day(redis, clinic.id, local_day(start), only) == [read]
+
+
+async def test_the_hello_finds_the_practitioner_of_each_consultation_of_the_day(
+    redis: Redis,
+) -> None:
+    clinic = await make_clinic(redis)
+    start = float(int(now()) + 600)
+    mine = await create_consultation(
+        redis, clinic.id, Kind.SCHEDULED, scheduled_start=start, practitioner_id="u1"
+    )
+    theirs = await create_consultation(redis, clinic.id, Kind.SCHEDULED, scheduled_start=start + 1)
+    assert await practitioners_on_day(redis, clinic.id, local_day(start)) == [
+        (mine.id, "booked", "u1"),
+        (theirs.id, "booked", ""),
+    ]
