@@ -17,7 +17,7 @@ from server.store import keys
 from server.store.connection import Redis
 
 AT = 1_750_000_000.0
-WINDOW = 1.5  # far longer than a few publishes take, so a burst surely falls in one
+LONGEST = 1.5  # far longer than a few publishes take, so a burst surely falls in one window
 
 
 class Patient:
@@ -64,7 +64,7 @@ async def subscribers(redis: Redis, clinic_id: str) -> int:
 async def test_one_subscription_per_clinic_gone_with_its_last_patient(
     redis: Redis, router: RedisRouter
 ) -> None:
-    board = PlaceBoard(router, WINDOW)
+    board = PlaceBoard(router, per_follower=LONGEST, longest=LONGEST)
     patients = [Patient(100.0 + n) for n in range(50)]
     for p in patients:
         await board.follow("k1", p)
@@ -79,7 +79,7 @@ async def test_one_subscription_per_clinic_gone_with_its_last_patient(
 async def test_a_lone_move_is_told_at_once_and_a_burst_once_with_the_same_places(
     redis: Redis, router: RedisRouter
 ) -> None:
-    board = PlaceBoard(router, WINDOW)
+    board = PlaceBoard(router, per_follower=LONGEST, longest=LONGEST)
     behind, ahead = Patient(100.0), Patient(0.5)  # the front leaves: only `behind` moves
     other_clinic = Patient(100.0)
     await board.follow("k1", behind)
@@ -101,7 +101,7 @@ async def test_a_lone_move_is_told_at_once_and_a_burst_once_with_the_same_places
 async def test_moves_the_place_already_counts_are_not_counted_again(
     redis: Redis, router: RedisRouter
 ) -> None:
-    board = PlaceBoard(router, WINDOW)
+    board = PlaceBoard(router, per_follower=LONGEST, longest=LONGEST)
     late = Patient(100.0, moves=3)  # its place was read after move 3
     await board.follow("k1", late)
     for count in range(1, 6):
