@@ -88,12 +88,14 @@ class ClinicianRole(Role):
     async def heal(self) -> None:
         """The clinic anew. Pub/sub can be back before Redis answers reads (a restarted
         Redis loading its AOF accepts SUBSCRIBE but answers LOADING), and a resync that
-        failed would leave the list stale until the next one: so try for a while."""
+        failed would leave the list stale until the next one: so try for a while. An embedded
+        view gets its own consultation only, as at hello."""
         for _ in range(HEAL_ATTEMPTS):
             if self.session.state is SessionState.CLOSED:
                 return
             try:
-                self.session.send(await clinic_state(self.session.redis, self.user.clinic_id))
+                state = await clinic_state(self.session.redis, self.user.clinic_id)
+                self.session.send(scoped(state, self.session.scope))
                 return
             except (RedisConnectionError, RedisTimeoutError):
                 await asyncio.sleep(HEAL_PAUSE_SECONDS)

@@ -33,8 +33,9 @@ from tests.integration.helpers import (
     gp_hello,
     login,
     make_gp,
+    receive_type,
 )
-from tests.unit.factories import make_clinic, make_scheduled
+from tests.unit.factories import make_clinic, make_scheduled, room_of
 
 ORIGINS = ["https://lps.example", "http://127.0.0.1:8090"]
 FRAME_ANCESTORS = "frame-ancestors https://lps.example http://127.0.0.1:8090"
@@ -157,6 +158,25 @@ async def test_opening_logs_in_that_gp_to_that_consultations_framed_console(
         async with lps_frame.ws_connect("/ws") as ws:
             state = await gp_hello(ws)
         assert state["type"] == "clinic.state"
+
+
+async def test_an_embedded_view_healed_after_a_pubsub_loss_still_sees_only_its_consultation(
+    client: Client, redis: Redis
+) -> None:
+    e = await embedder(redis)
+    other = await make_scheduled(redis, e.clinic, practitioner_id=e.gp.id, patient_name="Anden")
+    assert await room_of(redis).enter(other) is not None
+    response = await embed_session(client, e)
+    path = "/embed/" + (await response.json())["url"].split("/embed/")[1]
+    async with browser(client) as lps_frame:
+        assert (await lps_frame.get(path)).status == 200
+        async with lps_frame.ws_connect("/ws") as ws:
+            state = await gp_hello(ws)
+            assert state["waiting"] == []
+            assert await redis.client_kill_filter(_type="pubsub") >= 1
+            healed = await receive_type(ws, "clinic.state")
+    assert healed["waiting"] == []
+    assert [d["consultation_id"] for d in healed["today"]] == [e.consultation.id]
 
 
 async def test_the_embedded_view_of_an_ended_consultation_shows_its_outcome_and_note(
