@@ -234,11 +234,13 @@ async def run(patients: int, gp_count: int, workers: int) -> dict[str, Any]:
 
         async with stack.client() as redis:
             calls_before = await redis_calls(redis)
+        redis_cpu_0 = cpu_seconds(pids[-1:])
         sampler = asyncio.create_task(sample())
         started = time.time()
         await admit_all(gps, [b.consultation_id for b in booked], admitted)
         total_seconds = time.time() - started
         await asyncio.wait_for(sampler, 5)
+        redis_cpu = cpu_seconds(pids[-1:]) - redis_cpu_0
         async with stack.client() as redis:
             calls = await redis_calls(redis) - calls_before
         calls.pop("info", None)
@@ -292,6 +294,7 @@ async def run(patients: int, gp_count: int, workers: int) -> dict[str, Any]:
         "patient_notify_p50_ms": round(percentile(notify_ms, 0.5), 1) if notify_ms else None,
         "patients_notified": len(notify_ms),
         "cpu_ms_per_admit": round(cpu_per_admit(0, len(marks) - 1), 2),
+        "redis_cpu_ms_per_admit": round(redis_cpu * 1000 / max(1, len(admit_ms)), 2),
         "cpu_ms_per_admit_first_tenth": round(cpu_per_admit(0, 1), 2),
         "cpu_ms_per_admit_last_tenth": round(cpu_per_admit(len(marks) - 2, len(marks) - 1), 2),
         "redis_commands_per_admit": round(calls.total() / max(1, len(admit_ms)), 1),
