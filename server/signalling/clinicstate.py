@@ -3,10 +3,10 @@
 Each change is announced once, as a small delta:
 - professionals of the clinic get the changed entry (or its removal) and the day-list row;
 - waiting patients get only the queue key that joined or left, on the clinic's queue
-  channel; each patient's session works out from that key alone whether its own place
-  moved (see server/signalling/place.py), so every event costs O(1) per affected client, and the
-  queue is never resent to everyone.
-A GP's console gets the whole picture once, when it connects.
+  channel; each instance's place board (server/signalling/placeboard.py) hears it once and
+  each patient's place works out from that key alone whether it moved
+  (server/signalling/place.py), so the queue is never resent to everyone.
+A GP's console gets the whole picture once, when it connects, in a few round trips.
 """
 
 from __future__ import annotations
