@@ -17,6 +17,7 @@ from server import health, logredaction
 from server.api.routes import add_api_routes
 from server.appkeys import (
     CPR_KEY,
+    EMBEDDED_REDIS,
     LOCALES,
     PASSWORDS,
     PLACES,
@@ -70,6 +71,7 @@ from server.signalling.presencekeeper import BEAT_SECONDS, PresenceKeeper
 from server.signalling.redisrouter import RedisRouter
 from server.store.budgets import seed_lines_when_reachable, try_seed_lines
 from server.store.connection import open_redis
+from server.store.embedded import EmbeddedRedis
 from server.waitingroom.room import Room
 from server.webhooks.delivery import Delivery
 
@@ -79,7 +81,7 @@ SWEEP_SECONDS = 5
 
 
 async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
-    async with open_redis(app[SETTINGS]) as redis:
+    async with open_redis(app[SETTINGS], app.get(EMBEDDED_REDIS)) as redis:
         app[REDIS] = redis
         yield
 
@@ -211,10 +213,13 @@ async def gc_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(settings: Settings, embedded: EmbeddedRedis | None = None) -> web.Application:
+    """`embedded`: the embedded Redis, if `serve` began it already (server.store.embedded)."""
     logredaction.install()  # before the first request can log a token
     app = web.Application(middlewares=[security_middleware], client_max_size=256 * 1024)
     app[SETTINGS] = settings
+    if embedded is not None:
+        app[EMBEDDED_REDIS] = embedded
     app[CPR_KEY] = load_cpr_key(settings)
     app[TEMPLATES] = Templates(settings.web_dir / "templates")
     app[LOCALES] = Locales(settings.web_dir / "locales")

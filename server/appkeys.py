@@ -9,6 +9,7 @@ from aiohttp import web
 from server.auth.cprkey import CprKey
 from server.settings import Settings
 from server.store.connection import Redis
+from server.store.embedded import EmbeddedRedis
 
 if TYPE_CHECKING:
     from server.auth.passwordcheck import PasswordChecker
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from server.waitingroom.room import Room
 
 SETTINGS = web.AppKey("settings", Settings)
+# The embedded Redis `serve` began before it imported the app (server.store.embedded), if any.
+EMBEDDED_REDIS = web.AppKey("embedded_redis", EmbeddedRedis)
 REDIS = web.AppKey("redis", Redis)
 ROUTER: web.AppKey[RedisRouter] = web.AppKey("router")
 PRESENCE: web.AppKey[PresenceKeeper] = web.AppKey("presence")

@@ -22,6 +22,9 @@ Decisions:
   one when a STUN server is configured; no STUN server is built in, so nothing reaches
   outside unless the operator says so. Patients must be able to reach this instance's UDP
   ports, as they must for any media the server takes part in.
+- aiortc (with PyAV) is imported with the first peer, not with this module: it costs more
+  to import than the rest of the server's start-up (bench/cold_start.py), and most
+  instances run no peer for a while after they start.
 """
 
 from __future__ import annotations
@@ -31,20 +34,15 @@ import contextlib
 import logging
 import math
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
-from aiortc import (
-    MediaStreamTrack,
-    RTCConfiguration,
-    RTCDataChannel,
-    RTCPeerConnection,
-    RTCSessionDescription,
-)
-from aiortc.contrib.media import MediaRelay
-from aiortc.sdp import SessionDescription
 
 from server.appkeys import ECHO_PEERS, SETTINGS
 from server.media.iceconfig import rtc_configuration
+
+if TYPE_CHECKING:
+    from aiortc import MediaStreamTrack, RTCConfiguration, RTCDataChannel
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +73,8 @@ def check_offer(sdp: str) -> None:
     """Refuse offers an echo cannot use, before any peer connection is made for them."""
     if len(sdp) > MAX_SDP_CHARS or not sdp.startswith("v=0"):
         raise BadOffer("bad_sdp", "the offer is not a session description")
+    from aiortc.sdp import SessionDescription
+
     try:
         parsed = SessionDescription.parse(sdp)
     except Exception as error:  # aiortc's parser asserts, indexes and converts as it goes
@@ -99,6 +99,9 @@ class EchoPeer:
     """One browser's echo: every track it sends comes back to it on the same connection."""
 
     def __init__(self, configuration: RTCConfiguration, lifetime: float) -> None:
+        from aiortc import RTCPeerConnection
+        from aiortc.contrib.media import MediaRelay
+
         self.pc = RTCPeerConnection(configuration)
         self.expires_at = asyncio.get_running_loop().time() + lifetime
         self._lifetime = lifetime
@@ -128,6 +131,8 @@ class EchoPeer:
             self._ended.set()
 
     async def answer(self, offer_sdp: str) -> str:
+        from aiortc import RTCSessionDescription
+
         await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
         # aiortc's setLocalDescription waits for ICE gathering: the answer is complete.
         await self.pc.setLocalDescription(await self.pc.createAnswer())
@@ -154,6 +159,12 @@ class EchoPeer:
             log.exception("closing an echo peer failed")
 
 
+def _host_candidates_only() -> RTCConfiguration:
+    from aiortc import RTCConfiguration
+
+    return RTCConfiguration()
+
+
 class EchoPeers:
     """The echo peers live on this instance: the cap, their lifetimes, and closing them all."""
 
@@ -161,12 +172,12 @@ class EchoPeers:
         self,
         limit: int = MAX_PEERS,
         lifetime: float = LIFETIME_SECONDS,
-        configuration: Callable[[], RTCConfiguration] = RTCConfiguration,
+        configuration: Callable[[], RTCConfiguration] | None = None,
     ) -> None:
         self.limit = limit
         self.lifetime = lifetime
         # Made per echo: TURN credentials in it expire. The default is host candidates only.
-        self._configuration = configuration
+        self._configuration = configuration or _host_candidates_only
         self._peers: set[EchoPeer] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 

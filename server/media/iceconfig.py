@@ -8,15 +8,20 @@ the first TURN URL it supports of them.
 
 from __future__ import annotations
 
-from aiortc import RTCConfiguration, RTCIceServer
+from typing import TYPE_CHECKING
 
 from server.auth.turn import ice_servers
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    from aiortc import RTCConfiguration
 
 
 def rtc_configuration(settings: Settings, user: str) -> RTCConfiguration:
     """An empty list, not None, when nothing is configured: None would make aiortc fall
     back to a public STUN server."""
+    from aiortc import RTCConfiguration, RTCIceServer  # made with a peer (server/media/echo.py)
+
     servers = []
     for server in ice_servers(settings, user):
         urls, username, credential = (

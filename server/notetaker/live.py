@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -25,7 +25,6 @@ from server.appkeys import NOTETAKERS, REDIS, ROUTER, SETTINGS
 from server.clock import now
 from server.media.echo import check_offer
 from server.media.iceconfig import rtc_configuration
-from server.media.tap import AudioTap
 from server.notetaker import control, engines
 from server.notetaker.protocol import (
     DraftReady,
@@ -46,6 +45,9 @@ from server.store import keys, notes, pilotevidence
 from server.store import notetaker as store
 from server.store.connection import Redis
 from server.store.consultations import Consultation, get_consultation
+
+if TYPE_CHECKING:
+    from server.media.tap import AudioTap
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,8 @@ class LiveNoteTaker:
 
     async def attach(self, offer_sdp: str, speakers: dict[str, str]) -> str:
         """A tap from the GP's page; it replaces any earlier one."""
+        from server.media.tap import AudioTap  # and so aiortc: not at start (media/echo.py)
+
         tap = AudioTap(
             rtc_configuration(self._settings, "notetaker"), speakers, self._feed, self._origin
         )

@@ -1,5 +1,8 @@
 """The economy's commands: `almenvideo invoices issue --quarter 2026Q1 | --year 2026` (so
-issuing can be scheduled) and `almenvideo capacities import FILE [--preview]`."""
+issuing can be scheduled) and `almenvideo capacities import FILE [--preview]`.
+
+The commands import their work when they run: `serve` builds the same parser, and does not
+wait for these imports (server/cli.py)."""
 
 from __future__ import annotations
 
@@ -7,17 +10,13 @@ import argparse
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from server.accounts import CLI
-from server.pilots.issuing import Period
-from server.pilots.money import plain
-from server.settings import Settings
-from server.store.connection import Redis
-from server.store.invoices import issue
-from server.store.subscriptions import import_capacities
+if TYPE_CHECKING:
+    from server.settings import Settings
+    from server.store.connection import Redis
 
-WithRedis = Callable[[argparse.Namespace, Callable[[Redis, Settings], Awaitable[Any]]], Any]
+    WithRedis = Callable[[argparse.Namespace, Callable[[Redis, Settings], Awaitable[Any]]], Any]
 
 
 def add_economy_parsers(
@@ -28,6 +27,11 @@ def add_economy_parsers(
     def _issue_invoices(args: argparse.Namespace) -> int:
         """Freeze the PLSP invoices of a quarter or a year (and correct earlier ones), so it
         can be scheduled; run again, it issues nothing twice."""
+        from server.accounts import CLI
+        from server.pilots.issuing import Period
+        from server.pilots.money import plain
+        from server.store.invoices import issue
+
         try:
             period = Period.parse(args.quarter or args.year)
         except ValueError:
@@ -47,6 +51,9 @@ def add_economy_parsers(
 
     def _import_capacities(args: argparse.Namespace) -> int:
         """Load GP capacities from a register extract and print what each row did."""
+        from server.accounts import CLI
+        from server.store.subscriptions import import_capacities
+
         text = Path(args.file).read_text(encoding="utf-8-sig")
         report = with_redis(
             args,

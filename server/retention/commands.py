@@ -1,6 +1,9 @@
 """`almenvideo retention doc | run [--dry-run] | cancel-clinic | withdraw | pilot-ended`
 and `almenvideo subject-export --cpr … | --consultation …`: the operators' side of
-retention and of patients' access requests."""
+retention and of patients' access requests.
+
+The commands import their work when they run: `serve` builds the same parser, and does not
+wait for these imports (server/cli.py)."""
 
 from __future__ import annotations
 
@@ -10,27 +13,15 @@ import secrets
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import TypeVar
-
-from server.accounts import CLI
-from server.auth.cprkey import load_cpr_key
-from server.clock import now
-from server.retention.cancellation import cancel_clinic
-from server.retention.doc import retention_markdown
-from server.retention.job import run_once_locked
-from server.retention.subject import export_for
-from server.retention.table import CANCELLATION_NOTICE_SECONDS
-from server.settings import Settings
-from server.store.audit import audit
-from server.store.clinics import find_clinic
-from server.store.connection import Redis
-from server.store.retention import (
-    set_pilot_ended,
-    withdraw_cancellation,
-)
+from typing import TYPE_CHECKING, TypeVar
 
 T = TypeVar("T")
-WithRedis = Callable[[argparse.Namespace, Callable[[Redis, Settings], Awaitable[T]]], T]
+
+if TYPE_CHECKING:
+    from server.settings import Settings
+    from server.store.connection import Redis
+
+    WithRedis = Callable[[argparse.Namespace, Callable[[Redis, Settings], Awaitable[T]]], T]
 
 
 def add_retention_parser(
@@ -52,6 +43,16 @@ def add_retention_parser(
 
 
 def retention_command(args: argparse.Namespace, with_redis: WithRedis[int]) -> int:
+    from server.accounts import CLI
+    from server.clock import now
+    from server.retention.cancellation import cancel_clinic
+    from server.retention.doc import retention_markdown
+    from server.retention.job import run_once_locked
+    from server.retention.table import CANCELLATION_NOTICE_SECONDS
+    from server.store.audit import audit
+    from server.store.clinics import find_clinic
+    from server.store.retention import set_pilot_ended, withdraw_cancellation
+
     if args.action == "doc":
         print(retention_markdown(), end="")
         return 0
@@ -117,6 +118,11 @@ def add_subject_parser(
 
 
 def subject_command(args: argparse.Namespace, with_redis: WithRedis[int]) -> int:
+    from server.accounts import CLI
+    from server.auth.cprkey import load_cpr_key
+    from server.retention.subject import export_for
+    from server.store.audit import audit
+
     async def work(redis: Redis, settings: Settings) -> int:
         try:
             found = await export_for(

@@ -31,8 +31,11 @@ class BlockingSentinelConnectionPool(SentinelConnectionPool, aioredis.BlockingCo
 
 
 @asynccontextmanager
-async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
-    embedded: EmbeddedRedis | None = None
+async def open_redis(
+    settings: Settings, embedded: EmbeddedRedis | None = None
+) -> AsyncIterator[Redis]:
+    """`embedded`: the embedded Redis, already begun (`serve` begins it before importing the
+    app, so it starts sooner); without it, one is made here if the settings name no Redis."""
     sentinel: Sentinel | None = None
     # A bounded pool: a burst of thousands of sockets waits briefly for a connection
     # instead of opening thousands of them to Redis.
@@ -43,6 +46,7 @@ async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
         "timeout": 10,
     }
     if settings.redis_sentinels:
+        embedded = None
         sentinel = Sentinel(
             settings.sentinel_addresses,
             sentinel_kwargs={
@@ -59,8 +63,10 @@ async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
     else:
         url = settings.redis_url
         if not url:
-            embedded = EmbeddedRedis(settings.data_dir)
+            embedded = embedded or EmbeddedRedis(settings.data_dir)
             url = await embedded.start()
+        else:
+            embedded = None
         pool = aioredis.BlockingConnectionPool.from_url(url, **options)
         client = Redis(connection_pool=pool)
     client.durable_replicas = settings.replicas_to_wait
