@@ -37,6 +37,7 @@ from server.gcpolicy import keep_collections_short
 from server.honoraria.accrual import accrual_consumer
 from server.i18n import Locales
 from server.media.echo import echo_peers_ctx
+from server.media.warmup import import_media_stack
 from server.notetaker.live import notetakers_ctx
 from server.pages import (
     admin,
@@ -208,6 +209,12 @@ async def retention_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def media_warmup_ctx(app: web.Application) -> AsyncIterator[None]:
+    """aiortc is imported in a thread after the start (server/media/warmup.py)."""
+    async with in_background(import_media_stack()):
+        yield
+
+
 async def gc_ctx(app: web.Application) -> AsyncIterator[None]:
     async with in_background(keep_collections_short()):
         yield
@@ -236,6 +243,7 @@ def create_app(settings: Settings, embedded: EmbeddedRedis | None = None) -> web
             sweeper_ctx,
             echo_peers_ctx,
             notetakers_ctx,
+            media_warmup_ctx,
             gc_ctx,
             webhooks_ctx,
             honoraria_ctx,

@@ -13,15 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-import holidays
-
 CATEGORIES = ("public",)
 # The calendar's own language codes for ours.
 _LANGUAGES = {"da": "da", "en": "en_US"}
 
 
 def public_holidays(lang: str = "da") -> Mapping[date, str]:
-    """Day -> the holiday's name in `lang`; any year is filled in when first asked about."""
+    """Day -> the holiday's name in `lang`; any year is filled in when first asked about.
+    The package (every country's calendar) is imported on first use, not at start-up."""
+    import holidays
+
     return holidays.country_holidays(
         "DK", categories=CATEGORIES, language=_LANGUAGES.get(lang, "da")
     )
