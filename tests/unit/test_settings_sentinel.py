@@ -7,7 +7,7 @@ import argparse
 
 import pytest
 
-from server.cli import _settings, main
+from server.cli import main, settings_from_args
 from server.settings import Settings, SettingsError, parse_sentinel
 
 
@@ -62,7 +62,7 @@ def test_serve_says_what_is_wrong_and_stops(capsys: pytest.CaptureFixture[str]) 
 
 def _flags(**given: object) -> Settings:
     """What `almenvideo serve` makes of these flags (argparse's names)."""
-    return _settings(argparse.Namespace(**{**dict.fromkeys(FLAGS), **given}))
+    return settings_from_args(argparse.Namespace(**{**dict.fromkeys(FLAGS), **given}))
 
 
 FLAGS = ("redis_url", "redis_sentinel", "redis_master")
