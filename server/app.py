@@ -37,7 +37,6 @@ from server.gcpolicy import keep_collections_short
 from server.honoraria.accrual import accrual_consumer
 from server.i18n import Locales
 from server.media.echo import echo_peers_ctx
-from server.media.warmup import import_media_stack
 from server.notetaker.live import notetakers_ctx
 from server.pages import (
     admin,
@@ -74,6 +73,7 @@ from server.store.budgets import seed_lines_when_reachable, try_seed_lines
 from server.store.connection import open_redis
 from server.store.embedded import EmbeddedRedis
 from server.waitingroom.room import Room
+from server.warmup import import_the_rest
 from server.webhooks.delivery import Delivery
 
 log = logging.getLogger(__name__)
@@ -209,9 +209,9 @@ async def retention_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-async def media_warmup_ctx(app: web.Application) -> AsyncIterator[None]:
-    """aiortc is imported in a thread after the start (server/media/warmup.py)."""
-    async with in_background(import_media_stack()):
+async def warmup_ctx(app: web.Application) -> AsyncIterator[None]:
+    """What the start left out is imported in a thread soon after it (server/warmup.py)."""
+    async with in_background(import_the_rest()):
         yield
 
 
@@ -243,7 +243,7 @@ def create_app(settings: Settings, embedded: EmbeddedRedis | None = None) -> web
             sweeper_ctx,
             echo_peers_ctx,
             notetakers_ctx,
-            media_warmup_ctx,
+            warmup_ctx,
             gc_ctx,
             webhooks_ctx,
             honoraria_ctx,

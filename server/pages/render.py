@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from aiohttp import web
-from jinja2.runtime import Context
 
 from server.appkeys import LOCALES, SETTINGS, TEMPLATES
 from server.clock import local
@@ -19,22 +18,41 @@ from server.pilots.invoices import Quarter
 from server.pilots.money import format_kroner
 from server.store.clinics import Clinic
 
+if TYPE_CHECKING:
+    import jinja2
+    from jinja2.runtime import Context
+
 
 class Templates:
     """The pages' Jinja environment. Its filters write days, quarters and money in the
     page's language (the `lang` every page is rendered with), so handlers pass plain
     values: `{{ entry.on | day }}`, `{{ total_ore | kroner }}`, `{{ quarter | quarter }}`,
-    `{{ code | language }}` (a language's name: "da" -> "dansk")."""
+    `{{ code | language }}` (a language's name: "da" -> "dansk").
+
+    The environment, and jinja2 with it, is made for the first page rendered, not at
+    start-up (bench/cold_start.py); server/warmup.py imports jinja2 soon after the start."""
 
     def __init__(self, directory: Path) -> None:
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(directory),
+        self.directory = directory
+
+    @cached_property
+    def env(self) -> jinja2.Environment:
+        import jinja2
+
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(self.directory),
             autoescape=jinja2.select_autoescape(["html"]),
             undefined=jinja2.StrictUndefined,
         )
-        self.env.filters.update(
-            day=_day, kroner=_kroner, quarter=_quarter, tel=tel_uri, language=_language
+        in_context = jinja2.pass_context
+        env.filters.update(
+            day=in_context(_day),
+            kroner=in_context(_kroner),
+            quarter=in_context(_quarter),
+            tel=tel_uri,
+            language=in_context(_language),
         )
+        return env
 
 
 def format_day(day: str | date, lang: str) -> str:
@@ -43,24 +61,20 @@ def format_day(day: str | date, lang: str) -> str:
     return d.strftime("%d.%m.%Y") if lang == "da" else f"{d.day} {d.strftime('%b %Y')}"
 
 
-@jinja2.pass_context
 def _day(context: Context, day: str | date) -> str:
     return format_day(day, context["lang"])
 
 
-@jinja2.pass_context
 def _kroner(context: Context, ore: int) -> str:
     return format_kroner(ore, context["lang"])
 
 
-@jinja2.pass_context
 def _quarter(context: Context, quarter: Quarter | str) -> str:
     """A quarter ("2025Q1" or a `Quarter`) by its name: "1. kvartal 2025"."""
     q = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
     return str(context["t"]("plsp.quarter_name", number=q.number, year=q.year))
 
 
-@jinja2.pass_context
 def _language(context: Context, code: str) -> str:
     return str(context["t"](f"language.{code}"))
 
