@@ -73,10 +73,7 @@ async def _worker(url: str, patients: list[Booked], ready: Any, results: Any, st
 
         async def patient(p: Booked) -> None:
             async with gate:
-                ws = await session.ws_connect(f"{url}/ws", heartbeat=None, max_msg_size=0)
-                await ws.send_json({"v": 1, "type": "hello", "link": p.link, "resume": p.resume})
-                while (await ws.receive_json())["type"] != "waiting":
-                    pass
+                ws = await _waiting(session, url, p)
                 ready.put(1)
             async for message in ws:
                 if message.type == aiohttp.WSMsgType.TEXT and '"call.joined"' in message.data:
@@ -87,6 +84,21 @@ async def _worker(url: str, patients: list[Booked], ready: Any, results: Any, st
         results.put(admitted)
         for task in tasks:
             task.cancel()
+
+
+async def _waiting(session: aiohttp.ClientSession, url: str, p: Booked) -> Any:
+    """A socket whose patient is in the queue. A hello refused while thousands connect at
+    once (an `internal` error when the Redis pool runs dry) is tried again on a new socket,
+    as the patient's page does when its socket fails."""
+    while True:
+        ws = await session.ws_connect(f"{url}/ws", heartbeat=None, max_msg_size=0)
+        await ws.send_json({"v": 1, "type": "hello", "link": p.link, "resume": p.resume})
+        while (kind := (await ws.receive_json())["type"]) not in ("waiting", "error"):
+            pass
+        if kind == "waiting":
+            return ws
+        await ws.close()
+        await asyncio.sleep(1)
 
 
 # ---- this process: GPs and the watched patients at the back -----------------------------------
@@ -137,6 +149,7 @@ async def run(clinics: int, per_clinic: int, rounds: int, workers: int) -> dict[
     try:
         url = stack.urls[0]
         pid = stack.server_pids()[0]
+        print(f"  server pid {pid}", flush=True)  # for a profiler (py-spy) from outside
         async with stack.client() as redis:
             world = [await populate(redis, i, per_clinic) for i in range(clinics)]
         print(f"  {clinics * per_clinic} patients booked", flush=True)
