@@ -191,10 +191,15 @@ async def run(clinics: int, per_clinic: int, rounds: int, workers: int) -> dict[
         cpu_0, wall_0 = cpu_seconds(pid), time.time()
         await asyncio.sleep(20)
         idle_cpu = (cpu_seconds(pid) - cpu_0) / (time.time() - wall_0)
+        kib = (rss_after - rss_before) / total
+        print(f"  waiting: {kib:.1f} KiB per patient, CPU {idle_cpu * 100:.1f} %", flush=True)
 
-        gps = [await gp_socket(session, url, c) for c in world]
-        for ws in gps:
-            await expect(ws, "clinic.state")
+        # Each console is read as soon as it opens: an unread socket cannot answer the
+        # server's pings, and 20 logins take longer than a ping's patience on a busy machine.
+        gps = []
+        for c in world:
+            gps.append(await gp_socket(session, url, c))
+            await expect(gps[-1], "clinic.state")
         print(f"  {len(gps)} GPs connected; admitting", flush=True)
         for ws_list in watchers.values():
             for w in ws_list:
