@@ -7,18 +7,26 @@ the socket as it is) or a typed control for this session's role.
 
 A socket opened with a professional's login follows that login (`authority`): when it
 ends, the socket lets go of everything and closes, whatever it was doing.
+
+Thousands of patients wait on one instance and hear almost nothing, so an idle socket
+holds no task of its own besides aiohttp's reader: what is to be sent, and controls to be
+acted on, wait in a deque, and a task to drain it is started only when something arrives
+and ends when the deque is empty (one at a time per deque, so order is kept). Only a socket
+with a professional's login has a task that wakes up, to re-check that login.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from server.appkeys import PLACES, PRESENCE, REDIS, ROOM, ROUTER, SETTINGS
+from server.appkeys import KEEPALIVE, PLACES, PRESENCE, REDIS, ROOM, ROUTER, SETTINGS
 from server.auth.tokens import new_id
 from server.clock import now
 from server.signalling import controls
@@ -53,8 +61,9 @@ LOGIN_CHECK_SECONDS = 30.0
 
 class Session:
     __slots__ = (
-        "_bucket", "_channels", "_controls", "_gone", "_lock", "_outbox", "id", "login", "places",
-        "presence", "redis", "role", "room", "router", "scope", "settings", "state", "user", "ws",
+        "_bucket", "_channels", "_controls", "_gone", "_instructing", "_lock", "_outbox",
+        "_writing", "id", "keepalive", "login", "places", "presence", "redis", "role", "room",
+        "router", "scope", "settings", "state", "user", "ws",
     )  # fmt: skip
 
     def __init__(
@@ -77,11 +86,14 @@ class Session:
         self.settings = app[SETTINGS]
         self.presence = app[PRESENCE]
         self.places = app[PLACES]
+        self.keepalive = app[KEEPALIVE]
         self.state = SessionState.NEW
         self.role: Role | None = None
         self._channels: set[str] = set()
-        self._outbox: asyncio.Queue[dict[str, Any] | _CloseSocket | None] = asyncio.Queue()
-        self._controls: asyncio.Queue[controls.Control | None] = asyncio.Queue()
+        self._outbox: deque[dict[str, Any] | _CloseSocket] = deque()
+        self._writing: asyncio.Task[None] | None = None  # while the outbox is drained
+        self._controls: deque[controls.Control] | None = deque()  # None once finishing
+        self._instructing: asyncio.Task[None] | None = None  # while controls are acted on
         self._lock = asyncio.Lock()
         self._gone = asyncio.Event()  # the socket is finishing: background checks stop
         self._bucket = TokenBucket(rate=50, burst=200)
@@ -99,9 +111,9 @@ class Session:
         patient's queue moves come through the place board, server/signalling/placeboard.py)."""
         if isinstance(message, dict):
             if self.in_scope(message):
-                self._outbox.put_nowait(message)
+                self._post(message)
         else:
-            self._controls.put_nowait(message)
+            self._instruct(message)
 
     def in_scope(self, message: dict[str, Any]) -> bool:
         """An embedded view hears only of its own consultation: a message naming another
@@ -114,29 +126,40 @@ class Session:
         return named is None or named == self.scope
 
     def send(self, message: m.BaseModel) -> None:
-        self._outbox.put_nowait(m.dump(message))
+        self._post(m.dump(message))
 
     def send_raw(self, message: dict[str, Any]) -> None:
-        self._outbox.put_nowait(message)
+        self._post(message)
 
     def error(self, code: str, message: str, ref: str | None = None) -> None:
         self.send(m.Error(code=code, message=message, ref=ref))
 
     def close_socket(self, code: int, reason: bytes = b"superseded") -> None:
         """Close after everything queued before has been sent."""
-        self._outbox.put_nowait(_CloseSocket(code, reason))
+        self._post(_CloseSocket(code, reason))
+
+    def _post(self, message: dict[str, Any] | _CloseSocket) -> None:
+        self._outbox.append(message)
+        if self._writing is None:
+            self._writing = asyncio.get_running_loop().create_task(self._write())
 
     async def _write(self) -> None:
-        while (message := await self._outbox.get()) is not None:
-            if self.ws.closed:
-                return
-            try:
+        """Send until the outbox is empty; a closed socket drops what is left."""
+        try:
+            while self._outbox:
+                message = self._outbox.popleft()
+                if self.ws.closed:
+                    break
                 if isinstance(message, _CloseSocket):
                     await self.ws.close(code=message.code, message=message.reason)
-                    return
+                    break
                 await self.ws.send_json(message)
-            except ConnectionError:
-                return
+        except ConnectionError:
+            pass
+        finally:
+            if self.ws.closed:
+                self._outbox.clear()
+            self._writing = None
 
     # ---- channels ---------------------------------------------------------------------------
 
@@ -157,15 +180,19 @@ class Session:
     # ---- the socket's life ------------------------------------------------------------------
 
     async def run(self) -> None:
-        writer = asyncio.create_task(self._write())
-        instructions = asyncio.create_task(self._run_controls())
-        watcher = asyncio.create_task(self._watch_login())
+        watcher = None
+        if self.user is not None and self.login is not None:
+            watcher = asyncio.create_task(self._watch_login(self.user.id, self.login))
         try:
             await self._follow_login()
             async for frame in self.ws:
+                self.keepalive.heard(self.ws)
                 if frame.type != WSMsgType.TEXT:
                     if frame.type == WSMsgType.BINARY:
                         self.error("malformed", "text frames only")
+                    elif frame.type == WSMsgType.PING:  # the endpoint's socket does not autoping
+                        with contextlib.suppress(ConnectionError):
+                            await self.ws.pong(frame.data)
                     continue
                 if not self._bucket.take():
                     self.error("rate_limited", "too many messages; slow down")
@@ -174,27 +201,24 @@ class Session:
         finally:
             # Shielded: aiohttp cancels the handler when the client goes away, and a
             # half-done clean-up would leave the seat, presence and subscriptions behind.
-            await asyncio.shield(self._finish(writer, instructions, watcher))
+            await asyncio.shield(self._finish(watcher))
 
-    async def _finish(
-        self,
-        writer: asyncio.Task[None],
-        instructions: asyncio.Task[None],
-        watcher: asyncio.Task[None],
-    ) -> None:
-        # Sentinels rather than cancel(): a cancel can be swallowed by a Redis call in
+    async def _finish(self, watcher: asyncio.Task[None] | None) -> None:
+        # An event rather than cancel(): a cancel can be swallowed by a Redis call in
         # flight on Python 3.11 (asyncio.wait_for), which would leave the loop running.
         self._gone.set()
-        await watcher
-        self._controls.put_nowait(None)
-        await instructions
+        if watcher is not None:
+            await watcher
+        self._controls = None  # what arrives from here on is for a socket that is gone
+        if self._instructing is not None:
+            await self._instructing
         async with self._lock:
             if self.role is not None:
                 await self.role.close()
             await self.drop_channels()
             self.move_to(SessionState.CLOSED)
-        self._outbox.put_nowait(None)
-        await writer
+        while self._writing is not None:
+            await self._writing
 
     async def _follow_login(self) -> None:
         """Listen for the end of the login before acting with it; a login that ended before
@@ -206,12 +230,9 @@ class Session:
             async with self._lock:
                 await self._login_ended()
 
-    async def _watch_login(self) -> None:
+    async def _watch_login(self, user_id: str, login: str) -> None:
         """Every `LOGIN_CHECK_SECONDS`, whether the login still stands; a login that ended
         unheard (or ran out) ends the socket like a `SessionEnded` would."""
-        if self.user is None or self.login is None:
-            return
-        user_id, login = self.user.id, self.login
         while True:
             try:
                 await asyncio.wait_for(self._gone.wait(), LOGIN_CHECK_SECONDS)
@@ -224,7 +245,7 @@ class Session:
                 log.exception("could not check a socket's login; trying again later")
                 continue
             if not alive:
-                self._controls.put_nowait(controls.SessionEnded(session=login))
+                self._instruct(controls.SessionEnded(session=login))
                 return
 
     async def _login_ended(self) -> None:
@@ -278,17 +299,30 @@ class Session:
         c = await get_consultation(self.redis, self.scope)
         return c is not None and not embed_lapsed(c, now())
 
+    def _instruct(self, control: controls.Control) -> None:
+        if self._controls is None:
+            return
+        self._controls.append(control)
+        if self._instructing is None:
+            self._instructing = asyncio.get_running_loop().create_task(self._run_controls())
+
     async def _run_controls(self) -> None:
-        while (control := await self._controls.get()) is not None:
-            try:
-                async with self._lock:
-                    if isinstance(control, controls.SessionEnded):
-                        if control.session in (None, self.login):
-                            await self._login_ended()
-                    elif self.role is not None:
-                        await self.role.control(control)
-            except Exception:
-                log.exception("control %s failed", control.ctl)
+        """Act on the controls in the order they came, each under the session's lock."""
+        pending = self._controls  # drained to the end, also once the socket is finishing
+        try:
+            while pending:
+                control = pending.popleft()
+                try:
+                    async with self._lock:
+                        if isinstance(control, controls.SessionEnded):
+                            if control.session in (None, self.login):
+                                await self._login_ended()
+                        elif self.role is not None:
+                            await self.role.control(control)
+                except Exception:
+                    log.exception("control %s failed", control.ctl)
+        finally:
+            self._instructing = None
 
     async def _hello(self, msg: m.Hello) -> None:
         """Who this socket is: by a patient's link, a professional's invitation, or a GP's
