@@ -139,9 +139,12 @@ class PatientRole(Role):
             self._send_place()
         s.presence.add_waiter(self)
 
-    async def stop_waiting(self) -> None:
+    def _forget_place(self) -> None:
         self.session.presence.discard_waiter(self)
         self.place = None
+
+    async def stop_waiting(self) -> None:
+        self._forget_place()
         if self.seat.consultation is not None:
             await self.session.places.unfollow(self.seat.consultation.clinic_id, self)
 
@@ -157,14 +160,18 @@ class PatientRole(Role):
     # ---- moved by the clinic ----------------------------------------------------------------
 
     async def admitted(self) -> None:
+        """Into the call first, tidying up after: the patient is told as soon as the call
+        is read, not after the queue's channel and presence are let go (each a round trip
+        to Redis, behind whatever else this instance is doing)."""
         p, s = self.seat.participant, self.session
         assert p is not None and self.seat.consultation is not None
-        await self.stop_waiting()
-        await queue.forget_presence(s.redis, p.id)
+        self._forget_place()
         c = await get_consultation(s.redis, self.seat.consultation.id)
         if c is not None and c.status == Status.IN_CALL and s.may_move(SessionState.IN_CALL):
             self.seat.consultation = c
             await self.enter_call()
+        await self.stop_waiting()
+        await queue.forget_presence(s.redis, p.id)
 
     async def held(self) -> None:
         assert self.seat.consultation is not None
