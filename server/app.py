@@ -18,6 +18,7 @@ from server.api.routes import add_api_routes
 from server.appkeys import (
     CPR_KEY,
     EMBEDDED_REDIS,
+    KEEPALIVE,
     LOCALES,
     PASSWORDS,
     PLACES,
@@ -65,6 +66,7 @@ from server.retention.job import RETENTION_INTERVAL_SECONDS, run_once_locked
 from server.security import security_middleware
 from server.settings import Settings
 from server.signalling.endpoint import close_sockets, websocket
+from server.signalling.keepalive import KeepAlive
 from server.signalling.liveness import Liveness
 from server.signalling.placeboard import PlaceBoard
 from server.signalling.presencekeeper import BEAT_SECONDS, PresenceKeeper
@@ -121,6 +123,12 @@ async def router_ctx(app: web.Application) -> AsyncIterator[None]:
     async with in_background(router.run()):
         yield
     await router.stop()
+
+
+async def keepalive_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[KEEPALIVE] = KeepAlive()
+    async with in_background(app[KEEPALIVE].run()):
+        yield
 
 
 async def presence_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -239,6 +247,7 @@ def create_app(settings: Settings, embedded: EmbeddedRedis | None = None) -> web
             budget_lines_ctx,
             router_ctx,
             presence_ctx,
+            keepalive_ctx,
             liveness_ctx,
             sweeper_ctx,
             echo_peers_ctx,

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from server.media.echo import EchoPeers
     from server.notetaker.live import LiveNoteTakers
     from server.pages.render import Templates
+    from server.signalling.keepalive import KeepAlive
     from server.signalling.placeboard import PlaceBoard
     from server.signalling.presencekeeper import PresenceKeeper
     from server.signalling.redisrouter import RedisRouter
@@ -39,6 +40,8 @@ LOCALES: web.AppKey[Locales] = web.AppKey("locales")
 # Live signalling sockets of this instance: closed with "going away" on shutdown so
 # browsers reconnect to another instance at once.
 SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])
+# Pings the silent ones among them and cuts the dead, in one round (server.signalling.keepalive).
+KEEPALIVE: web.AppKey[KeepAlive] = web.AppKey("keepalive")
 # Password checks, in a bounded thread pool off the event loop (server.auth.passwordcheck).
 PASSWORDS: web.AppKey[PasswordChecker] = web.AppKey("passwords")
 # The line-test echo peers running on this instance (server.media.echo.EchoPeers).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import WSCloseCode, web
 
 from server.api.problems import problem
-from server.appkeys import REDIS, SOCKETS
+from server.appkeys import KEEPALIVE, REDIS, SOCKETS
 from server.auth.tokens import token_hash
 from server.auth.web import same_origin, web_session
 from server.signalling.session import Session
@@ -17,7 +17,9 @@ MAX_MESSAGE_BYTES = 64 * 1024
 async def websocket(request: web.Request) -> web.StreamResponse:
     if not same_origin(request):
         raise problem(403, "bad_origin", "cross-site request refused")
-    ws = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE_BYTES)
+    # No heartbeat of aiohttp's, and pings are answered by the session: the instance's
+    # keep-alive round (server/signalling/keepalive.py) pings and hears every socket.
+    ws = web.WebSocketResponse(autoping=False, max_msg_size=MAX_MESSAGE_BYTES)
     await ws.prepare(request)
     login = await web_session(request)
     user = await get_user(request.app[REDIS], login.user_id) if login else None
@@ -29,10 +31,13 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         login.scope if login else None,
     )
     request.app[SOCKETS].add(ws)
+    if request.transport is not None:
+        request.app[KEEPALIVE].add(ws, request.transport)
     try:
         await session.run()
     finally:
         request.app[SOCKETS].discard(ws)
+        request.app[KEEPALIVE].discard(ws)
     return ws
 
 

@@ -83,6 +83,16 @@ async def test_garbage_gets_an_error_and_the_socket_stays_open(client: Client) -
         assert not ws.closed
 
 
+async def test_a_ping_from_the_browser_is_answered(client: Client) -> None:
+    """The socket does not autoping (the keep-alive round hears every frame), so the
+    session answers a client's ping itself."""
+    async with client.ws_connect("/ws", autoping=False) as ws:
+        await ws.ping(b"hi")
+        pong = await ws.receive(timeout=5)
+        assert (pong.type, pong.data) == (WSMsgType.PONG, b"hi")
+        assert not ws.closed
+
+
 async def test_garbage_code_is_malformed(client: Client) -> None:
     async with client.ws_connect("/ws") as ws:
         await ws.send_str("{nope")
