@@ -6,6 +6,8 @@ import time
 
 
 class TokenBucket:
+    __slots__ = ("_at", "_tokens", "burst", "rate")  # one per socket, thousands per instance
+
     def __init__(self, rate: float, burst: float) -> None:
         self.rate = rate
         self.burst = burst

@@ -33,7 +33,7 @@ class Status(StrEnum):
 RETENTION_SECONDS = 14 * 24 * 3600
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Consultation:
     id: str
     clinic_id: str

@@ -24,7 +24,7 @@ class SeatRole(StrEnum):
     STAFF = "staff"  # an invited professional from another organisation
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Participant:
     id: str
     consultation_id: str
