@@ -23,6 +23,7 @@ from server.store.connection import Redis
 log = logging.getLogger(__name__)
 
 SUBSCRIBE_PATIENCE_SECONDS = 5.0
+FAN_OUT_CHUNK = 50  # listeners handed a message before other work gets a turn
 
 
 class RedisRouter:
@@ -101,7 +102,18 @@ class RedisRouter:
             except ValueError:
                 log.exception("unreadable message on %s; dropped", channel)
                 continue
-            for listener in list(self._listeners.get(channel, ())):
+            await self._fan_out(list(self._listeners.get(channel, ())), message)
+
+    @staticmethod
+    async def _fan_out(listeners: list[Listener], message: Delivery) -> None:
+        """Hand the message to each listener, letting other work run between chunks: a
+        clinic's queue move reaches every patient waiting there, and the one patient
+        being admitted must not wait behind all of their place updates. Messages stay in
+        order, since the next is not read before this one is handed out."""
+        for start in range(0, len(listeners), FAN_OUT_CHUNK):
+            if start:
+                await asyncio.sleep(0)
+            for listener in listeners[start : start + FAN_OUT_CHUNK]:
                 listener.deliver(message)
 
     def _resync(self) -> None:
