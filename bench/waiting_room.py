@@ -146,6 +146,7 @@ async def run(clinics: int, per_clinic: int, rounds: int, workers: int) -> dict[
     _lift_fd_limit()
     stack = Stack(Path(tempfile.mkdtemp(prefix="bench-wr-")), instances=1)
     stack.start()
+    procs: list[Any] = []
     try:
         url = stack.urls[0]
         pid = stack.server_pids()[0]
@@ -240,6 +241,9 @@ async def run(clinics: int, per_clinic: int, rounds: int, workers: int) -> dict[
                 for t0, got in zip(starts, sorted(w.updates), strict=False):
                     update_ms.append((got - t0) * 1000)
     finally:
+        for proc in procs:  # a failed run must not leave its patients connecting forever
+            if proc.is_alive():
+                proc.terminate()
         stack.stop()
     return {
         "benchmark": "waiting_room",
