@@ -120,22 +120,45 @@ class Watcher:
                 self.placed.set()
 
 
-async def gp_socket(session: aiohttp.ClientSession, url: str, clinic: Clinic) -> Any:
-    """A GP's console socket. The session cookie is Secure, which a client jar keeps back
-    over plain http, so it is passed on by hand."""
-    form = {"username": clinic.gp_username, "password": clinic.gp_password}
-    async with session.post(f"{url}/login", data=form, allow_redirects=False) as response:
-        cookie = response.cookies["av_session"].value
-    ws = await session.ws_connect(
-        f"{url}/ws", heartbeat=None, max_msg_size=0, headers={"Cookie": f"av_session={cookie}"}
-    )
-    await ws.send_json({"v": 1, "type": "hello"})
-    return ws
+class Console:
+    """A GP's console socket, read all the time (so that it answers the server's pings, as
+    a browser does, while the bench does other things); messages wait in a queue for
+    `expect`. The session cookie is Secure, which a client jar keeps back over plain
+    http, so it is passed on by hand."""
+
+    def __init__(self) -> None:
+        self.ws: Any = None
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.reader: asyncio.Task[None] | None = None
+
+    async def open(self, session: aiohttp.ClientSession, url: str, clinic: Clinic) -> None:
+        form = {"username": clinic.gp_username, "password": clinic.gp_password}
+        async with session.post(f"{url}/login", data=form, allow_redirects=False) as response:
+            cookie = response.cookies["av_session"].value
+        headers = {"Cookie": f"av_session={cookie}"}
+        self.ws = await session.ws_connect(
+            f"{url}/ws", heartbeat=None, max_msg_size=0, headers=headers
+        )
+        self.reader = asyncio.create_task(self._read())
+        await self.ws.send_json({"v": 1, "type": "hello"})
+
+    async def _read(self) -> None:
+        async for message in self.ws:
+            if message.type == aiohttp.WSMsgType.TEXT:
+                self.inbox.put_nowait(json.loads(message.data))
+
+    async def send_json(self, message: dict[str, Any]) -> None:
+        await self.ws.send_json(message)
+
+    async def close(self) -> None:
+        await self.ws.close()
+        if self.reader is not None:
+            self.reader.cancel()
 
 
-async def expect(ws: Any, kind: str) -> dict[str, Any]:
+async def expect(console: Console, kind: str) -> dict[str, Any]:
     while True:
-        message = json.loads((await ws.receive()).data)
+        message = await asyncio.wait_for(console.inbox.get(), 120)
         if message["type"] == kind:
             return message
         if message["type"] == "error":
@@ -195,11 +218,12 @@ async def run(clinics: int, per_clinic: int, rounds: int, workers: int) -> dict[
         kib = (rss_after - rss_before) / total
         print(f"  waiting: {kib:.1f} KiB per patient, CPU {idle_cpu * 100:.1f} %", flush=True)
 
-        # Each console is read as soon as it opens: an unread socket cannot answer the
-        # server's pings, and 20 logins take longer than a ping's patience on a busy machine.
+        # Each console is read all the time: an unread socket cannot answer the server's
+        # pings, and 20 logins can take longer than a ping's patience on a busy machine.
         gps = []
         for c in world:
-            gps.append(await gp_socket(session, url, c))
+            gps.append(Console())
+            await gps[-1].open(session, url, c)
             await expect(gps[-1], "clinic.state")
         print(f"  {len(gps)} GPs connected; admitting", flush=True)
         for ws_list in watchers.values():
