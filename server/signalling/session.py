@@ -26,6 +26,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from server import safejson
 from server.appkeys import KEEPALIVE, PLACES, PRESENCE, REDIS, ROOM, ROUTER, SETTINGS
 from server.auth.tokens import new_id
 from server.clock import now
@@ -153,7 +154,7 @@ class Session:
                 if isinstance(message, _CloseSocket):
                     await self.ws.close(code=message.code, message=message.reason)
                     break
-                await self.ws.send_json(message)
+                await self.ws.send_str(safejson.dumps(message))
         except ConnectionError:
             pass
         finally:

@@ -44,3 +44,10 @@ def test_not_json_we_accept(text: str | bytes) -> None:
 
 def test_a_surrogate_pair_is_a_character() -> None:
     assert safejson.loads('"\\ud83d\\ude00"') == "😀"
+
+
+def test_what_goes_out_reads_back_as_it_was() -> None:
+    message = {"v": 1, "type": "waiting", "position": 3, "eta_minutes": 12, "name": "Søren 😀"}
+    written = safejson.dumps(message)
+    assert json.loads(written) == message
+    assert "Søren" in written  # UTF-8, not ASCII escapes
