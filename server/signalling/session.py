@@ -62,8 +62,9 @@ LOGIN_CHECK_SECONDS = 30.0
 
 class Session:
     __slots__ = (
-        "_bucket", "_channels", "_controls", "_gone", "_instructing", "_lock", "_outbox",
-        "_writing", "id", "keepalive", "login", "places", "presence", "redis", "role", "room",
+        "_bucket", "_channels", "_controls", "_finishing", "_gone", "_instructing", "_lock",
+        "_outbox", "_writing", "id", "keepalive", "login", "places", "presence", "redis", "role",
+        "room",
         "router", "scope", "settings", "state", "user", "ws",
     )  # fmt: skip
 
@@ -91,12 +92,14 @@ class Session:
         self.state = SessionState.NEW
         self.role: Role | None = None
         self._channels: set[str] = set()
-        self._outbox: deque[dict[str, Any] | _CloseSocket] = deque()
-        self._writing: asyncio.Task[None] | None = None  # while the outbox is drained
-        self._controls: deque[controls.Control] | None = deque()  # None once finishing
-        self._instructing: asyncio.Task[None] | None = None  # while controls are acted on
+        # Each deque exists only while its task drains it (an empty deque is 600 bytes).
+        self._outbox: deque[dict[str, Any] | _CloseSocket] | None = None
+        self._writing: asyncio.Task[None] | None = None
+        self._controls: deque[controls.Control] | None = None
+        self._instructing: asyncio.Task[None] | None = None
+        self._finishing = False  # controls that arrive from then on are for a socket gone
         self._lock = asyncio.Lock()
-        self._gone = asyncio.Event()  # the socket is finishing: background checks stop
+        self._gone: asyncio.Event | None = None  # set when finishing, for the login watcher
         self._bucket = TokenBucket(rate=50, burst=200)
 
     def may_move(self, to: SessionState) -> bool:
@@ -140,15 +143,17 @@ class Session:
         self._post(_CloseSocket(code, reason))
 
     def _post(self, message: dict[str, Any] | _CloseSocket) -> None:
-        self._outbox.append(message)
-        if self._writing is None:
-            self._writing = asyncio.get_running_loop().create_task(self._write())
+        if self._outbox is not None:
+            self._outbox.append(message)
+        else:
+            self._outbox = deque((message,))
+            self._writing = asyncio.get_running_loop().create_task(self._write(self._outbox))
 
-    async def _write(self) -> None:
+    async def _write(self, outbox: deque[dict[str, Any] | _CloseSocket]) -> None:
         """Send until the outbox is empty; a closed socket drops what is left."""
         try:
-            while self._outbox:
-                message = self._outbox.popleft()
+            while outbox:
+                message = outbox.popleft()
                 if self.ws.closed:
                     break
                 if isinstance(message, _CloseSocket):
@@ -158,8 +163,7 @@ class Session:
         except ConnectionError:
             pass
         finally:
-            if self.ws.closed:
-                self._outbox.clear()
+            self._outbox = None
             self._writing = None
 
     # ---- channels ---------------------------------------------------------------------------
@@ -183,7 +187,8 @@ class Session:
     async def run(self) -> None:
         watcher = None
         if self.user is not None and self.login is not None:
-            watcher = asyncio.create_task(self._watch_login(self.user.id, self.login))
+            self._gone = asyncio.Event()
+            watcher = asyncio.create_task(self._watch_login(self.user.id, self.login, self._gone))
         try:
             await self._follow_login()
             async for frame in self.ws:
@@ -207,10 +212,11 @@ class Session:
     async def _finish(self, watcher: asyncio.Task[None] | None) -> None:
         # An event rather than cancel(): a cancel can be swallowed by a Redis call in
         # flight on Python 3.11 (asyncio.wait_for), which would leave the loop running.
-        self._gone.set()
+        if self._gone is not None:
+            self._gone.set()
         if watcher is not None:
             await watcher
-        self._controls = None  # what arrives from here on is for a socket that is gone
+        self._finishing = True
         if self._instructing is not None:
             await self._instructing
         async with self._lock:
@@ -231,12 +237,12 @@ class Session:
             async with self._lock:
                 await self._login_ended()
 
-    async def _watch_login(self, user_id: str, login: str) -> None:
+    async def _watch_login(self, user_id: str, login: str, gone: asyncio.Event) -> None:
         """Every `LOGIN_CHECK_SECONDS`, whether the login still stands; a login that ended
         unheard (or ran out) ends the socket like a `SessionEnded` would."""
         while True:
             try:
-                await asyncio.wait_for(self._gone.wait(), LOGIN_CHECK_SECONDS)
+                await asyncio.wait_for(gone.wait(), LOGIN_CHECK_SECONDS)
                 return
             except TimeoutError:
                 pass
@@ -301,15 +307,17 @@ class Session:
         return c is not None and not embed_lapsed(c, now())
 
     def _instruct(self, control: controls.Control) -> None:
-        if self._controls is None:
+        if self._finishing:
             return
-        self._controls.append(control)
-        if self._instructing is None:
-            self._instructing = asyncio.get_running_loop().create_task(self._run_controls())
+        if self._controls is not None:
+            self._controls.append(control)
+        else:
+            self._controls = deque((control,))
+            loop = asyncio.get_running_loop()
+            self._instructing = loop.create_task(self._run_controls(self._controls))
 
-    async def _run_controls(self) -> None:
+    async def _run_controls(self, pending: deque[controls.Control]) -> None:
         """Act on the controls in the order they came, each under the session's lock."""
-        pending = self._controls  # drained to the end, also once the socket is finishing
         try:
             while pending:
                 control = pending.popleft()
@@ -323,6 +331,7 @@ class Session:
                 except Exception:
                     log.exception("control %s failed", control.ctl)
         finally:
+            self._controls = None
             self._instructing = None
 
     async def _hello(self, msg: m.Hello) -> None:
