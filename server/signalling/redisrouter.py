@@ -32,6 +32,10 @@ class RedisRouter:
         self._pubsub = redis.pubsub()  # with its confirmations, which `run` reads
         self._listeners: dict[str, set[Listener]] = defaultdict(set)
         self._confirmed: dict[str, asyncio.Event] = {}
+        # Once a channel's subscription is confirmed its own event (900 bytes, one per waiting
+        # patient's channel) gives way to this one, set for good.
+        self._done = asyncio.Event()
+        self._done.set()
         self._instance_channel = instance_channel
         self._lock = asyncio.Lock()
         self._lost = False  # the subscriber connection failed; not yet read from again
@@ -95,6 +99,7 @@ class RedisRouter:
             channel = item["channel"]
             if item["type"] == "subscribe" and channel in self._confirmed:
                 self._confirmed[channel].set()
+                self._confirmed[channel] = self._done
             if item["type"] != "message":
                 continue
             try:
