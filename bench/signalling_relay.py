@@ -1,0 +1,344 @@
+"""Signalling relay side by side with the PeerJS server, in the same run, driven by the same
+Python clients (bench/relaypeers.py, in worker processes so each server has its own core).
+
+    python bench/signalling_relay.py            # 100, 500 and 1,000 pairs
+    python bench/signalling_relay.py --quick    # 50 pairs, a few seconds a phase, as CI runs it
+    python bench/signalling_relay.py --pairs 200 --realistic-seconds 30
+
+Each pair is two participants of one call: for almenvideo a GP who admitted a booked patient
+(their sockets then exchange `signal` messages, as the pages do); for PeerJS (npm `peer`,
+installed into bench/peerjs/ by `scripts/setup --test`) two peer ids exchanging
+OFFER/ANSWER/CANDIDATE with `dst`. The bodies are offer (~4 KB), answer (~3 KB) and
+candidate (~200 B) sized, an offer and its answer then eight candidates. Cases, for every N:
+PeerJS; almenvideo with both peers on one instance; almenvideo with the patient on one
+instance and the GP on another, so every message goes through Redis.
+
+Two phases each:
+- realistic: each pair sends 5 messages a second, taking turns, whether or not the last one
+  arrived (open loop, as browsers trickle candidates);
+- fast: ping-pong, the next message as soon as the last arrived, each socket at most 40 a
+  second. almenvideo refuses a socket's messages beyond 50 a second (burst 200,
+  server/signalling/session.py): 40 stays below, so the limit does not shape the figures,
+  and any `rate_limited` reply is counted. PeerJS has no such limit.
+
+Reported per server and phase: relay latency p50/p99 (send to arrival at the other peer,
+from a timestamp in the body), messages delivered / lost (not arrived within the loss
+timeout) / errored (an `error` reply naming the message, by code, whatever the code), and
+messages delivered per server CPU-second (utime+stime from /proc: the node process; for
+almenvideo its instances and the redis-server), from the phase's start until the servers
+are quiet again; then almenvideo's ratios to PeerJS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.relayworker import AlmenvideoPair, PeerJSPair, Phase, worker
+from server.store.sessions import open_session
+from server.store.users import find_user
+from tests.support.redisserver import RedisServer, free_port
+from tests.support.sockets import populate
+from tests.support.stack import Stack
+
+PEERJS = Path(__file__).resolve().parent / "peerjs" / "node_modules" / "peer" / "dist" / "bin"
+PAIRS_PER_CLINIC = 10  # a GP login per clinic, one console socket per call
+REALISTIC_RATE = 5.0  # messages a second per pair
+FAST_PER_SOCKET = 40.0  # below almenvideo's 50 a second per socket
+QUIET_SHARE = 0.2  # of a core: the servers have worked off a phase
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+class PeerJSServer:
+    """The PeerJS server as its own command starts it, on a free loopback port."""
+
+    def __init__(self, directory: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log = directory / "peerjs.log"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        script = PEERJS / "peerjs.js"
+        if not script.exists():
+            raise SystemExit(f"{script} is missing: run scripts/setup --test")
+        self._process = subprocess.Popen(
+            ["node", str(script), "--port", str(self.port), "--host", "127.0.0.1",
+             "--path", "/", "--concurrent_limit", "100000"],
+            stdout=self._log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("the PeerJS server did not start")
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+
+
+async def book(stack: Stack, pairs: int, first_clinic: int, two: bool) -> list[AlmenvideoPair]:
+    """Clinics of up to PAIRS_PER_CLINIC booked patients, each with a GP logged in once."""
+    patient_url, gp_url = stack.urls[0], stack.urls[1 if two else 0]
+    sizes = [min(PAIRS_PER_CLINIC, pairs - at) for at in range(0, pairs, PAIRS_PER_CLINIC)]
+    async with stack.client() as redis:
+        clinics = await asyncio.gather(
+            *(populate(redis, first_clinic + i, size) for i, size in enumerate(sizes))
+        )
+        specs = []
+        for clinic in clinics:
+            gp = await find_user(redis, clinic.gp_username)
+            assert gp is not None
+            cookie = await open_session(redis, gp.id, 3600)
+            specs += [
+                AlmenvideoPair(patient_url, gp_url, p.link, p.resume, cookie, p.consultation_id)
+                for p in clinic.patients
+            ]
+    return specs
+
+
+def peerjs_pairs(url: str, pairs: int) -> list[PeerJSPair]:
+    tag = secrets.token_hex(3)
+    return [PeerJSPair(url, f"a{tag}{n}", f"b{tag}{n}", secrets.token_hex(8)) for n in range(pairs)]
+
+
+def wait_quiet(pids: list[int], longest: float) -> None:
+    """Until the servers spend less than QUIET_SHARE of a core (or `longest` seconds)."""
+    deadline = time.monotonic() + longest
+    while time.monotonic() < deadline:
+        before = sum(cpu_seconds(pid) for pid in pids)
+        time.sleep(0.5)
+        if sum(cpu_seconds(pid) for pid in pids) - before < QUIET_SHARE * 0.5:
+            return
+
+
+def drive(
+    label: dict[str, Any],
+    specs: list[AlmenvideoPair] | list[PeerJSPair],
+    pids: list[int],
+    args: argparse.Namespace,
+) -> list[dict[str, Any]]:
+    """Connect the pairs in worker processes, run both phases, and sum up each."""
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    workers = max(1, min(args.workers, len(specs)))
+    commands = [ctx.Queue() for _ in range(workers)]
+    procs = [
+        ctx.Process(target=worker, args=(specs[i::workers], commands[i], results))
+        for i in range(workers)
+    ]
+    started, cpu_before = time.time(), sum(cpu_seconds(pid) for pid in pids)
+    for proc in procs:
+        proc.start()
+    rows = []
+    try:
+        for _ in procs:
+            kind, *detail = results.get(timeout=600)
+            if kind != "ready":
+                raise RuntimeError(f"a worker could not connect its pairs: {detail}")
+        setup_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
+        print(
+            f"  {label['case']}: {len(specs)} pairs connected in {time.time() - started:.1f} s "
+            f"(measured under load), {setup_cpu:.2f} server CPU-s",
+            flush=True,
+        )
+        wait_quiet(pids, args.quiet_seconds)
+        phases = [
+            ("realistic", "paced", args.realistic_seconds, REALISTIC_RATE),
+            ("fast", "ping_pong", args.fast_seconds, FAST_PER_SOCKET),
+        ]
+        for index, (name, mode, seconds, rate) in enumerate(phases):
+            start_at = time.time() + 0.5
+            phase = Phase(mode, index * 10**7, start_at, seconds, rate, args.lost_after)
+            cpu_before = sum(cpu_seconds(pid) for pid in pids)
+            for queue in commands:
+                queue.put(phase)
+            done = [results.get(timeout=seconds + 3 * args.lost_after + 60) for _ in procs]
+            wait_quiet(pids, args.quiet_seconds)
+            server_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
+            rows.append(summary({**label, "phase": name}, done, seconds, server_cpu))
+            print_row(rows[-1])
+    finally:
+        for queue in commands:
+            queue.put(None)
+        for proc in procs:
+            proc.join(timeout=30)
+            if proc.is_alive():
+                proc.kill()
+    return rows
+
+
+def summary(
+    label: dict[str, Any], done: list[Any], seconds: float, server_cpu: float
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    sent = lost = 0
+    errors: Counter[str] = Counter()
+    errored = 0
+    client_cpu = 0.0
+    for _, tally, cpu in done:
+        latencies += tally.latencies_ms
+        sent += tally.sent
+        lost += tally.lost
+        errored += sum(tally.errored.values())
+        errors += tally.errored + tally.unmatched_errors
+        client_cpu += cpu
+    p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+    return {
+        **label,
+        "seconds": seconds,
+        "sent": sent,
+        "delivered": len(latencies),
+        "lost": lost,
+        "errored": errored,
+        "errors": dict(errors),
+        "delivered_per_s": round(len(latencies) / seconds),
+        "p50_ms": None if p50 is None else round(p50, 2),
+        "p99_ms": None if p99 is None else round(p99, 2),
+        "server_cpu_s": round(server_cpu, 2),
+        "per_server_cpu_s": round(len(latencies) / server_cpu) if server_cpu else None,
+        "client_cpu_s": round(client_cpu, 2),
+    }
+
+
+def print_row(row: dict[str, Any]) -> None:
+    errors = ", ".join(f"{code} {n}" for code, n in sorted(row["errors"].items())) or "none"
+    print(
+        f"    {row['case']:<16} {row['pairs']:>5} pairs {row['phase']:<9} "
+        f"p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms; sent {row['sent']}, "
+        f"delivered {row['delivered']} ({row['delivered_per_s']}/s), lost {row['lost']}, "
+        f"errored {row['errored']} (errors: {errors}); "
+        f"{row['per_server_cpu_s']} messages per server CPU-s",
+        flush=True,
+    )
+
+
+def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """almenvideo over PeerJS, for the same pairs and phase: latency above 1 is slower,
+    messages per CPU-second below 1 is dearer."""
+    peer = {(r["pairs"], r["phase"]): r for r in rows if r["server"] == "peerjs"}
+    out = []
+    for row in rows:
+        base = peer.get((row["pairs"], row["phase"]))
+        if row["server"] != "almenvideo" or base is None:
+            continue
+        ratio: dict[str, Any] = {
+            "instances": row["instances"], "pairs": row["pairs"], "phase": row["phase"],
+        }  # fmt: skip
+        for key in ("p50_ms", "p99_ms", "per_server_cpu_s"):
+            ours, theirs = row[key], base[key]
+            ratio[key] = round(ours / theirs, 2) if ours and theirs else None
+        out.append(ratio)
+    return out
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    directory = Path(tempfile.mkdtemp(prefix="bench-relay-"))
+    peerjs = PeerJSServer(directory)
+    redis = RedisServer(directory)
+    stack = Stack(directory, instances=2, redis=redis)
+    peerjs.start()
+    stack.start()
+    rows: list[dict[str, Any]] = []
+    try:
+        av_pids = [*stack.server_pids(), redis.pid]
+        for case_no, pairs in enumerate(args.pairs):
+            label = {"server": "peerjs", "instances": 1, "pairs": pairs, "case": "PeerJS"}
+            rows += drive(label, peerjs_pairs(peerjs.url, pairs), [peerjs.pid], args)
+            for instances in (1, 2):
+                first = case_no * 1000 + instances * 500
+                specs = asyncio.run(book(stack, pairs, first, instances == 2))
+                label = {
+                    "server": "almenvideo", "instances": instances, "pairs": pairs,
+                    "case": f"almenvideo x{instances}",
+                }  # fmt: skip
+                rows += drive(label, specs, av_pids, args)
+    finally:
+        stack.stop()
+        peerjs.stop()
+    return {
+        "benchmark": "signalling_relay",
+        "realistic_rate_per_pair": REALISTIC_RATE,
+        "fast_per_socket_cap": FAST_PER_SOCKET,
+        "lost_after_s": args.lost_after,
+        "results": [{k: v for k, v in r.items() if k != "case"} for r in rows],
+        "ratios": ratios(rows),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="50 pairs, short phases (CI)")
+    parser.add_argument("--pairs", default="100,500,1000", help="comma-separated")
+    parser.add_argument("--realistic-seconds", type=float, default=20)
+    parser.add_argument("--fast-seconds", type=float, default=10)
+    parser.add_argument("--lost-after", type=float, default=10, help="seconds")
+    parser.add_argument(
+        "--quiet-seconds", type=float, default=30, help="the longest wait for quiet servers"
+    )
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if args.quick:
+        args.pairs, args.workers = "50", 1
+        args.realistic_seconds, args.fast_seconds, args.lost_after = 2, 1.5, 2
+        args.quiet_seconds = 2
+    args.pairs = [int(n) for n in str(args.pairs).split(",")]
+    print(
+        f"Realistic: {REALISTIC_RATE:g} messages/s per pair, taking turns, open loop. Fast: "
+        f"ping-pong, at most {FAST_PER_SOCKET:g}/s per socket, below almenvideo's per-socket "
+        "limit (50/s, burst 200), which therefore does not shape it; PeerJS has none.",
+        flush=True,
+    )
+    started = time.time()
+    result = run(args)
+    for ratio in result["ratios"]:
+        print(
+            f"  almenvideo x{ratio['instances']} / PeerJS, {ratio['pairs']} pairs, "
+            f"{ratio['phase']}: p50 {ratio['p50_ms']}x, p99 {ratio['p99_ms']}x, "
+            f"messages per server CPU-s {ratio['per_server_cpu_s']}x"
+        )
+    print(f"  took {time.time() - started:.0f} s")
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
