@@ -36,6 +36,7 @@ import asyncio
 import json
 import multiprocessing
 import os
+import resource
 import secrets
 import socket
 import subprocess
@@ -269,6 +270,9 @@ def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:  # the servers, started from here, hold thousands of sockets
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     directory = Path(tempfile.mkdtemp(prefix="bench-relay-"))
     peerjs = PeerJSServer(directory)
     redis = RedisServer(directory)
