@@ -26,38 +26,33 @@ from a timestamp in the body), messages delivered / lost (not arrived within the
 timeout) / errored (an `error` reply naming the message, by code, whatever the code), and
 messages delivered per server CPU-second (utime+stime from /proc: the node process; for
 almenvideo its instances and the redis-server), from the phase's start until the servers
-are quiet again; then almenvideo's ratios to PeerJS.
+are quiet again; then almenvideo's ratios to PeerJS. Every case starts fresh servers; a
+server still working off a backlog a minute after a phase is restarted (and its pairs
+connected anew) before the next, so no phase inherits the last one's queue.
+
+An `error` reply that names no message (no `ref`) is counted by its code, and the message
+it was about, unknown, ends as lost.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import multiprocessing
 import os
 import resource
-import secrets
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.relayservers import AlmenvideoTarget, PeerJSTarget
 from bench.relayworker import AlmenvideoPair, PeerJSPair, Phase, worker
-from server.store.sessions import open_session
-from server.store.users import find_user
-from tests.support.redisserver import RedisServer, free_port
-from tests.support.sockets import populate
-from tests.support.stack import Stack
 
-PEERJS = Path(__file__).resolve().parent / "peerjs" / "node_modules" / "peer" / "dist" / "bin"
-PAIRS_PER_CLINIC = 10  # a GP login per clinic, one console socket per call
 REALISTIC_RATE = 5.0  # messages a second per pair
 FAST_PER_SOCKET = 40.0  # below almenvideo's 50 a second per socket
 QUIET_SHARE = 0.2  # of a core: the servers have worked off a phase
@@ -75,133 +70,109 @@ def percentile(values: list[float], share: float) -> float | None:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-class PeerJSServer:
-    """The PeerJS server as its own command starts it, on a free loopback port."""
+class Target(Protocol):
+    def start(self, pairs: int) -> tuple[list[AlmenvideoPair] | list[PeerJSPair], list[int]]:
+        """Fresh servers, and the pairs booked on them; the pids whose CPU counts."""
+        ...
 
-    def __init__(self, directory: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = directory / "peerjs.log"
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        script = PEERJS / "peerjs.js"
-        if not script.exists():
-            raise SystemExit(f"{script} is missing: run scripts/setup --test")
-        self._process = subprocess.Popen(
-            ["node", str(script), "--port", str(self.port), "--host", "127.0.0.1",
-             "--path", "/", "--concurrent_limit", "100000"],
-            stdout=self._log.open("wb"),
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("the PeerJS server did not start")
-
-    @property
-    def pid(self) -> int:
-        assert self._process is not None
-        return self._process.pid
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            self._process.wait(timeout=10)
+    def stop(self) -> None: ...
 
 
-async def book(stack: Stack, pairs: int, first_clinic: int, two: bool) -> list[AlmenvideoPair]:
-    """Clinics of up to PAIRS_PER_CLINIC booked patients, each with a GP logged in once."""
-    patient_url, gp_url = stack.urls[0], stack.urls[1 if two else 0]
-    sizes = [min(PAIRS_PER_CLINIC, pairs - at) for at in range(0, pairs, PAIRS_PER_CLINIC)]
-    async with stack.client() as redis:
-        clinics = await asyncio.gather(
-            *(populate(redis, first_clinic + i, size) for i, size in enumerate(sizes))
-        )
-        specs = []
-        for clinic in clinics:
-            gp = await find_user(redis, clinic.gp_username)
-            assert gp is not None
-            cookie = await open_session(redis, gp.id, 3600)
-            specs += [
-                AlmenvideoPair(patient_url, gp_url, p.link, p.resume, cookie, p.consultation_id)
-                for p in clinic.patients
-            ]
-    return specs
-
-
-def peerjs_pairs(url: str, pairs: int) -> list[PeerJSPair]:
-    tag = secrets.token_hex(3)
-    return [PeerJSPair(url, f"a{tag}{n}", f"b{tag}{n}", secrets.token_hex(8)) for n in range(pairs)]
-
-
-def wait_quiet(pids: list[int], longest: float) -> None:
-    """Until the servers spend less than QUIET_SHARE of a core (or `longest` seconds)."""
-    deadline = time.monotonic() + longest
-    while time.monotonic() < deadline:
+def wait_quiet(pids: list[int], longest: float) -> float | None:
+    """Seconds until the servers spent less than QUIET_SHARE of a core for half a second;
+    None if they were still busy after `longest`."""
+    started = time.monotonic()
+    while time.monotonic() < started + longest:
         before = sum(cpu_seconds(pid) for pid in pids)
         time.sleep(0.5)
         if sum(cpu_seconds(pid) for pid in pids) - before < QUIET_SHARE * 0.5:
-            return
+            return round(time.monotonic() - started, 1)
+    return None
 
 
-def drive(
-    label: dict[str, Any],
-    specs: list[AlmenvideoPair] | list[PeerJSPair],
-    pids: list[int],
-    args: argparse.Namespace,
-) -> list[dict[str, Any]]:
-    """Connect the pairs in worker processes, run both phases, and sum up each."""
-    ctx = multiprocessing.get_context("spawn")
-    results = ctx.Queue()
-    workers = max(1, min(args.workers, len(specs)))
-    commands = [ctx.Queue() for _ in range(workers)]
-    procs = [
-        ctx.Process(target=worker, args=(specs[i::workers], commands[i], results))
-        for i in range(workers)
-    ]
-    started, cpu_before = time.time(), sum(cpu_seconds(pid) for pid in pids)
-    for proc in procs:
-        proc.start()
-    rows = []
-    try:
-        for _ in procs:
-            kind, *detail = results.get(timeout=600)
-            if kind != "ready":
-                raise RuntimeError(f"a worker could not connect its pairs: {detail}")
-        setup_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
-        print(
-            f"  {label['case']}: {len(specs)} pairs connected in {time.time() - started:.1f} s "
-            f"(measured under load), {setup_cpu:.2f} server CPU-s",
-            flush=True,
-        )
-        wait_quiet(pids, args.quiet_seconds)
-        phases = [
-            ("realistic", "paced", args.realistic_seconds, REALISTIC_RATE),
-            ("fast", "ping_pong", args.fast_seconds, FAST_PER_SOCKET),
+class Clients:
+    """The pairs, connected from worker processes, which run each phase on command."""
+
+    def __init__(self, specs: list[AlmenvideoPair] | list[PeerJSPair], workers: int) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.results = ctx.Queue()
+        workers = max(1, min(workers, len(specs)))
+        self.commands = [ctx.Queue() for _ in range(workers)]
+        self.procs = [
+            ctx.Process(target=worker, args=(specs[i::workers], self.commands[i], self.results))
+            for i in range(workers)
         ]
-        for index, (name, mode, seconds, rate) in enumerate(phases):
-            start_at = time.time() + 0.5
-            phase = Phase(mode, index * 10**7, start_at, seconds, rate, args.lost_after)
-            cpu_before = sum(cpu_seconds(pid) for pid in pids)
-            for queue in commands:
-                queue.put(phase)
-            done = [results.get(timeout=seconds + 3 * args.lost_after + 60) for _ in procs]
-            wait_quiet(pids, args.quiet_seconds)
-            server_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
-            rows.append(summary({**label, "phase": name}, done, seconds, server_cpu))
-            print_row(rows[-1])
-    finally:
-        for queue in commands:
+        for proc in self.procs:
+            proc.start()
+        for _ in self.procs:
+            kind, *detail = self.results.get(timeout=900)
+            if kind != "ready":
+                self.stop()
+                raise RuntimeError(f"a worker could not connect its pairs: {detail}")
+
+    def run(self, phase: Phase) -> list[Any]:
+        for queue in self.commands:
+            queue.put(phase)
+        timeout = phase.seconds + 3 * phase.lost_after + 120
+        return [self.results.get(timeout=timeout) for _ in self.procs]
+
+    def stop(self) -> None:
+        for queue in self.commands:
             queue.put(None)
-        for proc in procs:
+        for proc in self.procs:
             proc.join(timeout=30)
             if proc.is_alive():
                 proc.kill()
+
+
+def drive(
+    label: dict[str, Any], target: Target, pairs: int, args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    """Both phases on `pairs` pairs. A phase starts only on quiet servers: when they are
+    still working off a backlog `quiet_seconds` after a phase, the next phase gets fresh
+    servers and pairs, so that it measures itself and not what the last one left."""
+    phases = [
+        ("realistic", "paced", args.realistic_seconds, REALISTIC_RATE),
+        ("fast", "ping_pong", args.fast_seconds, FAST_PER_SOCKET),
+    ]
+    rows = []
+    clients: Clients | None = None
+    pids: list[int] = []
+    try:
+        for index, (name, mode, seconds, rate) in enumerate(phases):
+            if clients is None:
+                started = time.time()
+                specs, pids = target.start(pairs)
+                cpu_before = sum(cpu_seconds(pid) for pid in pids)
+                clients = Clients(specs, args.workers)
+                setup_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
+                print(
+                    f"  {label['case']}: servers up, {pairs} pairs connected in "
+                    f"{time.time() - started:.1f} s, {setup_cpu:.2f} server CPU-s to connect",
+                    flush=True,
+                )
+                wait_quiet(pids, args.quiet_seconds)
+            phase = Phase(mode, index * 10**7, time.time() + 0.5, seconds, rate, args.lost_after)
+            cpu_before = sum(cpu_seconds(pid) for pid in pids)
+            done = clients.run(phase)
+            quiet_after = wait_quiet(pids, args.quiet_seconds)
+            server_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
+            rows.append(summary({**label, "phase": name}, done, seconds, server_cpu))
+            rows[-1]["quiet_after_s"] = quiet_after
+            print_row(rows[-1])
+            if quiet_after is None:
+                print(
+                    f"    servers still busy {args.quiet_seconds:g} s after the phase (a "
+                    "backlog): fresh servers and pairs for what follows",
+                    flush=True,
+                )
+                clients.stop()
+                clients = None
+                target.stop()
+    finally:
+        if clients is not None:
+            clients.stop()
+        target.stop()
     return rows
 
 
@@ -245,7 +216,8 @@ def print_row(row: dict[str, Any]) -> None:
         f"p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms; sent {row['sent']}, "
         f"delivered {row['delivered']} ({row['delivered_per_s']}/s), lost {row['lost']}, "
         f"errored {row['errored']} (errors: {errors}); "
-        f"{row['per_server_cpu_s']} messages per server CPU-s",
+        f"{row['per_server_cpu_s']} messages per server CPU-s (clients {row['client_cpu_s']} "
+        f"CPU-s; quiet after {row['quiet_after_s']} s)",
         flush=True,
     )
 
@@ -274,28 +246,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if soft < hard:  # the servers, started from here, hold thousands of sockets
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     directory = Path(tempfile.mkdtemp(prefix="bench-relay-"))
-    peerjs = PeerJSServer(directory)
-    redis = RedisServer(directory)
-    stack = Stack(directory, instances=2, redis=redis)
-    peerjs.start()
-    stack.start()
     rows: list[dict[str, Any]] = []
-    try:
-        av_pids = [*stack.server_pids(), redis.pid]
-        for case_no, pairs in enumerate(args.pairs):
-            label = {"server": "peerjs", "instances": 1, "pairs": pairs, "case": "PeerJS"}
-            rows += drive(label, peerjs_pairs(peerjs.url, pairs), [peerjs.pid], args)
-            for instances in (1, 2):
-                first = case_no * 1000 + instances * 500
-                specs = asyncio.run(book(stack, pairs, first, instances == 2))
-                label = {
-                    "server": "almenvideo", "instances": instances, "pairs": pairs,
-                    "case": f"almenvideo x{instances}",
-                }  # fmt: skip
-                rows += drive(label, specs, av_pids, args)
-    finally:
-        stack.stop()
-        peerjs.stop()
+    for pairs in args.pairs:
+        label = {"server": "peerjs", "instances": 1, "pairs": pairs, "case": "PeerJS"}
+        rows += drive(label, PeerJSTarget(directory), pairs, args)
+        for instances in (1, 2):
+            label = {
+                "server": "almenvideo", "instances": instances, "pairs": pairs,
+                "case": f"almenvideo x{instances}",
+            }  # fmt: skip
+            rows += drive(label, AlmenvideoTarget(directory, instances), pairs, args)
     return {
         "benchmark": "signalling_relay",
         "realistic_rate_per_pair": REALISTIC_RATE,
@@ -316,14 +276,14 @@ def main() -> int:
     parser.add_argument("--fast-seconds", type=float, default=10)
     parser.add_argument("--lost-after", type=float, default=10, help="seconds")
     parser.add_argument(
-        "--quiet-seconds", type=float, default=30, help="the longest wait for quiet servers"
+        "--quiet-seconds", type=float, default=60, help="the longest wait for quiet servers"
     )
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     if args.quick:
         args.pairs, args.workers = "50", 1
         args.realistic_seconds, args.fast_seconds, args.lost_after = 2, 1.5, 2
-        args.quiet_seconds = 2
+        args.quiet_seconds = 5
     args.pairs = [int(n) for n in str(args.pairs).split(",")]
     print(
         f"Realistic: {REALISTIC_RATE:g} messages/s per pair, taking turns, open loop. Fast: "
