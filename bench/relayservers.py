@@ -97,7 +97,7 @@ class AlmenvideoTarget:
 
     def start(self, pairs: int) -> tuple[list[AlmenvideoPair], list[int]]:
         self._started += 1
-        directory = self.directory / f"almenvideo-x{self.instances}-{self._started}"
+        directory = self.directory / f"almenvideo-x{self.instances}-{pairs}-{self._started}"
         directory.mkdir()
         redis = RedisServer(directory)
         self._stack = Stack(directory, instances=self.instances, redis=redis)
