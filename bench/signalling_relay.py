@@ -26,9 +26,9 @@ from a timestamp in the body), messages delivered / lost (not arrived within the
 timeout) / errored (an `error` reply naming the message, by code, whatever the code), and
 messages delivered per server CPU-second (utime+stime from /proc: the node process; for
 almenvideo its instances and the redis-server), from the phase's start until the servers
-are quiet again; then almenvideo's ratios to PeerJS. Every case starts fresh servers; a
-server still working off a backlog a minute after a phase is restarted (and its pairs
-connected anew) before the next, so no phase inherits the last one's queue.
+are quiet again; then almenvideo's ratios to PeerJS. Every case starts fresh servers, and
+servers that lost messages in a phase, or were still busy a minute after it, are started
+afresh (their pairs connected anew) before the next, so no phase inherits a queue.
 
 An `error` reply that names no message (no `ref`) is counted by its code, and the message
 it was about, unknown, ends as lost.
@@ -128,9 +128,11 @@ class Clients:
 def drive(
     label: dict[str, Any], target: Target, pairs: int, args: argparse.Namespace
 ) -> list[dict[str, Any]]:
-    """Both phases on `pairs` pairs. A phase starts only on quiet servers: when they are
-    still working off a backlog `quiet_seconds` after a phase, the next phase gets fresh
-    servers and pairs, so that it measures itself and not what the last one left."""
+    """Both phases on `pairs` pairs. A phase starts only on quiet servers with nothing
+    queued: when they are still busy `quiet_seconds` after a phase, or the phase lost
+    messages (a server can sit idle with a queue, waiting for Redis connections), the next
+    phase gets fresh servers and pairs, so that it measures itself and not what the last
+    one left."""
     phases = [
         ("realistic", "paced", args.realistic_seconds, REALISTIC_RATE),
         ("fast", "ping_pong", args.fast_seconds, FAST_PER_SOCKET),
@@ -160,10 +162,12 @@ def drive(
             rows.append(summary({**label, "phase": name}, done, seconds, server_cpu))
             rows[-1]["quiet_after_s"] = quiet_after
             print_row(rows[-1])
-            if quiet_after is None:
+            if quiet_after is None or rows[-1]["lost"]:
+                # Busy, or idle while messages are missing (waiting on Redis connections):
+                # either way a queue the next phase must not inherit.
                 print(
-                    f"    servers still busy {args.quiet_seconds:g} s after the phase (a "
-                    "backlog): fresh servers and pairs for what follows",
+                    "    the servers lost messages or were still busy: fresh servers and "
+                    "pairs for what follows",
                     flush=True,
                 )
                 clients.stop()
