@@ -240,7 +240,7 @@ def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         }  # fmt: skip
         for key in ("p50_ms", "p99_ms", "per_server_cpu_s"):
             ours, theirs = row[key], base[key]
-            ratio[key] = round(ours / theirs, 2) if ours and theirs else None
+            ratio[key] = float(f"{ours / theirs:.3g}") if ours and theirs else None
         out.append(ratio)
     return out
 
