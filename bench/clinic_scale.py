@@ -24,8 +24,6 @@ import argparse
 import asyncio
 import json
 import multiprocessing
-import os
-import resource
 import sys
 import tempfile
 import time
@@ -37,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
 
+from bench.measure import cpu_seconds, lift_fd_limit, percentile
 from server.auth.tokens import new_token
 from server.consultations.links import issue_link
 from server.store.clinics import create_clinic
@@ -49,25 +48,6 @@ from tests.support.sockets import Booked
 from tests.support.stack import Stack
 
 CONNECT_CONCURRENCY = 50
-
-
-def _lift_fd_limit() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
 
 
 async def book(redis: Redis, patients: int, gps: int) -> tuple[list[Booked], list[tuple[str, str]]]:
@@ -93,7 +73,7 @@ async def book(redis: Redis, patients: int, gps: int) -> tuple[list[Booked], lis
 
 
 def worker(url: str, patients: list[Booked], ready: Any, results: Any, stop: Any) -> None:
-    _lift_fd_limit()
+    lift_fd_limit()
     asyncio.run(_worker(url, patients, ready, results, stop))
 
 
@@ -179,7 +159,7 @@ def tenth(values: list[float], last: bool) -> list[float]:
 
 
 async def run(patients: int, gp_count: int, workers: int) -> dict[str, Any]:
-    _lift_fd_limit()
+    lift_fd_limit()
     stack = Stack(Path(tempfile.mkdtemp(prefix="bench-clinic-")), instances=1)
     began = time.time()
     stack.start()
@@ -213,12 +193,12 @@ async def run(patients: int, gp_count: int, workers: int) -> dict[str, Any]:
                 f"{url}/ws", heartbeat=None, max_msg_size=0,
                 headers={"Cookie": f"av_session={cookie}"},
             )  # fmt: skip
-            cpu_0, sent = cpu_seconds(pids), time.time()
+            cpu_0, sent = cpu_seconds(*pids), time.time()
             await ws.send_json({"v": 1, "type": "hello"})
             state = await expect(ws, "clinic.state")
             hello_ms.append((time.time() - sent) * 1000)
             await asyncio.sleep(0.2)  # whatever the hello set off elsewhere, counted too
-            hello_cpu_ms.append((cpu_seconds(pids) - cpu_0) * 1000)
+            hello_cpu_ms.append((cpu_seconds(*pids) - cpu_0) * 1000)
             assert len(state["waiting"]) == patients, len(state["waiting"])
             gps.append(ws)
         print(f"  {len(gps)} GPs have the clinic; admitting", flush=True)
@@ -231,18 +211,18 @@ async def run(patients: int, gp_count: int, workers: int) -> dict[str, Any]:
             while len(marks) < 11:
                 done = len(admitted)
                 if done >= len(marks) * step or done == patients:
-                    marks.append((done, cpu_seconds(pids)))
+                    marks.append((done, cpu_seconds(*pids)))
                 await asyncio.sleep(0.005)
 
         async with stack.client() as redis:
             calls_before = await redis_calls(redis)
-        redis_cpu_0 = cpu_seconds(pids[-1:])
+        redis_cpu_0 = cpu_seconds(pids[-1])
         sampler = asyncio.create_task(sample())
         started = time.time()
         await admit_all(gps, [b.consultation_id for b in booked], admitted)
         total_seconds = time.time() - started
         await asyncio.wait_for(sampler, 5)
-        redis_cpu = cpu_seconds(pids[-1:]) - redis_cpu_0
+        redis_cpu = cpu_seconds(pids[-1]) - redis_cpu_0
         async with stack.client() as redis:
             calls = await redis_calls(redis) - calls_before
         calls.pop("info", None)

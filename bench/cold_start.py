@@ -47,6 +47,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.measure import cpu_seconds
 from server.store.embedded import EmbeddedRedis
 from tests.support.redisserver import free_port
 
@@ -54,7 +55,6 @@ ROOT = Path(__file__).resolve().parent.parent
 GOAL_SECONDS = 0.5
 POLL_SECONDS = 0.002
 GIVE_UP_SECONDS = 30.0
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -86,11 +86,6 @@ def health_status(port: int) -> int | None:
         return None
     finally:
         connection.close()
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def alive(pid: int) -> bool:

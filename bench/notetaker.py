@@ -43,17 +43,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aiortc import RTCConfiguration
 
 from bench.engine_speed import BYTES_PER_SECOND, SPEECH, engine_rtf
-from bench.tapclients import PACKETS_PER_SECOND, SPEAKERS, clients, lift_fd_limit
+from bench.measure import cpu_seconds, lift_fd_limit
+from bench.tapclients import PACKETS_PER_SECOND, SPEAKERS, clients
 from server.media.tap import AudioTap
 
 KEEP_UP = 0.98  # share of frames that must arrive within a window to count as keeping up
 LAG_PERIOD = 0.05
 REPLY_TIMEOUT = 120.0
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # ---- the server: this process ---------------------------------------------------------------

@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import resource
 import sys
 import tempfile
@@ -50,24 +49,13 @@ from typing import Any, Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.measure import cpu_seconds, percentile
 from bench.relayservers import AlmenvideoTarget, PeerJSTarget
 from bench.relayworker import AlmenvideoPair, PeerJSPair, Phase, worker
 
 REALISTIC_RATE = 5.0  # messages a second per pair
 FAST_PER_SOCKET = 40.0  # below almenvideo's 50 a second per socket
 QUIET_SHARE = 0.2  # of a core: the servers have worked off a phase
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def percentile(values: list[float], share: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 class Target(Protocol):
@@ -83,9 +71,9 @@ def wait_quiet(pids: list[int], longest: float) -> float | None:
     None if they were still busy after `longest`."""
     started = time.monotonic()
     while time.monotonic() < started + longest:
-        before = sum(cpu_seconds(pid) for pid in pids)
+        before = cpu_seconds(*pids)
         time.sleep(0.5)
-        if sum(cpu_seconds(pid) for pid in pids) - before < QUIET_SHARE * 0.5:
+        if cpu_seconds(*pids) - before < QUIET_SHARE * 0.5:
             return round(time.monotonic() - started, 1)
     return None
 
@@ -145,9 +133,9 @@ def drive(
             if clients is None:
                 started = time.time()
                 specs, pids = target.start(pairs)
-                cpu_before = sum(cpu_seconds(pid) for pid in pids)
+                cpu_before = cpu_seconds(*pids)
                 clients = Clients(specs, args.workers)
-                setup_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
+                setup_cpu = cpu_seconds(*pids) - cpu_before
                 print(
                     f"  {label['case']}: servers up, {pairs} pairs connected in "
                     f"{time.time() - started:.1f} s, {setup_cpu:.2f} server CPU-s to connect",
@@ -155,10 +143,10 @@ def drive(
                 )
                 wait_quiet(pids, args.quiet_seconds)
             phase = Phase(mode, index * 10**7, time.time() + 0.5, seconds, rate, args.lost_after)
-            cpu_before = sum(cpu_seconds(pid) for pid in pids)
+            cpu_before = cpu_seconds(*pids)
             done = clients.run(phase)
             quiet_after = wait_quiet(pids, args.quiet_seconds)
-            server_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
+            server_cpu = cpu_seconds(*pids) - cpu_before
             rows.append(summary({**label, "phase": name}, done, seconds, server_cpu))
             rows[-1]["quiet_after_s"] = quiet_after
             print_row(rows[-1])
@@ -195,7 +183,9 @@ def summary(
         errored += sum(tally.errored.values())
         errors += tally.errored + tally.unmatched_errors
         client_cpu += cpu
-    p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+    p50, p99 = (
+        (percentile(latencies, 0.5), percentile(latencies, 0.99)) if latencies else (None, None)
+    )
     return {
         **label,
         "seconds": seconds,

@@ -8,7 +8,6 @@ import asyncio
 import fractions
 import math
 import random
-import resource
 from array import array
 from multiprocessing.connection import Connection
 from typing import Any
@@ -17,18 +16,13 @@ import av
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
+from bench.measure import lift_fd_limit
 from server.media.tap import PTIME_MS
 
 SPEAKERS = ("gp", "patient")
 OPUS_RATE = 48_000
 PACKET_SAMPLES = OPUS_RATE * PTIME_MS // 1000  # what the tap's answer asks browsers to send
 PACKETS_PER_SECOND = OPUS_RATE / PACKET_SAMPLES
-
-
-def lift_fd_limit() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def tone_packets() -> list[bytes]:

@@ -22,8 +22,6 @@ import argparse
 import asyncio
 import json
 import multiprocessing
-import os
-import resource
 import statistics
 import sys
 import tempfile
@@ -35,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
 
+from bench.measure import cpu_seconds, lift_fd_limit, percentile
 from tests.support.sockets import Booked, Clinic, populate
 from tests.support.stack import Stack
 
@@ -42,27 +41,11 @@ WATCHERS_PER_CLINIC = 10  # patients at the back of each queue, watched from thi
 CONNECT_CONCURRENCY = 100
 
 
-def _lift_fd_limit() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 # ---- patients in worker processes -----------------------------------------------------------
 
 
 def worker(url: str, patients: list[Booked], ready: Any, results: Any, stop: Any) -> None:
-    _lift_fd_limit()
+    lift_fd_limit()
     asyncio.run(_worker(url, patients, ready, results, stop))
 
 
@@ -167,7 +150,7 @@ async def expect(console: Console, kind: str) -> dict[str, Any]:
 
 
 async def run(clinics: int, per_clinic: int, rounds: int, workers: int) -> dict[str, Any]:
-    _lift_fd_limit()
+    lift_fd_limit()
     stack = Stack(Path(tempfile.mkdtemp(prefix="bench-wr-")), instances=1)
     stack.start()
     procs: list[Any] = []
