@@ -143,23 +143,24 @@ class ClinicianRole(Role):
         if self.seat.participant is None or c.gp_participant != self.seat.participant.id:
             raise m.ProtocolError("not_your_call", "you are not holding this call", ref)
 
-    async def _seat_for(self, c: Consultation) -> str:
+    async def _seat_for(self, c: Consultation) -> Participant | str:
         """The same GP coming back (after a hold, or a talk with a professional) keeps their
-        seat; anyone else gets a new one."""
+        seat; anyone else gets a new one (its id: it is made only once the GP is let in)."""
         redis = self.session.redis
         earlier = await get_participant(redis, c.gp_participant) if c.gp_participant else None
-        return earlier.id if earlier and earlier.user_id == self.user.id else new_id()
+        return earlier if earlier and earlier.user_id == self.user.id else new_id()
 
-    async def _join(self, c: Consultation, seat: str) -> None:
-        p = await get_participant(self.session.redis, seat) or await create_participant(
-            self.session.redis,
-            c.id,
-            SeatRole.GP,
-            self.user.display_name,
-            self.user.id,
-            participant_id=seat,
-        )
-        await self._sit(p, c)
+    async def _join(self, c: Consultation, seat: Participant | str) -> None:
+        if isinstance(seat, str):
+            seat = await create_participant(
+                self.session.redis,
+                c.id,
+                SeatRole.GP,
+                self.user.display_name,
+                self.user.id,
+                participant_id=seat,
+            )
+        await self._sit(seat, c)
 
     async def _sit(self, p: Participant, c: Consultation) -> None:
         await self.seat.take(p, c)
@@ -179,7 +180,7 @@ class ClinicianRole(Role):
         if msg.participant_id is not None:
             await self._admit_professional(c, msg.participant_id, msg.ref)
             return
-        seat = self.seat.participant.id if self.seat.participant else await self._seat_for(c)
+        seat = self.seat.participant or await self._seat_for(c)
 
         async def take_seat(fresh: Consultation) -> None:
             if in_this_call:
@@ -187,7 +188,7 @@ class ClinicianRole(Role):
             else:
                 await self._join(fresh, seat)
 
-        if await self.session.room.admit(c, self.user.id, seat, take_seat) is None:
+        if await self.session.room.admit(c, self.user.id, _seat_id(seat), take_seat) is None:
             raise m.ProtocolError("not_waiting", "this patient is not waiting", msg.ref)
 
     async def _admit_professional(
@@ -202,7 +203,7 @@ class ClinicianRole(Role):
             raise m.ProtocolError("not_waiting", "this professional is not waiting", ref)
         if self.seat.participant is None:
             seat = await self._seat_for(c)
-            opened = await room.open_call(c, self.user.id, seat)
+            opened = await room.open_call(c, self.user.id, _seat_id(seat))
             if opened is None:
                 raise m.ProtocolError("not_open", "this consultation is over", ref)
             await self._join(opened, seat)
@@ -295,3 +296,7 @@ class ClinicianRole(Role):
         m.RemoveParticipant: remove_participant,
         NoteTakerOffer: notetaker_offer,
     }
+
+
+def _seat_id(seat: Participant | str) -> str:
+    return seat if isinstance(seat, str) else seat.id

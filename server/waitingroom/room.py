@@ -169,10 +169,11 @@ class Room:
         if moved is None:
             return None
         score, fresh, count = moved
-        await start_attempt(self.redis, c.id, c.clinic_id, admitted_at)
-        await self._event(EventType.CALL_STARTED, c, practitioner_id=gp_user_id)
         await take_seat(fresh)
         await self._tell(fresh.patient_participant, controls.Admitted())
+        # The bookkeeping after the patient is told: it is not on the way to the call.
+        await start_attempt(self.redis, c.id, c.clinic_id, admitted_at)
+        await self._event(EventType.CALL_STARTED, c, practitioner_id=gp_user_id)
         await announce.left(self.redis, self.router, fresh, float(score), count, "admitted")
         return fresh
 
