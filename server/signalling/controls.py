@@ -8,6 +8,7 @@ parses it on arrival and hands the same object to every local listener.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -104,8 +105,18 @@ Control = Annotated[
 ]
 _adapter: TypeAdapter[Control] = TypeAdapter(Control)
 
-# What a channel carries: a control, or a browser message (a dumped protocol message).
-Delivery = Control | dict[str, Any]
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """A browser message encoded once, where it was made, and sent as it is: a relayed
+    signal is neither parsed nor encoded again on its way (server/signalling/relay.py)."""
+
+    text: str
+
+
+# What a channel carries: a control, a browser message (a dumped protocol message), or a
+# browser message already encoded.
+Delivery = Control | dict[str, Any] | Frame
 
 
 def parse(data: dict[str, Any]) -> Delivery:
@@ -113,5 +124,5 @@ def parse(data: dict[str, Any]) -> Delivery:
     return _adapter.validate_python(data) if "ctl" in data else data
 
 
-def wire(message: Delivery) -> dict[str, Any]:
+def wire(message: Control | dict[str, Any]) -> dict[str, Any]:
     return message.model_dump(mode="json") if isinstance(message, BaseModel) else message

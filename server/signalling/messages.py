@@ -165,11 +165,14 @@ _client_adapter: TypeAdapter[Any] = TypeAdapter(ClientMessage)
 
 
 class Error(Message):
-    """A message could not be honoured. The connection stays open."""
+    """A message could not be honoured. The connection stays open. With `retry_after_ms`
+    (code `overloaded`) the server was too busy to take it: send the same again after that
+    long, backing off (server/signalling/relay.py)."""
 
     type: Literal["error"] = "error"
     code: str
     message: str
+    retry_after_ms: int | None = None
 
 
 class ClinicNote(BaseModel):
@@ -288,11 +291,14 @@ ServerMessage = (
 
 
 class ProtocolError(Exception):
-    def __init__(self, code: str, message: str, ref: str | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, ref: str | None = None, retry_after_ms: int | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.ref = ref
+        self.retry_after_ms = retry_after_ms
 
 
 def parse_client_message(raw: str) -> Any:

@@ -4,6 +4,10 @@ Redis delivers a channel's messages in publish order, and a socket publishes one
 after the other, so each sender's messages arrive in the order it sent them. A control is
 parsed once here, on arrival, and the same object goes to every local listener.
 
+A browser message already encoded (`Frame`, a relayed signal) travels as its text behind
+`FRAME_MARK`, which no JSON text starts with: the receiving instance hands the same text to
+the socket without parsing it.
+
 `subscribe` returns once Redis has confirmed the subscription: a listener that reads a
 snapshot after subscribing (a GP's list, a patient's place) then misses no later change.
 """
@@ -14,6 +18,8 @@ import asyncio
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Collection
+from typing import Final
 
 from server.signalling import controls
 from server.signalling.controls import Delivery
@@ -24,6 +30,7 @@ log = logging.getLogger(__name__)
 
 SUBSCRIBE_PATIENCE_SECONDS = 5.0
 FAN_OUT_CHUNK = 50  # listeners handed a message before other work gets a turn
+FRAME_MARK: Final = "="
 
 
 class RedisRouter:
@@ -69,8 +76,14 @@ class RedisRouter:
                 await self._pubsub.unsubscribe(channel)
 
     async def publish(self, channel: str, message: Delivery) -> None:
-        body = json.dumps(controls.wire(message), separators=(",", ":"))
+        if isinstance(message, controls.Frame):
+            body = FRAME_MARK + message.text
+        else:
+            body = json.dumps(controls.wire(message), separators=(",", ":"))
         await self._redis.publish(channel, body)
+
+    def local_listeners(self, channel: str) -> Collection[Listener]:
+        return self._listeners.get(channel, ())
 
     async def run(self) -> None:
         """Read and fan out until cancelled; survive Redis being down at start or later.
@@ -102,8 +115,12 @@ class RedisRouter:
                 self._confirmed[channel] = self._done
             if item["type"] != "message":
                 continue
+            data: str = item["data"]
             try:
-                message = controls.parse(json.loads(item["data"]))
+                if data.startswith(FRAME_MARK):
+                    message: Delivery = controls.Frame(data[len(FRAME_MARK) :])
+                else:
+                    message = controls.parse(json.loads(data))
             except ValueError:
                 log.exception("unreadable message on %s; dropped", channel)
                 continue

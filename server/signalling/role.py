@@ -107,7 +107,8 @@ class Role:
     # ---- what every seat may do in a call ---------------------------------------------------
 
     async def signal(self, msg: m.Signal) -> None:
-        await self.seat.signal(msg)
+        """The login was looked at before (Session._receive); see also Session._relay."""
+        await self.seat.signal(msg, None)
 
     async def media_state(self, msg: m.MediaState) -> None:
         await self.seat.media_state(msg)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol
 
 from server.signalling.controls import Delivery
@@ -18,3 +19,8 @@ class Router(Protocol):
     async def unsubscribe(self, channel: str, listener: Listener) -> None: ...
 
     async def publish(self, channel: str, message: Delivery) -> None: ...
+
+    def local_listeners(self, channel: str) -> Collection[Listener]:
+        """Who listens on the channel on this instance: a relay between two sockets held
+        here needs no trip through Redis (server/signalling/relay.py)."""
+        ...

@@ -15,9 +15,11 @@ from server.clock import now
 from server.consultations import call
 from server.notetaker import control as notetaker
 from server.signalling import messages as m
+from server.signalling import relay
 from server.signalling.callreports import CallReport
 from server.signalling.controls import Supersede
 from server.signalling.mediamessages import Peer
+from server.signalling.relay import Login
 from server.store import keys
 from server.store.callattempts import record_report
 from server.store.consultations import Consultation, get_consultation
@@ -119,14 +121,15 @@ class Seat:
             raise m.ProtocolError("not_in_call", "you are not in a call", ref)
         return p, members - {p.id}
 
-    async def signal(self, msg: m.Signal) -> None:
+    async def signal(self, msg: m.Signal, login: Login | None) -> bool:
+        """Relay a description or a candidate to another seat of the call (relay.py); with
+        `login`, looked at in the same round trip. False if that login has ended."""
         if (msg.description is None) == (msg.candidate is None):
             raise m.ProtocolError("invalid_message", "send a description or a candidate", msg.ref)
-        p, others = await self._others(msg.ref)
-        if msg.to not in others:
-            raise m.ProtocolError("unknown_peer", "that participant is not in your call", msg.ref)
-        relayed = m.RelayedSignal(from_=p.id, description=msg.description, candidate=msg.candidate)
-        await self.relay([msg.to], relayed)
+        p, c = self.participant, self.consultation
+        if p is None or c is None:
+            raise m.ProtocolError("not_in_call", "you are not in a call", msg.ref)
+        return await relay.signal(self.session, c.id, p.id, msg, login)
 
     async def media_state(self, msg: m.MediaState) -> None:
         p, others = await self._others(msg.ref)

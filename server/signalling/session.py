@@ -36,6 +36,7 @@ from server.signalling.clinician import ClinicianRole
 from server.signalling.patient import PatientRole
 from server.signalling.professional import ProfessionalRole
 from server.signalling.ratelimit import TokenBucket
+from server.signalling.relay import Login
 from server.signalling.role import Role
 from server.signalling.state import SessionState, check_move, may_move
 from server.store import keys
@@ -64,8 +65,7 @@ class Session:
     __slots__ = (
         "_bucket", "_channels", "_controls", "_finishing", "_gone", "_instructing", "_lock",
         "_outbox", "_writing", "id", "keepalive", "login", "places", "presence", "redis", "role",
-        "room",
-        "router", "scope", "settings", "state", "user", "ws",
+        "room", "router", "scope", "settings", "state", "user", "ws",
     )  # fmt: skip
 
     def __init__(
@@ -93,7 +93,8 @@ class Session:
         self.role: Role | None = None
         self._channels: set[str] = set()
         # Each deque exists only while its task drains it (an empty deque is 600 bytes).
-        self._outbox: deque[dict[str, Any] | _CloseSocket] | None = None
+        # What waits for the browser: dicts to encode, or text encoded once already (a Frame's).
+        self._outbox: deque[dict[str, Any] | str | _CloseSocket] | None = None
         self._writing: asyncio.Task[None] | None = None
         self._controls: deque[controls.Control] | None = None
         self._instructing: asyncio.Task[None] | None = None
@@ -113,7 +114,9 @@ class Session:
     def deliver(self, message: controls.Delivery) -> None:
         """From the router: must not block. Controls wait for the session's lock (a waiting
         patient's queue moves come through the place board, server/signalling/placeboard.py)."""
-        if isinstance(message, dict):
+        if isinstance(message, controls.Frame):
+            self._post(message.text)  # a relayed signal, of this socket's call
+        elif isinstance(message, dict):
             if self.in_scope(message):
                 self._post(message)
         else:
@@ -129,27 +132,34 @@ class Session:
         named = message.get("consultation_id", named)
         return named is None or named == self.scope
 
+    @property
+    def backlog(self) -> int:
+        """Messages waiting for the browser to take them (a stalled one lets them pile up)."""
+        return len(self._outbox) if self._outbox is not None else 0
+
     def send(self, message: m.BaseModel) -> None:
         self._post(m.dump(message))
 
     def send_raw(self, message: dict[str, Any]) -> None:
         self._post(message)
 
-    def error(self, code: str, message: str, ref: str | None = None) -> None:
-        self.send(m.Error(code=code, message=message, ref=ref))
+    def error(
+        self, code: str, message: str, ref: str | None = None, retry_after_ms: int | None = None
+    ) -> None:
+        self.send(m.Error(code=code, message=message, ref=ref, retry_after_ms=retry_after_ms))
 
     def close_socket(self, code: int, reason: bytes = b"superseded") -> None:
         """Close after everything queued before has been sent."""
         self._post(_CloseSocket(code, reason))
 
-    def _post(self, message: dict[str, Any] | _CloseSocket) -> None:
+    def _post(self, message: dict[str, Any] | str | _CloseSocket) -> None:
         if self._outbox is not None:
             self._outbox.append(message)
         else:
             self._outbox = deque((message,))
             self._writing = asyncio.get_running_loop().create_task(self._write(self._outbox))
 
-    async def _write(self, outbox: deque[dict[str, Any] | _CloseSocket]) -> None:
+    async def _write(self, outbox: deque[dict[str, Any] | str | _CloseSocket]) -> None:
         """Send until the outbox is empty; a closed socket drops what is left."""
         try:
             while outbox:
@@ -159,7 +169,9 @@ class Session:
                 if isinstance(message, _CloseSocket):
                     await self.ws.close(code=message.code, message=message.reason)
                     break
-                await self.ws.send_str(safejson.dumps(message))
+                await self.ws.send_str(
+                    message if isinstance(message, str) else safejson.dumps(message)
+                )
         except ConnectionError:
             pass
         finally:
@@ -275,6 +287,9 @@ class Session:
             async with self._lock:
                 if self.state is SessionState.CLOSED:
                     raise m.ProtocolError("closed", "this connection is closing", msg.ref)
+                if isinstance(msg, m.Signal) and self._relays_signals():
+                    await self._relay(msg)
+                    return
                 if not await self._login_stands():
                     await self._login_ended()
                     return
@@ -285,10 +300,24 @@ class Session:
                 else:
                     await self.role.handle(msg)
         except m.ProtocolError as exc:
-            self.error(exc.code, exc.message, exc.ref)
+            self.error(exc.code, exc.message, exc.ref, exc.retry_after_ms)
         except Exception:
             log.exception("signalling message failed")
             self.error("internal", "the server could not handle that message")
+
+    def _relays_signals(self) -> bool:
+        """A signal takes the short way (relay.py) where its role's table has it and the
+        login needs no more than its session key looked at (not an LPS's embed)."""
+        return self.role is not None and m.Signal in self.role.handlers and self.scope is None
+
+    async def _relay(self, msg: m.Signal) -> None:
+        """The login is looked at in the same round trip as the call (relay.py)."""
+        assert self.role is not None
+        login = None
+        if self.user is not None and self.login is not None:
+            login = Login(self.user.id, self.login)
+        if not await self.role.seat.signal(msg, login):
+            await self._login_ended()
 
     async def _login_stands(self) -> bool:
         """Looked at before acting on each message, so no message is ever acted on with a
