@@ -27,7 +27,12 @@ Overload is pushed back, never dropped:
 - a receiver whose outbox already holds `OUTBOX_LIMIT` frames (a stalled browser), or a
   Redis that gives no connection or no answer (pool exhausted, backlog, outage), refuses
   the signal with the stable code `overloaded` and a retry hint, `retry_after_ms`. The
-  browser sends the same signal again after that, with backoff (web/static/js/signalling.js).
+  browser sends the same signal (same `ref`) again after that, with backoff
+  (web/static/js/signalling.js).
+- order survives a refusal: once a signal to a peer is refused, every later one to that
+  peer is refused too (`Refused`) until the refused one comes back; the browser resends
+  what was refused in the order it was refused. (A signal without a `ref` cannot be
+  recognised when it comes back, so it does not hold the others up.)
 A signal is therefore delivered, or its sender is told; when a publish fails after Redis
 took it, a retry can deliver it twice, which WebRTC tolerates (candidates are idempotent,
 perfect negotiation ignores a repeated description).
@@ -37,7 +42,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Final, Protocol, cast
 
 from redis.exceptions import RedisError
 
@@ -61,9 +66,9 @@ class Login:
     hashed: str
 
 
-@runtime_checkable
 class SeatHolder(Protocol):
-    """A socket on this instance that may hold the receiver's seat."""
+    """A socket on this instance that may hold the receiver's seat (a Session; known by its
+    `id`, which only a socket has, as an isinstance check on a Protocol costs ~10 µs)."""
 
     id: str
 
@@ -71,6 +76,10 @@ class SeatHolder(Protocol):
     def backlog(self) -> int: ...
 
     def deliver(self, message: Frame) -> None: ...
+
+
+# Per seat: the receiver -> the `ref` of the signal to it refused first, not yet resent.
+Refused = dict[str, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +125,30 @@ def encode(sender: str, msg: m.Signal) -> Frame:
 
 
 async def signal(
-    session: Session, consultation_id: str, sender: str, msg: m.Signal, login: Login | None
+    session: Session,
+    consultation_id: str,
+    sender: str,
+    msg: m.Signal,
+    login: Login | None,
+    refused: Refused,
 ) -> bool:
     """Relay the signal to `msg.to`, or refuse it with a ProtocolError. False, and nothing
     relayed, when the socket's login has ended."""
+    if msg.to in refused:
+        if msg.ref is None or refused[msg.to] != msg.ref:
+            raise overloaded(msg.ref)  # one before it is still to come back
+        del refused[msg.to]
+    try:
+        return await _relay(session, consultation_id, sender, msg, login)
+    except m.ProtocolError as exc:
+        if exc.code == "overloaded" and msg.ref is not None:
+            refused[msg.to] = msg.ref
+        raise
+
+
+async def _relay(
+    session: Session, consultation_id: str, sender: str, msg: m.Signal, login: Login | None
+) -> bool:
     if msg.to == sender:
         raise m.ProtocolError("unknown_peer", "that participant is not in your call", msg.ref)
     try:
@@ -135,10 +164,11 @@ async def signal(
     frame = encode(sender, msg)
     channel = keys.participant_channel(msg.to)
     for listener in session.router.local_listeners(channel):
-        if isinstance(listener, SeatHolder) and listener.id == looked.holder:
-            if listener.backlog >= OUTBOX_LIMIT:
+        if getattr(listener, "id", None) == looked.holder:
+            holder = cast(SeatHolder, listener)
+            if holder.backlog >= OUTBOX_LIMIT:
                 raise overloaded(msg.ref)
-            listener.deliver(frame)
+            holder.deliver(frame)
             return True
     try:
         await session.router.publish(channel, frame)

@@ -41,12 +41,13 @@ def peer(p: Participant) -> Peer:
 
 
 class Seat:
-    __slots__ = ("consultation", "participant", "session")
+    __slots__ = ("consultation", "participant", "refused", "session")
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.participant: Participant | None = None
         self.consultation: Consultation | None = None
+        self.refused: relay.Refused = {}
 
     async def take(self, p: Participant, c: Consultation) -> None:
         """Hold the participant's seat with this socket; any older socket for it is told."""
@@ -129,7 +130,7 @@ class Seat:
         p, c = self.participant, self.consultation
         if p is None or c is None:
             raise m.ProtocolError("not_in_call", "you are not in a call", msg.ref)
-        return await relay.signal(self.session, c.id, p.id, msg, login)
+        return await relay.signal(self.session, c.id, p.id, msg, login, self.refused)
 
     async def media_state(self, msg: m.MediaState) -> None:
         p, others = await self._others(msg.ref)

@@ -48,3 +48,25 @@ async def test_a_lost_pubsub_connection_tells_every_listener_once_to_resync(redi
     finally:
         task.cancel()
         await router.stop()
+
+
+async def test_an_encoded_frame_arrives_as_the_same_text_beside_dicts_and_controls(
+    redis: Redis,
+) -> None:
+    router = RedisRouter(redis, "av:ch:instance:router-test")
+    task = asyncio.create_task(router.run())
+    try:
+        patient = Heard()
+        await router.subscribe("av:ch:participant:p", patient)
+        assert list(router.local_listeners("av:ch:participant:p")) == [patient]
+        assert list(router.local_listeners("av:ch:participant:nobody")) == []
+        text = '{"v":1,"type":"signal","from":"gp","candidate":{"candidate":"=x"}}'
+        await router.publish("av:ch:participant:p", controls.Frame(text))
+        assert await patient.next() == controls.Frame(text)
+        await router.publish("av:ch:participant:p", {"type": "ping"})
+        assert await patient.next() == {"type": "ping"}
+        await router.publish("av:ch:participant:p", controls.Held())
+        assert isinstance(await patient.next(), controls.Held)
+    finally:
+        task.cancel()
+        await router.stop()

@@ -157,7 +157,7 @@ export class CallStage {
       polite: this.selfId > peer.participant_id,
       iceServers: this.iceServers,
       localStream: this.localStream,
-      send: (payload) => this.signalling.send({ type: "signal", to: peer.participant_id, ...payload }),
+      send: (payload) => this.signalling.sendSignal({ type: "signal", to: peer.participant_id, ...payload }),
       onStream: (stream) => {
         this.play(video, stream);
         this.onAudioChange?.();

@@ -5,6 +5,11 @@
 const VERSION = 1;
 const SUPERSEDED = 4001;
 const SESSION_ENDED = 4003; // the login this socket was opened with has ended
+// A busy server refuses a signal with `overloaded` and a hint; it is sent again (the same
+// `ref`), with back-off. The server refuses every later signal to that peer until the
+// refused one is back, so resending in the order refused keeps the order they were sent in.
+const SIGNALS_KEPT = 256; // recent signals, by ref, that a refusal may name
+const RETRY_CAP_MS = 5000;
 
 export class Signalling {
   constructor(hello) {
@@ -14,6 +19,11 @@ export class Signalling {
     this.finished = false;
     this.attempt = 0;
     this.retryTimer = null;
+    this.signalRefs = 0;
+    this.signals = new Map(); // ref -> a signal recently sent
+    this.refused = []; // signals to send again, in the order they were refused
+    this.refusedTimer = null;
+    this.refusals = 0; // in a row: the back-off grows with them
     // A new network (Wi-Fi to mobile, the cable back in) leaves the socket on an address
     // that may be gone: connect anew at once rather than wait for TCP to notice.
     addEventListener("online", () => this.reconnect());
@@ -42,6 +52,11 @@ export class Signalling {
     });
     ws.addEventListener("message", (event) => {
       const message = JSON.parse(event.data);
+      if (message.type === "error" && message.code === "overloaded" && this.signals.has(message.ref)) {
+        this.retrySignal(message);
+        return;
+      }
+      if (message.type === "signal") this.refusals = 0;
       this.emit(message.type, message);
     });
     ws.addEventListener("close", (event) => {
@@ -78,6 +93,29 @@ export class Signalling {
       return true;
     }
     return false;
+  }
+
+  // A WebRTC description or candidate for another participant: never lost to a busy server.
+  sendSignal(message) {
+    const ref = `s${++this.signalRefs}`;
+    this.signals.set(ref, message);
+    if (this.signals.size > SIGNALS_KEPT) this.signals.delete(this.signals.keys().next().value);
+    return this.send({ ...message, ref });
+  }
+
+  retrySignal({ ref, retry_after_ms: after }) {
+    this.refused.push(ref);
+    if (this.refusedTimer) return;
+    const delay = Math.min(RETRY_CAP_MS, (after ?? 250) * 2 ** this.refusals++) * (0.5 + Math.random() / 2);
+    this.refusedTimer = setTimeout(() => {
+      this.refusedTimer = null;
+      const refs = this.refused;
+      this.refused = [];
+      for (const again of refs) {
+        const message = this.signals.get(again);
+        if (message) this.send({ ...message, ref: again });
+      }
+    }, delay);
   }
 
   close() {
