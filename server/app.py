@@ -16,6 +16,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from server import health, logredaction
 from server.api.routes import add_api_routes
 from server.appkeys import (
+    COALESCER,
     CPR_KEY,
     EMBEDDED_REDIS,
     KEEPALIVE,
@@ -72,6 +73,7 @@ from server.signalling.placeboard import PlaceBoard
 from server.signalling.presencekeeper import BEAT_SECONDS, PresenceKeeper
 from server.signalling.redisrouter import RedisRouter
 from server.store.budgets import seed_lines_when_reachable, try_seed_lines
+from server.store.coalescer import Coalescer
 from server.store.connection import open_redis
 from server.store.embedded import EmbeddedRedis
 from server.waitingroom.room import Room
@@ -116,7 +118,8 @@ async def in_background(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
 
 
 async def router_ctx(app: web.Application) -> AsyncIterator[None]:
-    router = RedisRouter(app[REDIS], f"av:ch:instance:{app[SETTINGS].instance_id}")
+    app[COALESCER] = coalescer = Coalescer(app[REDIS])
+    router = RedisRouter(app[REDIS], f"av:ch:instance:{app[SETTINGS].instance_id}", coalescer)
     app[ROUTER] = router
     app[ROOM] = Room(app[REDIS], router)
     app[PLACES] = PlaceBoard(router)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from server.signalling.placeboard import PlaceBoard
     from server.signalling.presencekeeper import PresenceKeeper
     from server.signalling.redisrouter import RedisRouter
+    from server.store.coalescer import Coalescer
     from server.waitingroom.room import Room
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -28,6 +29,8 @@ SETTINGS = web.AppKey("settings", Settings)
 EMBEDDED_REDIS = web.AppKey("embedded_redis", EmbeddedRedis)
 REDIS = web.AppKey("redis", Redis)
 ROUTER: web.AppKey[RedisRouter] = web.AppKey("router")
+# Redis commands of the hot paths, gathered per turn of the loop (server.store.coalescer).
+COALESCER: web.AppKey[Coalescer] = web.AppKey("coalescer")
 PRESENCE: web.AppKey[PresenceKeeper] = web.AppKey("presence")
 # Waiting patients' places on this instance, one queue listener per clinic (placeboard).
 PLACES: web.AppKey[PlaceBoard] = web.AppKey("places")

@@ -24,6 +24,7 @@ from typing import Final
 from server.signalling import controls
 from server.signalling.controls import Delivery
 from server.signalling.router import Listener
+from server.store.coalescer import Coalescer
 from server.store.connection import Redis
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,12 @@ FRAME_MARK: Final = "="
 
 
 class RedisRouter:
-    def __init__(self, redis: Redis, instance_channel: str) -> None:
+    def __init__(
+        self, redis: Redis, instance_channel: str, coalescer: Coalescer | None = None
+    ) -> None:
         self._redis = redis
+        # Publishes go out with the other commands of the same turn of the loop.
+        self._coalescer = coalescer or Coalescer(redis)
         self._pubsub = redis.pubsub()  # with its confirmations, which `run` reads
         self._listeners: dict[str, set[Listener]] = defaultdict(set)
         self._confirmed: dict[str, asyncio.Event] = {}
@@ -80,7 +85,9 @@ class RedisRouter:
             body = FRAME_MARK + message.text
         else:
             body = json.dumps(controls.wire(message), separators=(",", ":"))
-        await self._redis.publish(channel, body)
+        (reply,) = await self._coalescer.execute([("PUBLISH", channel, body)])
+        if isinstance(reply, Exception):
+            raise reply
 
     def local_listeners(self, channel: str) -> Collection[Listener]:
         return self._listeners.get(channel, ())

@@ -4,7 +4,9 @@ shortest way to the other socket.
 A signal is the hot path of a call (an offer, an answer and a few dozen candidates per
 peer connection, more on every ICE restart), so it is relayed with as little as the
 security model allows (issue 19: it cost ~0.5 ms of server CPU and three Redis round
-trips; now one round trip, and no second one when both sockets are on this instance).
+trips; now one round trip, and no second one when both sockets are on this instance;
+the round trip is shared with the other signals of the same turn of the event loop,
+server/store/coalescer.py).
 
 Authorised on every message, exactly, in one round trip (a pipeline), because state a
 socket could keep goes stale unheard: a hold takes the patient out of the call without a
@@ -49,6 +51,7 @@ from redis.exceptions import RedisError
 from server.signalling import messages as m
 from server.signalling.controls import Frame
 from server.store import decoded, keys
+from server.store.coalescer import Command
 
 if TYPE_CHECKING:
     from server.signalling.session import Session
@@ -99,12 +102,16 @@ def overloaded(ref: str | None) -> m.ProtocolError:
 async def look(
     session: Session, consultation_id: str, sender: str, receiver: str, login: Login | None
 ) -> Looked:
-    async with session.redis.pipeline(transaction=False) as pipe:
-        pipe.smismember(keys.call_members(consultation_id), [sender, receiver])
-        pipe.hget(keys.participant(receiver), "connection")
-        if login is not None:
-            pipe.get(keys.session(login.hashed))
-        replies = await pipe.execute()
+    commands: list[Command] = [
+        ("SMISMEMBER", keys.call_members(consultation_id), sender, receiver),
+        ("HGET", keys.participant(receiver), "connection"),
+    ]
+    if login is not None:
+        commands.append(("GET", keys.session(login.hashed)))
+    replies = await session.coalescer.execute(commands)
+    for reply in replies:
+        if isinstance(reply, Exception):
+            raise reply
     sender_in, receiver_in = replies[0]
     return Looked(
         sender_in_call=bool(sender_in),

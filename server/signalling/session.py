@@ -27,7 +27,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from server import safejson
-from server.appkeys import KEEPALIVE, PLACES, PRESENCE, REDIS, ROOM, ROUTER, SETTINGS
+from server.appkeys import COALESCER, KEEPALIVE, PLACES, PRESENCE, REDIS, ROOM, ROUTER, SETTINGS
 from server.auth.tokens import new_id
 from server.clock import now
 from server.signalling import controls
@@ -64,8 +64,8 @@ LOGIN_CHECK_SECONDS = 30.0
 class Session:
     __slots__ = (
         "_bucket", "_channels", "_controls", "_finishing", "_gone", "_instructing", "_lock",
-        "_outbox", "_writing", "id", "keepalive", "login", "places", "presence", "redis", "role",
-        "room", "router", "scope", "settings", "state", "user", "ws",
+        "_outbox", "_writing", "coalescer", "id", "keepalive", "login", "places", "presence",
+        "redis", "role", "room", "router", "scope", "settings", "state", "user", "ws",
     )  # fmt: skip
 
     def __init__(
@@ -83,6 +83,7 @@ class Session:
         # An LPS's embedded view: the one consultation this socket may see and act on.
         self.scope = scope
         self.redis = app[REDIS]
+        self.coalescer = app[COALESCER]
         self.router = app[ROUTER]
         self.room = app[ROOM]
         self.settings = app[SETTINGS]
