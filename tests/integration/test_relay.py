@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aiohttp import ClientWebSocketResponse
+from aiohttp import ClientWebSocketResponse, WSMsgType
 from pytest_aiohttp import AiohttpClient
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -17,6 +17,7 @@ from server.appkeys import REDIS
 from server.settings import Settings
 from server.signalling import relay
 from server.store.connection import Redis
+from server.store.sessions import close_user_sessions
 from tests.integration.helpers import book, drain, receive_type, send
 from tests.integration.test_signalling import in_call
 
@@ -110,3 +111,20 @@ async def test_an_exhausted_redis_pool_answers_overloaded_and_keeps_the_order(
         await signal(call.gp, call.patient_id, 1)
         await signal(call.gp, call.patient_id, 2)
         assert signals(await drain(call.patient, quiet=0.5)) == [1, 2]
+
+
+async def test_a_signal_is_not_relayed_with_a_login_that_ended_unheard(
+    client: Any, redis: Redis
+) -> None:
+    """The login is looked at in the relay's one round trip, as before any other message."""
+    b = await book(redis)
+    async with in_call(client, b) as call:
+        await close_user_sessions(redis, b.gp.id)  # gone, and nobody told the socket
+        await signal(call.gp, call.patient_id, 1)
+        codes = []
+        while (frame := await call.gp.receive(timeout=5)).type == WSMsgType.TEXT:
+            message = frame.json()
+            codes += [message["code"]] if message["type"] == "error" else []
+        assert (codes, frame.data) == (["session_ended"], 4003)
+        heard = [m["type"] for m in await drain(call.patient, quiet=0.5)]
+        assert heard == ["peer.left"]  # the GP's seat let go; the signal never came
