@@ -56,6 +56,10 @@ class Coalescer:
                 if not future.done():
                     future.set_exception(exc)
             return
+        except asyncio.CancelledError:  # the app stops: nobody waits for ever
+            for _, future in batch:
+                future.cancel()
+            raise
         at = 0
         for commands, future in batch:
             if not future.done():  # its caller may have been cancelled meanwhile
