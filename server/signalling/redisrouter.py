@@ -15,12 +15,14 @@ snapshot after subscribing (a GP's list, a patient's place) then misses no later
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Collection
 from typing import Final
 
+import orjson
+
+from server import safejson
 from server.signalling import controls
 from server.signalling.controls import Delivery
 from server.signalling.router import Listener
@@ -84,7 +86,7 @@ class RedisRouter:
         if isinstance(message, controls.Frame):
             body = FRAME_MARK + message.text
         else:
-            body = json.dumps(controls.wire(message), separators=(",", ":"))
+            body = safejson.dumps(controls.wire(message))
         (reply,) = await self._coalescer.execute([("PUBLISH", channel, body)])
         if isinstance(reply, Exception):
             raise reply
@@ -127,7 +129,7 @@ class RedisRouter:
                 if data.startswith(FRAME_MARK):
                     message: Delivery = controls.Frame(data[len(FRAME_MARK) :])
                 else:
-                    message = controls.parse(json.loads(data))
+                    message = controls.parse(orjson.loads(data))  # our own instances' text
             except ValueError:
                 log.exception("unreadable message on %s; dropped", channel)
                 continue
