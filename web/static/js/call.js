@@ -7,6 +7,7 @@ import { reportCall } from "./callreport.js";
 import { PeerLink } from "./peer.js";
 import { SelfView } from "./selfview.js";
 import { t } from "./strings.js";
+import { mark, markFirstFrame } from "./timeline.js";
 
 const $ = (id) => document.getElementById(id);
 const QUALITY_SECONDS = 2;
@@ -129,6 +130,7 @@ export class CallStage {
   }
 
   async join({ consultation_id, participant_id, peers, ice_servers }) {
+    mark("joined");
     this.close();
     if (consultation_id !== this.consultationId) this.audioOnly = null; // a new call has video
     this.consultationId = consultation_id;
@@ -152,6 +154,8 @@ export class CallStage {
     this.peers.set(peer.participant_id, peer);
     const tile = this.tile(peer);
     const video = tile.querySelector("video");
+    mark("peer-added", peer.participant_id);
+    markFirstFrame(video, peer.participant_id);
     const link = new PeerLink({
       peerId: peer.participant_id,
       polite: this.selfId > peer.participant_id,

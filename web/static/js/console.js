@@ -12,6 +12,7 @@ import { NoteTaker } from "./notetaker.js";
 import { Signalling } from "./signalling.js";
 import { recall, remember } from "./storage.js";
 import { t } from "./strings.js";
+import { mark } from "./timeline.js";
 
 const $ = (id) => document.getElementById(id);
 const data = JSON.parse($("console-data").textContent);
@@ -355,6 +356,7 @@ function send(message) {
 async function admitPatient(consultationId) {
   await localStream();
   send({ type: "admit", consultation_id: consultationId });
+  mark("admit-sent");
 }
 
 function hangUp() {

@@ -8,6 +8,8 @@
 // its tracks (and receive-only slots for what it lacks) at once. The polite side waits for
 // that offer and answers with its own tracks attached to the offered transceivers.
 
+import { mark } from "./timeline.js";
+
 const RESTART_AFTER_DISCONNECTED_MS = 3000;
 const RESTART_AGAIN_MS = 5000;
 
@@ -45,8 +47,12 @@ export class PeerLink {
       if (candidate) this.send({ candidate: candidate.toJSON() });
     });
     pc.addEventListener("iceconnectionstatechange", () => {
+      if (pc.iceConnectionState === "connected") mark("ice-connected", peerId);
       this.watchIce();
       this.onState(pc.iceConnectionState);
+    });
+    pc.addEventListener("connectionstatechange", () => {
+      if (pc.connectionState === "connected") mark("connected", peerId);
     });
   }
 
@@ -77,7 +83,7 @@ export class PeerLink {
     try {
       this.makingOffer = true;
       await this.pc.setLocalDescription();
-      if (this.pc.localDescription) this.send({ description: this.describe() });
+      if (this.pc.localDescription) this.sendDescription();
     } catch (error) {
       console.warn("negotiation failed", error);
     } finally {
@@ -85,9 +91,10 @@ export class PeerLink {
     }
   }
 
-  describe() {
+  sendDescription() {
     const { type, sdp } = this.pc.localDescription;
-    return { type, sdp };
+    this.send({ description: { type, sdp } });
+    mark(`${type}-sent`, this.peerId);
   }
 
   receive(signal) {
@@ -100,6 +107,7 @@ export class PeerLink {
   async handle({ description, candidate }) {
     const pc = this.pc;
     if (description) {
+      mark(`${description.type}-received`, this.peerId);
       const readyForOffer =
         !this.makingOffer && (pc.signalingState === "stable" || this.settingRemoteAnswer);
       const collision = description.type === "offer" && !readyForOffer;
@@ -111,7 +119,7 @@ export class PeerLink {
       if (description.type === "offer") {
         await this.attachLocalTracks();
         await pc.setLocalDescription();
-        this.send({ description: this.describe() });
+        this.sendDescription();
       }
     } else if (candidate) {
       try {
