@@ -67,7 +67,8 @@ MARKS_JS = """
 
 # The floor: two peer connections in this page, both sending the fake camera and microphone,
 # candidates and descriptions handed over directly. createOffer -> the later of the two
-# sides' first presented remote frame, `runs` times; milliseconds.
+# sides' connectionState "connected", and -> the later first presented remote frame, `runs`
+# times; milliseconds.
 FLOOR_JS = """
 async (runs) => {
   const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
@@ -75,6 +76,11 @@ async (runs) => {
   for (let run = 0; run < runs; run++) {
     const a = new RTCPeerConnection();
     const b = new RTCPeerConnection();
+    const connected = [a, b].map((pc) => new Promise((resolve) => {
+      pc.addEventListener("connectionstatechange", () => {
+        if (pc.connectionState === "connected") resolve(performance.now());
+      });
+    }));
     const frames = [a, b].map((pc, index) => new Promise((resolve) => {
       const other = index === 0 ? b : a;
       pc.addEventListener("icecandidate", ({ candidate }) => {
@@ -98,8 +104,8 @@ async (runs) => {
     await b.setRemoteDescription(a.localDescription);
     await b.setLocalDescription(await b.createAnswer());
     await a.setRemoteDescription(b.localDescription);
-    const [first, second] = await Promise.all(frames);
-    times.push(Math.max(first, second) - start);
+    const framed = Math.max(...(await Promise.all(frames))) - start;
+    times.push([Math.max(...(await Promise.all(connected))) - start, framed]);
     for (const pc of [a, b]) {
       pc.getSenders().forEach((sender) => sender.track?.stop());
       pc.close();
@@ -116,6 +122,7 @@ STEPS = [
     "admit-sent",
     "joined",
     "peer-added",
+    "warm-adopted",
     "offer-sent",
     "offer-received",
     "answer-sent",
@@ -132,13 +139,14 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[index]
 
 
-async def floor(browser: Browser, base_url: str, runs: int) -> list[float]:
+async def floor(browser: Browser, base_url: str, runs: int) -> list[tuple[float, float]]:
+    """(connected, first frame) per run, milliseconds after createOffer."""
     context = await media_context(browser, base_url)
     page = await context.new_page()
     await page.goto(f"{base_url}/healthz")
-    times: list[float] = await page.evaluate(FLOOR_JS, runs)
+    times: list[list[float]] = await page.evaluate(FLOOR_JS, runs)
     await context.close()
-    return times
+    return [(connected, framed) for connected, framed in times]
 
 
 async def one_call(
@@ -187,7 +195,7 @@ def timeline_medians(timelines: list[dict[str, float]]) -> dict[str, dict[str, f
     return groups
 
 
-async def run(calls: int, instances: int, floor_runs: int) -> dict[str, Any]:
+async def run(calls: int, instances: int, floor_runs: int, verbose: bool) -> dict[str, Any]:
     stack = Stack(Path(tempfile.mkdtemp(prefix="bench-")), instances=instances)
     stack.start()
     try:
@@ -195,7 +203,9 @@ async def run(calls: int, instances: int, floor_runs: int) -> dict[str, Any]:
         demo = stack.demo(gp_base)
         async with async_playwright() as playwright:
             browser = await launch(playwright)
-            floor_times = await floor(browser, gp_base, floor_runs)
+            floor_runs_ms = await floor(browser, gp_base, floor_runs)
+            floor_times = [framed for _, framed in floor_runs_ms]
+            floor_connected = [connected for connected, _ in floor_runs_ms]
             print("floor:", " ".join(f"{ms:.0f}" for ms in floor_times), "ms")
             gp_context = await media_context(browser, gp_base)
             gp = await gp_context.new_page()
@@ -218,6 +228,9 @@ async def run(calls: int, instances: int, floor_runs: int) -> dict[str, Any]:
                     f"call {index + 1:2d}: gp {gp_ms:6.0f} ms   patient {patient_ms:6.0f} ms"
                     f"   ({offerer(timeline)} offered)"
                 )
+                if verbose:
+                    for step, ms in sorted(timeline.items(), key=lambda item: item[1]):
+                        print(f"  {ms:7.1f}  {step}")
             await browser.close()
         rss = stack.server_rss_kib()
     finally:
@@ -238,6 +251,7 @@ async def run(calls: int, instances: int, floor_runs: int) -> dict[str, Any]:
         "both_mean_ms": round(statistics.fmean(both)),
         "floor_runs": floor_runs,
         "floor_p50_ms": round(floor_p50),
+        "floor_connected_p50_ms": round(statistics.median(floor_connected)),
         "ratio_p50_to_floor": round(both_p50 / floor_p50, 2),
         "timeline_median_ms": timeline_medians(timelines),
         "server_rss_mib": [round(kib / 1024, 1) for kib in rss],
@@ -251,9 +265,10 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="3 calls, 5 floor runs (CI)")
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument("--instances", type=int, choices=(1, 2), default=1)
+    parser.add_argument("--timelines", action="store_true", help="print each call's timeline")
     args = parser.parse_args()
     calls, floor_runs = (3, 5) if args.quick else (args.calls, 10)
-    result = asyncio.run(run(calls, args.instances, floor_runs))
+    result = asyncio.run(run(calls, args.instances, floor_runs, args.timelines))
     for group, medians in result["timeline_median_ms"].items():
         print(f"timeline when the {group}, median ms after the admit click:")
         for step, ms in medians.items():

@@ -33,9 +33,18 @@ export function initials(name) {
 }
 
 export class CallStage {
-  constructor({ signalling, getLocalStream, onHangup, onAudioChange = null, onPeersChange = null, sinkId = "" }) {
+  constructor({
+    signalling,
+    getLocalStream,
+    onHangup,
+    onAudioChange = null,
+    onPeersChange = null,
+    sinkId = "",
+    takeWarmPeer = null,
+  }) {
     this.signalling = signalling;
     this.getLocalStream = getLocalStream;
+    this.takeWarmPeer = takeWarmPeer; // (stream) => a WarmPeer made for it, or null (patient)
     this.onHangup = onHangup;
     this.onAudioChange = onAudioChange; // the set of remote audio tracks changed (note-taker)
     this.onPeersChange = onPeersChange; // who is in the call, or their media state, changed
@@ -138,18 +147,20 @@ export class CallStage {
     this.iceServers = ice_servers;
     this.localStream = (await this.getLocalStream()) ?? new MediaStream();
     this.applyMediaState();
+    // The offers go out before the page lays out the call.
+    for (const peer of peers) this.addPeer(peer, true);
     this.section.hidden = false;
     document.body.classList.add("in-call");
     window.visualViewport?.addEventListener("resize", this.fit);
     window.visualViewport?.addEventListener("scroll", this.fit);
     this.fitViewport();
     if ($("call-panel") && window.matchMedia(WIDE).matches) this.togglePanel(true);
-    for (const peer of peers) this.addPeer(peer);
     this.qualityTimer = setInterval(() => this.showQuality(), QUALITY_SECONDS * 1000);
     this.updateBanner();
   }
 
-  addPeer(peer) {
+  // `offers`: this side joined after the peer, so it makes the first offer (peer.js).
+  addPeer(peer, offers = false) {
     this.removePeer(peer.participant_id);
     this.peers.set(peer.participant_id, peer);
     const tile = this.tile(peer);
@@ -159,6 +170,8 @@ export class CallStage {
     const link = new PeerLink({
       peerId: peer.participant_id,
       polite: this.selfId > peer.participant_id,
+      offers,
+      warm: offers && this.links.size === 0 ? this.takeWarmPeer?.(this.localStream) : null,
       iceServers: this.iceServers,
       localStream: this.localStream,
       send: (payload) => this.signalling.sendSignal({ type: "signal", to: peer.participant_id, ...payload }),

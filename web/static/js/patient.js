@@ -7,6 +7,7 @@ import { NoteTaker } from "./notetaker.js";
 import { mountLineTest } from "./precall.js";
 import { Signalling } from "./signalling.js";
 import { t } from "./strings.js";
+import { WarmPeer } from "./warmpeer.js";
 
 const root = document.getElementById("patient");
 const termsVersion = root.dataset.termsVersion;
@@ -21,6 +22,9 @@ const state = {
   signalling: null,
   stage: null,
   welcome: null,
+  waiting: false, // in the queue (not before joining, in a call, or after)
+  warm: null, // a WarmPeer while waiting
+  warmTimer: null,
 };
 
 const clock = new Intl.DateTimeFormat(document.documentElement.lang === "da" ? "da-DK" : "en-GB", {
@@ -61,6 +65,7 @@ async function startMedia() {
     return null;
   }
   $("preview").srcObject = state.stream;
+  warmUp();
   state.stopMeter = levelMeter(state.stream, (level) => {
     $("mic-meter-bar").style.width = `${level}%`;
     $("mic-meter").setAttribute("aria-valuenow", String(level));
@@ -164,6 +169,7 @@ function connect() {
     getLocalStream: async () => state.stream ?? (await startMedia()),
     onHangup: () => signalling.send({ type: "leave" }),
     sinkId: state.choice.speakerId ?? "",
+    takeWarmPeer,
   });
   state.notetaker = new NoteTaker({ role: "patient", signalling });
   signalling
@@ -173,7 +179,12 @@ function connect() {
       state.welcome = welcome;
       $("clinic-messages").replaceChildren();
       for (const note of welcome.messages ?? []) showClinicMessage(note);
-      if (welcome.state === "waiting") show("step-waiting");
+      coolDown(); // a new socket may be on a new network: gather anew
+      state.waiting = welcome.state === "waiting";
+      if (state.waiting) {
+        show("step-waiting");
+        warmUp();
+      }
     })
     .on("waiting", showPlace)
     .on("clinic.message", showClinicMessage)
@@ -182,6 +193,8 @@ function connect() {
       state.notetaker.reset(); // no call, nothing to listen to; re-admitting says so again
       $("held-note").hidden = false;
       show("step-waiting");
+      state.waiting = true;
+      warmUp();
     })
     .on("removed", ({ text }) => {
       signalling.close();
@@ -192,6 +205,7 @@ function connect() {
     .on("chat", (message) => state.stage.chat(message))
     .on("notetaker.state", (message) => state.notetaker.update(message))
     .on("call.joined", async (message) => {
+      state.waiting = false;
       $("held-note").hidden = true;
       state.stopMeter();
       await state.stage.join(message);
@@ -263,7 +277,54 @@ function checkWaitLimit() {
 }
 setInterval(checkWaitLimit, 10000);
 
+// ---- a peer connection ready before admit (warmpeer.js) ---------------------------------------
+
+// While waiting, keep one ready for the call with the current camera and microphone; it is
+// made again when they change, when the socket reconnects, and before its TURN credentials
+// (fetched fresh for it) run out.
+async function warmUp() {
+  clearTimeout(state.warmTimer);
+  const stream = state.stream;
+  if (!state.waiting || !stream) return;
+  if (!state.warm?.fits(stream)) {
+    coolDown();
+    let iceServers;
+    try {
+      ({ ice_servers: iceServers } = await post(`/j/${linkToken()}/ice-servers`));
+    } catch {
+      return; // the call then makes its connection when it starts, as without this
+    }
+    if (stream !== state.stream || !state.waiting || state.warm) return;
+    state.warm = new WarmPeer(iceServers, stream);
+  }
+  state.warmTimer = setTimeout(warmUp, state.warm.expiresAt - Date.now());
+}
+
+function coolDown() {
+  clearTimeout(state.warmTimer);
+  state.warm?.close();
+  state.warm = null;
+}
+
+// The call starts: its first peer connection is the warm one, if it was made for `stream`.
+function takeWarmPeer(stream) {
+  const warm = state.warm;
+  state.warm = null;
+  clearTimeout(state.warmTimer);
+  if (warm?.fits(stream)) return warm;
+  warm?.close();
+  return null;
+}
+
+async function post(url) {
+  const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  return response.json();
+}
+
 function stopMedia() {
+  state.waiting = false;
+  coolDown();
   state.stopMeter();
   for (const track of state.stream?.getTracks() ?? []) track.stop();
   state.stream = null;

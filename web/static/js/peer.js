@@ -4,9 +4,13 @@
 // also when it stays disconnected for a few seconds (a lost link, a new address), since
 // Chromium takes far longer to call it failed; the restart is repeated until it is back.
 //
-// To avoid a collision on every call set-up, only the impolite side offers first: it adds
-// its tracks (and receive-only slots for what it lacks) at once. The polite side waits for
-// that offer and answers with its own tracks attached to the offered transceivers.
+// To avoid a collision on every call set-up, only one side offers first: the one that joins
+// the call and finds the other already there (it is told of its peers in `call.joined`, the
+// other learns of it from `peer.joined`, and the server's call membership settles which
+// came first). It adds its tracks (and receive-only slots for what it lacks) at once; the
+// other waits for that offer and answers with its own tracks attached to the offered
+// transceivers. A patient being admitted joins after the GP, so it is the patient who offers,
+// at once, from a connection made ready while waiting (warmpeer.js).
 
 import { mark } from "./timeline.js";
 
@@ -14,7 +18,7 @@ const RESTART_AFTER_DISCONNECTED_MS = 3000;
 const RESTART_AGAIN_MS = 5000;
 
 export class PeerLink {
-  constructor({ peerId, polite, iceServers, localStream, send, onStream, onState }) {
+  constructor({ peerId, polite, offers, warm = null, iceServers, localStream, send, onStream, onState }) {
     this.peerId = peerId;
     this.polite = polite;
     this.send = send;
@@ -25,10 +29,10 @@ export class PeerLink {
     this.inbox = Promise.resolve();
     this.stream = new MediaStream();
 
-    const pc = new RTCPeerConnection({ iceServers });
+    const pc = warm?.adopt() ?? new RTCPeerConnection({ iceServers });
     this.pc = pc;
     this.localStream = localStream;
-    if (!polite) {
+    if (offers && !warm) {
       for (const track of localStream.getTracks()) pc.addTrack(track, localStream);
       for (const kind of ["audio", "video"]) {
         if (!localStream.getTracks().some((track) => track.kind === kind)) {
@@ -43,9 +47,12 @@ export class PeerLink {
       onStream(this.stream);
     });
     pc.addEventListener("negotiationneeded", () => this.negotiate());
-    pc.addEventListener("icecandidate", ({ candidate }) => {
-      if (candidate) this.send({ candidate: candidate.toJSON() });
-    });
+    const sendCandidate = (candidate) => this.send({ candidate });
+    if (!warm) {
+      pc.addEventListener("icecandidate", ({ candidate }) => {
+        if (candidate) sendCandidate(candidate.toJSON());
+      });
+    }
     pc.addEventListener("iceconnectionstatechange", () => {
       if (pc.iceConnectionState === "connected") mark("ice-connected", peerId);
       this.watchIce();
@@ -53,6 +60,9 @@ export class PeerLink {
     });
     pc.addEventListener("connectionstatechange", () => {
       if (pc.connectionState === "connected") mark("connected", peerId);
+    });
+    warm?.handOver(() => this.sendDescription(), sendCandidate).then((offered) => {
+      if (!offered) this.negotiate();
     });
   }
 

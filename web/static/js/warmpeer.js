@@ -1,0 +1,84 @@
+// A peer connection made ready while the patient waits, so that the GP's admit costs no
+// set-up on this side: the camera and microphone tracks added, the offer made and set, and
+// ICE candidates gathered (host, server reflexive and relay, with fresh TURN credentials).
+// It stays in this page: no description or candidate is sent and no media flows until the
+// call starts, when a PeerLink adopts it and sends the offer and the candidates at once.
+//
+// TURN credentials expire (the username is "<expiry>:<user>"), and a relay allocation
+// refreshed with expired ones is lost, so a long wait makes a new one at half the time left.
+
+import { mark } from "./timeline.js";
+
+const KEEP_AT_MOST_MS = 10 * 60 * 1000;
+
+export class WarmPeer {
+  constructor(iceServers, stream) {
+    this.stream = stream;
+    this.candidates = []; // gathered before the call
+    this.sendCandidate = null; // once in the call
+    this.adopted = false;
+    this.offered = false; // the offer is set
+    this.failed = false;
+    this.pc = new RTCPeerConnection({ iceServers });
+    this.pc.addEventListener("icecandidate", ({ candidate }) => {
+      if (!candidate) return;
+      if (this.sendCandidate) this.sendCandidate(candidate.toJSON());
+      else this.candidates.push(candidate.toJSON());
+    });
+    for (const track of stream.getTracks()) this.pc.addTrack(track, stream);
+    for (const kind of ["audio", "video"]) {
+      if (!stream.getTracks().some((track) => track.kind === kind)) {
+        this.pc.addTransceiver(kind, { direction: "recvonly" });
+      }
+    }
+    this.ready = this.pc.setLocalDescription().then(
+      () => {
+        this.offered = true;
+        mark("warm");
+      },
+      () => {
+        this.failed = true;
+      },
+    );
+    this.expiresAt = Date.now() + keepFor(iceServers);
+  }
+
+  // Made for this stream, and nothing has gone stale (its offer may still be on its way:
+  // an admit right after joining waits the few milliseconds left rather than start anew).
+  fits(stream) {
+    return !this.adopted && !this.failed && this.stream === stream && Date.now() < this.expiresAt;
+  }
+
+  // The call starts: the connection is the caller's now.
+  adopt() {
+    mark("warm-adopted");
+    this.adopted = true;
+    return this.pc;
+  }
+
+  // Send the offer, then the candidates gathered so far and each one still to come: at once
+  // if the offer is set (before the page goes on to lay out the call), else when it is.
+  // False if the offer could not be made (the caller then negotiates as usual).
+  async handOver(sendOffer, sendCandidate) {
+    if (!this.offered) await this.ready;
+    if (this.failed) return false;
+    sendOffer();
+    for (const candidate of this.candidates) sendCandidate(candidate);
+    this.candidates = [];
+    this.sendCandidate = sendCandidate;
+    return true;
+  }
+
+  close() {
+    if (!this.adopted) this.pc.close();
+  }
+}
+
+function keepFor(iceServers) {
+  let keep = KEEP_AT_MOST_MS;
+  for (const server of iceServers) {
+    const expiry = Number(String(server.username ?? "").split(":")[0]);
+    if (expiry > 0) keep = Math.min(keep, (expiry * 1000 - Date.now()) / 2);
+  }
+  return keep;
+}
