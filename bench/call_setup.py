@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -30,11 +31,17 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from tests.support.browser import end_consultation, gp_login, launch, media_context, patient_join
 from tests.support.stack import Stack
 
-# Stamps, in epoch milliseconds: the admit click, and each page's first presented remote frame.
+# Stamps, in epoch milliseconds: the admit click, and each page's first presented remote frame;
+# and the page's long tasks (main thread busy > 50 ms at a stretch) as [start, duration].
 PROBE_JS = """
 () => {
   performance.clearMarks();
-  window.__bench = { admitAt: null, firstFrame: null };
+  window.__bench = { admitAt: null, firstFrame: null, longTasks: [] };
+  new PerformanceObserver((list) => {
+    for (const task of list.getEntries()) {
+      window.__bench.longTasks.push([performance.timeOrigin + task.startTime, task.duration]);
+    }
+  }).observe({ type: "longtask" });
   document.addEventListener("click", (event) => {
     if (event.target.closest('[data-testid="admit"]')) {
       window.__bench.admitAt = performance.timeOrigin + performance.now();
@@ -149,30 +156,57 @@ async def floor(browser: Browser, base_url: str, runs: int) -> list[tuple[float,
     return [(connected, framed) for connected, framed in times]
 
 
+def cpu_ms(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (10 ms ticks)."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+async def busy_ms(page: Page, since: float) -> float:
+    """The page's main thread in long tasks from `since` to its first remote frame."""
+    return float(
+        await page.evaluate(
+            """(since) => window.__bench.longTasks
+                .filter(([start]) => start >= since - 50 && start <= window.__bench.firstFrame)
+                .reduce((sum, [, duration]) => sum + duration, 0)""",
+            since,
+        )
+    )
+
+
 async def one_call(
-    gp: Page, patient: Page, url: str, name: str
-) -> tuple[float, float, dict[str, float]]:
+    gp: Page, patient: Page, url: str, name: str, server_pids: list[int]
+) -> tuple[float, float, dict[str, float], dict[str, float]]:
+    """Both sides' admit -> first frame, the timeline of steps, and what the set-up cost:
+    server CPU and each page's main thread in long tasks."""
     await patient_join(patient, url, name)
     entry = gp.locator(".queue-entry", has_text=name)
     await expect(entry).to_be_visible()
     await gp.evaluate(PROBE_JS)
     await patient.evaluate(PROBE_JS)
+    cpu_before = cpu_ms(server_pids)
     await entry.get_by_test_id("admit").click()
     stamps = "() => window.__bench.firstFrame"
     await gp.wait_for_function(stamps, timeout=20_000)
     await patient.wait_for_function(stamps, timeout=20_000)
+    server_cpu = cpu_ms(server_pids) - cpu_before
     admit_at = await gp.evaluate("() => window.__bench.admitAt")
     gp_ms = await gp.evaluate(stamps) - admit_at
     patient_ms = await patient.evaluate(stamps) - admit_at
+    costs = {"server_cpu": server_cpu}
     timeline: dict[str, float] = {}
     for side, page in (("gp", gp), ("patient", patient)):
+        costs[f"{side}_long_tasks"] = await busy_ms(page, admit_at)
         for step, at in (await page.evaluate(MARKS_JS)).items():
             timeline[f"{side} {step}"] = at - admit_at
     await end_consultation(gp)
     await expect(gp.get_by_test_id("billing-code")).to_be_visible()
     await expect(patient.get_by_test_id("end")).to_be_visible()
     await gp.get_by_test_id("back-to-list").click()
-    return gp_ms, patient_ms, timeline
+    return gp_ms, patient_ms, timeline, costs
 
 
 def offerer(timeline: dict[str, float]) -> str:
@@ -213,17 +247,19 @@ async def run(calls: int, instances: int, floor_runs: int, verbose: bool) -> dic
             gp_times: list[float] = []
             patient_times: list[float] = []
             timelines: list[dict[str, float]] = []
+            costs: list[dict[str, float]] = []
             for index in range(calls):
                 url = await stack.new_patient_url(patient_base, demo["clinic_id"])
                 context = await media_context(browser, patient_base)
                 patient = await context.new_page()
-                gp_ms, patient_ms, timeline = await one_call(
-                    gp, patient, url, f"Bench Patient {index}"
+                gp_ms, patient_ms, timeline, cost = await one_call(
+                    gp, patient, url, f"Bench Patient {index}", stack.server_pids()
                 )
                 await context.close()
                 gp_times.append(gp_ms)
                 patient_times.append(patient_ms)
                 timelines.append(timeline)
+                costs.append(cost)
                 print(
                     f"call {index + 1:2d}: gp {gp_ms:6.0f} ms   patient {patient_ms:6.0f} ms"
                     f"   ({offerer(timeline)} offered)"
@@ -254,6 +290,11 @@ async def run(calls: int, instances: int, floor_runs: int, verbose: bool) -> dic
         "floor_connected_p50_ms": round(statistics.median(floor_connected)),
         "ratio_p50_to_floor": round(both_p50 / floor_p50, 2),
         "timeline_median_ms": timeline_medians(timelines),
+        "server_cpu_ms_per_setup": round(statistics.fmean(c["server_cpu"] for c in costs), 1),
+        "long_tasks_median_ms": {
+            side: round(statistics.median(c[f"{side}_long_tasks"] for c in costs))
+            for side in ("gp", "patient")
+        },
         "server_rss_mib": [round(kib / 1024, 1) for kib in rss],
     }
 
@@ -281,6 +322,11 @@ def main() -> int:
         f"both sides p50 {result['both_p50_ms']} ms / p95 {result['both_p95_ms']} ms "
         f"(goal p50 <= 150, p95 <= 250); floor p50 {result['floor_p50_ms']} ms, "
         f"set-up p50 = {result['ratio_p50_to_floor']}x the floor"
+    )
+    print(
+        f"per set-up: server CPU {result['server_cpu_ms_per_setup']} ms (mean, 10 ms ticks); "
+        "main thread in long tasks until its first frame, median: "
+        + ", ".join(f"{side} {ms} ms" for side, ms in result["long_tasks_median_ms"].items())
     )
     print(json.dumps(result))
     return 0

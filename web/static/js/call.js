@@ -8,6 +8,7 @@ import { PeerLink } from "./peer.js";
 import { SelfView } from "./selfview.js";
 import { t } from "./strings.js";
 import { mark, markFirstFrame } from "./timeline.js";
+import { WarmPeer } from "./warmpeer.js";
 
 const $ = (id) => document.getElementById(id);
 const QUALITY_SECONDS = 2;
@@ -64,6 +65,7 @@ export class CallStage {
     this.cameraButton = $("toggle-camera");
     this.shareButton = $("toggle-share");
     this.links = new Map();
+    this.spare = null; // a WarmPeer for the next peer to join (warmpeer.js)
     this.reporters = new Map();
     this.peers = new Map();
     this.peerMedia = new Map(); // participant id -> { audio, video } as they last said
@@ -147,8 +149,10 @@ export class CallStage {
     this.iceServers = ice_servers;
     this.localStream = (await this.getLocalStream()) ?? new MediaStream();
     this.applyMediaState();
-    // The offers go out before the page lays out the call.
+    // The offers go out before the page lays out the call. Alone in it (a GP who admitted),
+    // a connection gets ready for whoever joins next, while they are being told.
     for (const peer of peers) this.addPeer(peer, true);
+    if (peers.length === 0) this.spare = new WarmPeer(ice_servers, this.localStream, { offer: false });
     this.section.hidden = false;
     document.body.classList.add("in-call");
     window.visualViewport?.addEventListener("resize", this.fit);
@@ -171,7 +175,7 @@ export class CallStage {
       peerId: peer.participant_id,
       polite: this.selfId > peer.participant_id,
       offers,
-      warm: offers && this.links.size === 0 ? this.takeWarmPeer?.(this.localStream) : null,
+      warm: offers ? this.warmForOffer() : this.spareForAnswer(),
       iceServers: this.iceServers,
       localStream: this.localStream,
       send: (payload) => this.signalling.sendSignal({ type: "signal", to: peer.participant_id, ...payload }),
@@ -194,6 +198,20 @@ export class CallStage {
     if (!this.audioOn || !this.videoOn || this.audioOnly) this.sendMediaState();
     this.updateBanner();
     this.peersChanged();
+  }
+
+  // The patient's connection made ready while waiting, for the first peer it offers to.
+  warmForOffer() {
+    return this.links.size === 0 ? this.takeWarmPeer?.(this.localStream) : null;
+  }
+
+  // The connection made ready as the call opened, for the first peer that joins.
+  spareForAnswer() {
+    const spare = this.spare;
+    this.spare = null;
+    if (spare?.fits(this.localStream)) return spare;
+    spare?.close();
+    return null;
   }
 
   removePeer(participantId) {
@@ -497,6 +515,8 @@ export class CallStage {
     }
     for (const link of this.links.values()) link.close();
     this.links.clear();
+    this.spare?.close();
+    this.spare = null;
     this.reporters.clear();
     this.peers.clear();
     this.peerMedia.clear();

@@ -26,6 +26,10 @@ export class PeerLink {
     this.makingOffer = false;
     this.ignoreOffer = false;
     this.settingRemoteAnswer = false;
+    // The side that does not offer first adds no tracks of its own before the offer, unless
+    // it adopted a ready connection that has them: they then wait for the offer's sections
+    // rather than start an offer of their own.
+    this.awaitingOffer = !offers;
     this.inbox = Promise.resolve();
     this.stream = new MediaStream();
 
@@ -90,6 +94,7 @@ export class PeerLink {
   }
 
   async negotiate() {
+    if (this.awaitingOffer) return;
     try {
       this.makingOffer = true;
       await this.pc.setLocalDescription();
@@ -127,6 +132,7 @@ export class PeerLink {
       await pc.setRemoteDescription(description);
       this.settingRemoteAnswer = false;
       if (description.type === "offer") {
+        this.awaitingOffer = false;
         await this.attachLocalTracks();
         await pc.setLocalDescription();
         this.sendDescription();

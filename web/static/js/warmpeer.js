@@ -1,8 +1,11 @@
-// A peer connection made ready while the patient waits, so that the GP's admit costs no
-// set-up on this side: the camera and microphone tracks added, the offer made and set, and
-// ICE candidates gathered (host, server reflexive and relay, with fresh TURN credentials).
-// It stays in this page: no description or candidate is sent and no media flows until the
-// call starts, when a PeerLink adopts it and sends the offer and the candidates at once.
+// A peer connection made ready before the other side is there, so that set-up costs little
+// once it is. The patient's, made while waiting, offers (`offer`): the camera and microphone
+// tracks added, the offer made and set, and ICE candidates gathered (host, server reflexive
+// and relay, with fresh TURN credentials). The GP's, made as its call opens and the patient
+// is being told, answers: the tracks added (the offer's sections take them, so the answer
+// needs no second round) and candidates gathered into a pool. Either stays in its page: no
+// description or candidate is sent and no media flows until a PeerLink adopts it for a
+// peer in the call; an offering one then sends its offer and candidates at once.
 //
 // TURN credentials expire (the username is "<expiry>:<user>"), and a relay allocation
 // refreshed with expired ones is lost, so a long wait makes a new one at half the time left.
@@ -12,20 +15,23 @@ import { mark } from "./timeline.js";
 const KEEP_AT_MOST_MS = 10 * 60 * 1000;
 
 export class WarmPeer {
-  constructor(iceServers, stream) {
+  constructor(iceServers, stream, { offer = true } = {}) {
     this.stream = stream;
+    this.offers = offer;
     this.candidates = []; // gathered before the call
     this.sendCandidate = null; // once in the call
     this.adopted = false;
     this.offered = false; // the offer is set
     this.failed = false;
-    this.pc = new RTCPeerConnection({ iceServers });
+    this.pc = new RTCPeerConnection({ iceServers, iceCandidatePoolSize: offer ? 0 : 1 });
     this.pc.addEventListener("icecandidate", ({ candidate }) => {
       if (!candidate) return;
       if (this.sendCandidate) this.sendCandidate(candidate.toJSON());
       else this.candidates.push(candidate.toJSON());
     });
     for (const track of stream.getTracks()) this.pc.addTrack(track, stream);
+    this.expiresAt = Date.now() + keepFor(iceServers);
+    if (!offer) return;
     for (const kind of ["audio", "video"]) {
       if (!stream.getTracks().some((track) => track.kind === kind)) {
         this.pc.addTransceiver(kind, { direction: "recvonly" });
@@ -40,7 +46,6 @@ export class WarmPeer {
         this.failed = true;
       },
     );
-    this.expiresAt = Date.now() + keepFor(iceServers);
   }
 
   // Made for this stream, and nothing has gone stale (its offer may still be on its way:
@@ -56,13 +61,16 @@ export class WarmPeer {
     return this.pc;
   }
 
-  // Send the offer, then the candidates gathered so far and each one still to come: at once
-  // if the offer is set (before the page goes on to lay out the call), else when it is.
-  // False if the offer could not be made (the caller then negotiates as usual).
+  // Send the offer (if this one offers), then the candidates gathered so far and each one
+  // still to come: at once if the offer is set (before the page goes on to lay out the
+  // call), else when it is. False if the offer could not be made (the caller then
+  // negotiates as usual).
   async handOver(sendOffer, sendCandidate) {
-    if (!this.offered) await this.ready;
-    if (this.failed) return false;
-    sendOffer();
+    if (this.offers) {
+      if (!this.offered) await this.ready;
+      if (this.failed) return false;
+      sendOffer();
+    }
     for (const candidate of this.candidates) sendCandidate(candidate);
     this.candidates = [];
     this.sendCandidate = sendCandidate;
