@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -32,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from bench.measure import cpu_seconds, percentile
 from tests.support.browser import end_consultation, gp_login, launch, media_context, patient_join
 from tests.support.stack import Stack
 
@@ -146,12 +146,6 @@ STEPS = [
 ]
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
-    return ordered[index]
-
-
 async def floor(browser: Browser, base_url: str, runs: int) -> list[tuple[float, float]]:
     """(connected, first frame) per run, milliseconds after createOffer."""
     context = await media_context(browser, base_url)
@@ -160,15 +154,6 @@ async def floor(browser: Browser, base_url: str, runs: int) -> list[tuple[float,
     times: list[list[float]] = await page.evaluate(FLOOR_JS, runs)
     await context.close()
     return [(connected, framed) for connected, framed in times]
-
-
-def cpu_ms(pids: list[int]) -> float:
-    """User + system CPU time of these processes so far (10 ms ticks)."""
-    ticks = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 async def busy_ms(page: Page, since: float) -> float:
@@ -196,12 +181,12 @@ async def one_call(
     await asyncio.sleep(SETTLE_S)
     await gp.evaluate(PROBE_JS)
     await patient.evaluate(PROBE_JS)
-    cpu_before = cpu_ms(server_pids)
+    cpu_before = 1000 * cpu_seconds(*server_pids)
     await entry.get_by_test_id("admit").click()
     stamps = "() => window.__bench.firstFrame"
     await gp.wait_for_function(stamps, timeout=20_000)
     await patient.wait_for_function(stamps, timeout=20_000)
-    server_cpu = cpu_ms(server_pids) - cpu_before
+    server_cpu = 1000 * cpu_seconds(*server_pids) - cpu_before
     admit_at = await gp.evaluate("() => window.__bench.admitAt")
     gp_ms = await gp.evaluate(stamps) - admit_at
     patient_ms = await patient.evaluate(stamps) - admit_at
