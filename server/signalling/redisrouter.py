@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
 from collections.abc import Collection
 from typing import Final
 
@@ -44,7 +43,9 @@ class RedisRouter:
         # Publishes go out with the other commands of the same turn of the loop.
         self._coalescer = coalescer or Coalescer(redis)
         self._pubsub = redis.pubsub()  # with its confirmations, which `run` reads
-        self._listeners: dict[str, set[Listener]] = defaultdict(set)
+        # A tuple per channel, not a set: most channels have one listener (a waiting patient's
+        # own), and a 1-tuple is a quarter of an empty set's size.
+        self._listeners: dict[str, tuple[Listener, ...]] = {}
         self._confirmed: dict[str, asyncio.Event] = {}
         # Once a channel's subscription is confirmed its own event (900 bytes, one per waiting
         # patient's channel) gives way to this one, set for good.
@@ -59,9 +60,10 @@ class RedisRouter:
 
     async def subscribe(self, channel: str, listener: Listener) -> None:
         async with self._lock:
-            first = not self._listeners[channel]
-            self._listeners[channel].add(listener)
-            if first:
+            listeners = self._listeners.get(channel, ())
+            if listener not in listeners:
+                self._listeners[channel] = (*listeners, listener)
+            if not listeners:
                 self._confirmed[channel] = asyncio.Event()
                 await self._pubsub.subscribe(channel)
             confirmed = self._confirmed[channel]
@@ -73,11 +75,11 @@ class RedisRouter:
 
     async def unsubscribe(self, channel: str, listener: Listener) -> None:
         async with self._lock:
-            listeners = self._listeners.get(channel)
-            if not listeners:
-                return
-            listeners.discard(listener)
-            if not listeners:
+            before = self._listeners.get(channel, ())
+            listeners = tuple(one for one in before if one is not listener)
+            if listeners:
+                self._listeners[channel] = listeners
+            elif channel in self._listeners:
                 del self._listeners[channel]
                 del self._confirmed[channel]
                 await self._pubsub.unsubscribe(channel)
@@ -133,10 +135,10 @@ class RedisRouter:
             except ValueError:
                 log.exception("unreadable message on %s; dropped", channel)
                 continue
-            await self._fan_out(list(self._listeners.get(channel, ())), message)
+            await self._fan_out(self._listeners.get(channel, ()), message)
 
     @staticmethod
-    async def _fan_out(listeners: list[Listener], message: Delivery) -> None:
+    async def _fan_out(listeners: tuple[Listener, ...], message: Delivery) -> None:
         """Hand the message to each listener, letting other work run between chunks: a
         clinic's queue move reaches every patient waiting there, and the one patient
         being admitted must not wait behind all of their place updates. Messages stay in

@@ -92,7 +92,7 @@ class Session:
         self.keepalive = app[KEEPALIVE]
         self.state = SessionState.NEW
         self.role: Role | None = None
-        self._channels: set[str] = set()
+        self._channels: list[str] = []  # one or two: a list is a quarter of a set's size
         # Each deque exists only while its task drains it (an empty deque is 600 bytes).
         # What waits for the browser: dicts to encode, or text encoded once already (a Frame's).
         self._outbox: deque[dict[str, Any] | str | _CloseSocket] | None = None
@@ -183,12 +183,12 @@ class Session:
 
     async def listen(self, channel: str) -> None:
         if channel not in self._channels:
-            self._channels.add(channel)
+            self._channels.append(channel)
             await self.router.subscribe(channel, self)
 
     async def unlisten(self, channel: str) -> None:
         if channel in self._channels:
-            self._channels.discard(channel)
+            self._channels.remove(channel)
             await self.router.unsubscribe(channel, self)
 
     async def drop_channels(self) -> None:
