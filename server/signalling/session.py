@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from redis.exceptions import RedisError
 
 from server import safejson
 from server.appkeys import COALESCER, KEEPALIVE, PLACES, PRESENCE, REDIS, ROOM, ROUTER, SETTINGS
@@ -36,7 +37,7 @@ from server.signalling.clinician import ClinicianRole
 from server.signalling.patient import PatientRole
 from server.signalling.professional import ProfessionalRole
 from server.signalling.ratelimit import TokenBucket
-from server.signalling.relay import Login
+from server.signalling.relay import Login, overloaded
 from server.signalling.role import Role
 from server.signalling.state import SessionState, check_move, may_move
 from server.store import keys
@@ -283,8 +284,10 @@ class Session:
         self.close_socket(SESSION_ENDED_CLOSE, b"session ended")
 
     async def _receive(self, raw: str) -> None:
+        ref: str | None = None
         try:
             msg = m.parse_client_message(raw)
+            ref = msg.ref
             async with self._lock:
                 if self.state is SessionState.CLOSED:
                     raise m.ProtocolError("closed", "this connection is closing", msg.ref)
@@ -301,10 +304,16 @@ class Session:
                 else:
                     await self.role.handle(msg)
         except m.ProtocolError as exc:
-            self.error(exc.code, exc.message, exc.ref, exc.retry_after_ms)
+            self.error(exc.code, exc.message, exc.ref or ref, exc.retry_after_ms)
+        except RedisError:
+            # Redis away or its pool dry: said once per message, without a traceback (which
+            # would cost more than the message under the very load that caused it).
+            log.warning("signalling message failed: Redis unavailable")
+            busy = overloaded(ref)
+            self.error(busy.code, busy.message, ref, busy.retry_after_ms)
         except Exception:
             log.exception("signalling message failed")
-            self.error("internal", "the server could not handle that message")
+            self.error("internal", "the server could not handle that message", ref)
 
     def _relays_signals(self) -> bool:
         """A signal takes the short way (relay.py) where its role's table has it and the

@@ -113,6 +113,26 @@ async def test_an_exhausted_redis_pool_answers_overloaded_and_keeps_the_order(
         assert signals(await drain(call.patient, quiet=0.5)) == [1, 2]
 
 
+async def test_any_message_meeting_an_exhausted_redis_pool_is_answered_overloaded(
+    aiohttp_client: AiohttpClient, settings: Settings, redis: Redis
+) -> None:
+    """Not only signals: whatever a socket sends while Redis cannot be reached is answered
+    with its ref and `overloaded` (try again), never `internal`."""
+    client = await aiohttp_client(create_app(settings.with_(redis_max_connections=4)))
+    app_redis = client.app[REDIS]
+    b = await book(redis)
+    async with in_call(client, b) as call:
+        await send(call.gp, "chat", text="hej", ref="c0")  # taken in turn: the admit is done
+        assert (await receive_type(call.patient, "chat"))["text"] == "hej"
+        held = await hold_every_connection(app_redis)
+        await send(call.gp, "chat", text="hej", ref="c1")
+        refused = await receive_type(call.gp, "error")
+        for connection in held:
+            await app_redis.connection_pool.release(connection)
+        assert (refused.get("ref"), refused["code"]) == ("c1", "overloaded")
+        assert refused["retry_after_ms"] > 0
+
+
 async def test_a_signal_is_not_relayed_with_a_login_that_ended_unheard(
     client: Any, redis: Redis
 ) -> None:
