@@ -24,6 +24,11 @@ const AUDIO_ONLY_SAMPLES = 3;
 // Narrower than this, one drawer at a time (the chat or the GP's panel); wider, the panel
 // starts open beside the stage.
 const WIDE = "(min-width: 1100px)";
+// Signals that arrive before their sender's peer.joined are kept this long, this many.
+const EARLY_KEPT_MS = 5000;
+const EARLY_KEPT_AT_MOST = 64;
+// The longest a GP alone in a call waits for the first answer before the call is shown.
+const REVEAL_MS = 300;
 
 export function initials(name) {
   const words = name.trim().split(/\s+/).filter(Boolean);
@@ -65,6 +70,9 @@ export class CallStage {
     this.cameraButton = $("toggle-camera");
     this.shareButton = $("toggle-share");
     this.links = new Map();
+    // Signals from a peer this page has not yet heard join: a relayed signal can overtake
+    // the peer.joined the server sent before it (the two travel different ways).
+    this.early = new Map();
     this.spare = null; // a WarmPeer for the next peer to join (warmpeer.js)
     this.reporters = new Map();
     this.peers = new Map();
@@ -152,14 +160,27 @@ export class CallStage {
     // The offers go out before the page lays out the call. Alone in it (a GP who admitted),
     // a connection gets ready for whoever joins next, while they are being told.
     for (const peer of peers) this.addPeer(peer, true);
-    if (peers.length === 0) this.spare = new WarmPeer(ice_servers, this.localStream, { offer: false });
+    this.qualityTimer = setInterval(() => this.showQuality(), QUALITY_SECONDS * 1000);
+    if (peers.length > 0) {
+      this.reveal();
+      return;
+    }
+    // Alone in the call (a GP who admitted): the patient's offer is on its way. Laying out
+    // the call now would keep the page busy just as it arrives, so the call is shown once
+    // the answer is sent (or after REVEAL_MS, whatever comes first).
+    this.spare = new WarmPeer(ice_servers, this.localStream, { offer: false });
+    this.revealTimer = setTimeout(() => this.reveal(), REVEAL_MS);
+  }
+
+  reveal() {
+    clearTimeout(this.revealTimer);
+    if (!this.section.hidden) return;
     this.section.hidden = false;
     document.body.classList.add("in-call");
     window.visualViewport?.addEventListener("resize", this.fit);
     window.visualViewport?.addEventListener("scroll", this.fit);
     this.fitViewport();
     if ($("call-panel") && window.matchMedia(WIDE).matches) this.togglePanel(true);
-    this.qualityTimer = setInterval(() => this.showQuality(), QUALITY_SECONDS * 1000);
     this.updateBanner();
   }
 
@@ -178,7 +199,10 @@ export class CallStage {
       warm: offers ? this.warmForOffer() : this.spareForAnswer(),
       iceServers: this.iceServers,
       localStream: this.localStream,
-      send: (payload) => this.signalling.sendSignal({ type: "signal", to: peer.participant_id, ...payload }),
+      send: (payload) => {
+        this.signalling.sendSignal({ type: "signal", to: peer.participant_id, ...payload });
+        if (payload.description?.type === "answer") this.reveal();
+      },
       onStream: (stream) => {
         this.play(video, stream);
         this.onAudioChange?.();
@@ -190,6 +214,10 @@ export class CallStage {
       },
     });
     this.links.set(peer.participant_id, link);
+    for (const [at, message] of this.early.get(peer.participant_id) ?? []) {
+      if (Date.now() - at < EARLY_KEPT_MS) link.receive(message);
+    }
+    this.early.delete(peer.participant_id);
     const report = (fields) => this.signalling.send({ type: "call.report", peer: peer.participant_id, ...fields });
     this.reporters.set(peer.participant_id, reportCall(link.pc, report));
     if (this.screenTrack) link.replaceVideo(this.screenTrack);
@@ -263,7 +291,14 @@ export class CallStage {
   }
 
   signal(message) {
-    this.links.get(message.from)?.receive(message);
+    const link = this.links.get(message.from);
+    if (link) {
+      link.receive(message);
+      return;
+    }
+    const held = (this.early.get(message.from) ?? []).filter(([at]) => Date.now() - at < EARLY_KEPT_MS);
+    if (held.length < EARLY_KEPT_AT_MOST) held.push([Date.now(), message]);
+    this.early.set(message.from, held);
   }
 
   peerMediaState({ participant_id, audio, video, audio_only = null }) {
@@ -507,6 +542,7 @@ export class CallStage {
 
   close() {
     clearInterval(this.qualityTimer);
+    clearTimeout(this.revealTimer);
     clearTimeout(this.suspectTimer);
     this.suspectTimer = null;
     if (this.screenTrack) {
@@ -515,6 +551,7 @@ export class CallStage {
     }
     for (const link of this.links.values()) link.close();
     this.links.clear();
+    this.early.clear();
     this.spare?.close();
     this.spare = null;
     this.reporters.clear();
