@@ -22,6 +22,9 @@ receiver's participant channel and the instance holding it hands it over. Either
 signal is encoded once, here (`Frame`), and its text is what the receiving socket sends.
 Per-sender order holds: a socket relays one message at a time (the session's lock), and
 the way to a given receiving socket is always the same one (it is here or it is not).
+Against other messages to that socket, sent through Redis, order does not hold: a signal
+relayed here can overtake the `peer.joined` announcing its sender, so the call page keeps
+a signal from a peer it does not know yet until that peer joins (web/static/js/call.js).
 
 Overload is pushed back, never dropped:
 - backpressure first: a socket's next frame is not read until its last signal is relayed,
