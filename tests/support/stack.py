@@ -69,8 +69,12 @@ class Stack:
                 )
             )
             self.urls.append(f"http://127.0.0.1:{port}")
-        for url in self.urls:
-            _wait_healthy(url)
+        try:
+            for url in self.urls:
+                _wait_healthy(url)
+        except BaseException:
+            self.stop()  # a start that fails leaves no Redis or server behind it
+            raise
 
     def _redis_env(self) -> dict[str, str]:
         if isinstance(self.redis, SentinelCluster):
