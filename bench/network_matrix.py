@@ -38,8 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.async_api import Browser, Page, Playwright, async_playwright, expect
 
-from bench.call_setup import PROBE_JS, percentile
-from tests.network.chromium import RECORD_PEERS_JS, launch_in, selected_pair
+from bench.call_setup import MARKS_JS, PROBE_JS, percentile
+from tests.network.chromium import RECORD_PEERS_JS, launch_in, peer_states, selected_pair
 from tests.network.deployment import TURN_HOST, Deployment, deploy
 from tests.network.faults import Fault, inflict, recovery_ms
 from tests.network.lab import Firewall, Lab, Nat, Site
@@ -113,11 +113,37 @@ async def browser_in(playwright: Playwright, lab: Lab, site: Site, base: str) ->
     return await launch_in(playwright, site.host, lab.directory, *flags)
 
 
-async def new_page(browser: Browser, base: str) -> Page:
+async def new_page(browser: Browser, base: str, console: list[str]) -> Page:
+    """A page whose console warnings and errors (and crashes) go to `console`."""
     context = await browser.new_context()
     await context.grant_permissions(["camera", "microphone"], origin=base)
     await context.add_init_script(RECORD_PEERS_JS)
-    return await context.new_page()
+    page = await context.new_page()
+    page.on(
+        "console",
+        lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("warning", "error") else None,
+    )
+    page.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
+    return page
+
+
+async def explain(
+    failed: Exception, pages: dict[str, Page], consoles: dict[str, list[str]]
+) -> None:
+    """Print where a call that never reached media stopped: the error, each side's call
+    timeline since the admit, its peer connections' states and its console warnings."""
+    print(f"    {type(failed).__name__}: {str(failed).splitlines()[0] if str(failed) else ''}")
+    for side, page in pages.items():
+        try:
+            admit_at = await pages["gp"].evaluate("() => window.__bench?.admitAt")
+            marks = await page.evaluate(MARKS_JS)
+            since = {k: round(v - admit_at) for k, v in marks.items()} if admit_at else marks
+            print(f"    {side} timeline: {since}")
+            print(f"    {side} peers: {await peer_states(page)}")
+        except Exception as unreadable:  # a crashed page tells nothing more
+            print(f"    {side}: unreadable ({unreadable})")
+        for line in consoles[side][-10:]:
+            print(f"    {side} console {line[:300]}")
 
 
 async def one_call(
@@ -165,9 +191,10 @@ async def run_cell(
     patient_browser = await browser_in(playwright, lab, patient_site, base)
     try:
         for index in range(calls):
-            gp = await new_page(gp_browser, base)
+            consoles: dict[str, list[str]] = {"gp": [], "patient": []}
+            gp = await new_page(gp_browser, base, consoles["gp"])
             await gp_login(gp, base, demo["gp"]["username"], demo["gp"]["password"])
-            patient = await new_page(patient_browser, base)
+            patient = await new_page(patient_browser, base, consoles["patient"])
             url = await deployment.new_patient_url(demo["clinic_id"])
             try:
                 name = f"Patient {len(lab.sites):02d}{index:03d}"  # no name inside another
@@ -176,6 +203,7 @@ async def run_cell(
             except Exception as failed:  # a call that never reached media is the figure
                 cell.failures += 1
                 print(f"  {cell.name} call {index + 1}: FAILED ({type(failed).__name__})")
+                await explain(failed, {"gp": gp, "patient": patient}, consoles)
             else:
                 cell.setup_ms.append(setup)
                 cell.candidates[pairs] += 1

@@ -54,6 +54,32 @@ async () => {
 """
 
 
+# What each recorded peer connection had reached, for a call that never got media: its
+# states, how many candidates each side had, and the selected pair's state, if any.
+PEER_STATES_JS = """
+async () => {
+  const peers = [];
+  for (const pc of window.__labPeers || []) {
+    const stats = await pc.getStats();
+    const count = { local: 0, remote: 0, pairs: 0, succeeded: 0 };
+    stats.forEach((r) => {
+      if (r.type === "local-candidate") count.local += 1;
+      if (r.type === "remote-candidate") count.remote += 1;
+      if (r.type === "candidate-pair") {
+        count.pairs += 1;
+        if (r.state === "succeeded") count.succeeded += 1;
+      }
+    });
+    peers.push({
+      signaling: pc.signalingState, ice: pc.iceConnectionState,
+      gathering: pc.iceGatheringState, connection: pc.connectionState, ...count,
+    });
+  }
+  return peers;
+}
+"""
+
+
 async def launch_in(
     playwright: Playwright, ns: Namespace, directory: Path, *extra_args: str
 ) -> Browser:
@@ -63,6 +89,10 @@ async def launch_in(
     return await playwright.chromium.launch(
         executable_path=str(wrapper), args=[*CHROMIUM_ARGS, *extra_args]
     )
+
+
+async def peer_states(page: Page) -> list[dict[str, Any]]:
+    return list(await page.evaluate(PEER_STATES_JS))
 
 
 async def selected_pair(page: Page) -> dict[str, Any] | None:
