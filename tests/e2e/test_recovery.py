@@ -98,3 +98,41 @@ async def test_signalling_drop_reconnects_and_resumes_the_call(
         assert media["framesAfter"] > media["framesBefore"]
         assert media["audioPeak"] > 0
     await end_call(gp, patient, gp_context, patient_context)
+
+
+# Each peer connection the page makes gathers nothing the first time (no ICE servers, relay
+# only), as a Chromium gathering that stalls does; later gatherings (a restart) are normal.
+FIRST_GATHERING_EMPTY = """
+const NativePeer = window.RTCPeerConnection;
+window.RTCPeerConnection = class extends NativePeer {
+  constructor(config = {}) {
+    super({ ...config, iceServers: [], iceTransportPolicy: "relay" });
+    this.__config = config;
+  }
+  async setLocalDescription(...args) {
+    await super.setLocalDescription(...args);
+    if (this.__config) this.setConfiguration(this.__config);
+    this.__config = null;
+  }
+};
+"""
+
+
+async def test_a_call_whose_ice_never_begins_is_restarted(
+    browser: Browser, stack: Stack, demo: dict[str, Any]
+) -> None:
+    base = stack.urls[0]
+    gp_context = await media_context(browser, base)
+    await gp_context.add_init_script(FIRST_GATHERING_EMPTY)
+    patient_context = await media_context(browser, base)
+    gp = await gp_context.new_page()
+    patient = await patient_context.new_page()
+    await gp_login(gp, base, demo["gp"]["username"], demo["gp"]["password"])
+    await patient_join(patient, await stack.new_patient_url(base, demo["clinic_id"]), "Ice Stille")
+    await gp.locator(".queue-entry", has_text="Ice Stille").get_by_test_id("admit").click()
+    for page in (gp, patient):
+        media = await remote_media(page)
+        assert media["framesAfter"] > media["framesBefore"]
+    restarted = "() => performance.getEntriesByName('call:ice-not-started').length"
+    assert await gp.evaluate(restarted) + await patient.evaluate(restarted) > 0
+    await end_call(gp, patient, gp_context, patient_context)

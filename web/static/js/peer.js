@@ -3,6 +3,9 @@
 // Trickle ICE sends candidates as they come. ICE is restarted when the connection fails, and
 // also when it stays disconnected for a few seconds (a lost link, a new address), since
 // Chromium takes far longer to call it failed; the restart is repeated until it is back.
+// It is restarted too when an offer and answer have been exchanged and ICE has still not
+// begun a few seconds later: no candidate pair at all means a gathering that yielded
+// nothing, or candidates lost on the way, and Chromium would wait for ever.
 //
 // To avoid a collision on every call set-up, only one side offers first: the one that joins
 // the call and finds the other already there (it is told of its peers in `call.joined`, the
@@ -16,6 +19,9 @@ import { mark } from "./timeline.js";
 
 const RESTART_AFTER_DISCONNECTED_MS = 3000;
 const RESTART_AGAIN_MS = 5000;
+// From a completed offer/answer to the first connectivity check ("checking") takes a round
+// trip or two even through a TURN server over TCP; this long without one is stuck.
+const RESTART_IF_NOT_STARTED_MS = 4000;
 
 export class PeerLink {
   constructor({ peerId, polite, offers, warm = null, iceServers, localStream, send, onStream, onState }) {
@@ -110,6 +116,18 @@ export class PeerLink {
     const { type, sdp } = this.pc.localDescription;
     this.send({ description: { type, sdp } });
     mark(`${type}-sent`, this.peerId);
+    if (type === "answer") this.expectIceToStart();
+  }
+
+  // An offer and answer have met (this side sent or received the answer): ICE should begin.
+  expectIceToStart() {
+    clearTimeout(this.startTimer);
+    this.startTimer = setTimeout(() => {
+      if (this.pc.iceConnectionState === "new" && this.pc.signalingState === "stable") {
+        mark("ice-not-started", this.peerId);
+        this.restartIce();
+      }
+    }, RESTART_IF_NOT_STARTED_MS);
   }
 
   receive(signal) {
@@ -131,6 +149,7 @@ export class PeerLink {
       this.settingRemoteAnswer = description.type === "answer";
       await pc.setRemoteDescription(description);
       this.settingRemoteAnswer = false;
+      if (description.type === "answer") this.expectIceToStart();
       if (description.type === "offer") {
         this.awaitingOffer = false;
         await this.attachLocalTracks();
@@ -215,6 +234,7 @@ export class PeerLink {
 
   close() {
     clearTimeout(this.restartTimer);
+    clearTimeout(this.startTimer);
     this.pc.close();
   }
 }

@@ -3,9 +3,12 @@
 // tracks added, the offer made and set, and ICE candidates gathered (host, server reflexive
 // and relay, with fresh TURN credentials). The GP's, made as its call opens and the patient
 // is being told, answers: the tracks added (the offer's sections take them, so the answer
-// needs no second round) and candidates gathered into a pool. Either stays in its page: no
-// description or candidate is sent and no media flows until a PeerLink adopts it for a
-// peer in the call; an offering one then sends its offer and candidates at once.
+// needs no second round). It gathers when its answer is set, not before: with a candidate
+// pool, Chromium now and then took the pooled gathering over mid-way and then gathered
+// nothing at all (no candidate, ICE "new" for good: 1 call in 60 of the network matrix).
+// Either stays in its page: no description or candidate is sent and no media flows until a
+// PeerLink adopts it for a peer in the call; an offering one then sends its offer and
+// candidates at once.
 //
 // TURN credentials expire (the username is "<expiry>:<user>"), and a relay allocation
 // refreshed with expired ones is lost, so a long wait makes a new one at half the time left.
@@ -22,7 +25,7 @@ export class WarmPeer {
     this.adopted = false;
     this.offered = false; // the offer is set
     this.failed = false;
-    this.pc = new RTCPeerConnection({ iceServers, iceCandidatePoolSize: offer ? 0 : 1 });
+    this.pc = new RTCPeerConnection({ iceServers });
     this.pc.addEventListener("icecandidate", ({ candidate }) => {
       if (candidate) this.sendCandidate?.(candidate.toJSON());
     });
@@ -61,8 +64,8 @@ export class WarmPeer {
   // Send the offer (if this one offers), then each candidate still to come: at once if the
   // offer is set (before the page goes on to lay out the call), else when it is. The
   // candidates gathered so far are in the offer's SDP, so they are not sent again (eight
-  // fewer messages through the server per call here); an answering one has gathered only
-  // into its pool, which gives its candidates once the answer is set. False if the offer
+  // fewer messages through the server per call here); an answering one gathers once its
+  // answer is set. False if the offer
   // could not be made (the caller then negotiates as usual).
   async handOver(sendOffer, sendCandidate) {
     if (this.offers) {
