@@ -171,6 +171,9 @@ async def one_call(
         recovered = max(ms for ms in both if ms is not None)
     gp_pair, patient_pair = await selected_pair(gp), await selected_pair(patient)
     pairs = f"gp:{describe(gp_pair)} patient:{describe(patient_pair)}"
+    for side, page in (("gp", gp), ("patient", patient)):
+        if "ice-not-started" in await page.evaluate(MARKS_JS):  # peer.js restarted it
+            print(f"    {name}: the {side}'s ICE had not begun and was restarted")
     await end_consultation(gp)
     await expect(gp.get_by_test_id("billing-code")).to_be_visible()
     return setup, pairs, recovered
