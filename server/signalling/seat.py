@@ -63,6 +63,10 @@ class Seat:
         redis = self.session.redis
         others = await call.connect(redis, c.id, p.id)
         found = [await get_participant(redis, pid) for pid in others]
+        # The others are told first: this side offers as soon as it hears who is there, and
+        # its offer is relayed in a few milliseconds, so a `peer.joined` sent after would
+        # often arrive behind it and keep the other side from answering until it did.
+        await self.relay(others, m.PeerJoined(peer=peer(p)))
         self.session.send(
             m.CallJoined(
                 consultation_id=c.id,
@@ -71,7 +75,6 @@ class Seat:
                 ice_servers=ice_servers(self.session.settings, p.id),
             )
         )
-        await self.relay(others, m.PeerJoined(peer=peer(p)))
         await self.send_notetaker_state(c)
 
     async def send_notetaker_state(self, c: Consultation) -> None:
