@@ -75,6 +75,9 @@ def _serve(args: argparse.Namespace) -> int:
     # the start). They are then frozen out of the collector's sight, as server.gcpolicy
     # does every minute.
     gc.disable()
+    from server.tlsdefaults import import_aiohttp
+
+    import_aiohttp()  # before anything else imports it: server/tlsdefaults.py says why
     from aiohttp import web
 
     from server.accesslog import RedactingAccessLogger
