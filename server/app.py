@@ -14,12 +14,12 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server import health, logredaction
-from server.api.routes import add_api_routes
 from server.appkeys import (
     COALESCER,
     CPR_KEY,
     EMBEDDED_REDIS,
     KEEPALIVE,
+    LAZY_ROUTES,
     LOCALES,
     PASSWORDS,
     PLACES,
@@ -34,36 +34,15 @@ from server.appkeys import (
 from server.auth.cprkey import load_cpr_key
 from server.auth.passwordcheck import PasswordChecker
 from server.clock import now
-from server.fhir.routes import add_fhir_routes
 from server.gcpolicy import keep_collections_short
 from server.honoraria.accrual import accrual_consumer
 from server.i18n import Locales
+from server.lazyroutes import LazyRoutes
 from server.media.echo import echo_peers_ctx
 from server.notetaker.live import notetakers_ctx
-from server.pages import (
-    admin,
-    auditlog,
-    budgets,
-    calls,
-    clinic,
-    console,
-    directory,
-    embed,
-    home,
-    invitation,
-    notetaker,
-    organisation,
-    patient,
-    pilot,
-    precall,
-    programmes,
-    retention,
-    statement,
-    subject,
-    subscriptions,
-)
 from server.pages.render import Templates
 from server.retention.job import RETENTION_INTERVAL_SECONDS, run_once_locked
+from server.routetable import ROUTES
 from server.security import security_middleware
 from server.settings import Settings
 from server.signalling.endpoint import close_sockets, websocket
@@ -221,8 +200,9 @@ async def retention_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def warmup_ctx(app: web.Application) -> AsyncIterator[None]:
-    """What the start left out is imported in a thread soon after it (server/warmup.py)."""
-    async with in_background(import_the_rest()):
+    """What the start left out is imported in a thread: the routes' modules at once, the
+    rest soon after (server/warmup.py)."""
+    async with in_background(import_the_rest(app[LAZY_ROUTES])):
         yield
 
 
@@ -245,6 +225,7 @@ def create_app(settings: Settings, embedded: EmbeddedRedis | None = None) -> web
     app.on_shutdown.append(close_sockets)
     app.cleanup_ctx.extend(
         [
+            warmup_ctx,
             redis_ctx,
             passwords_ctx,
             budget_lines_ctx,
@@ -255,21 +236,17 @@ def create_app(settings: Settings, embedded: EmbeddedRedis | None = None) -> web
             sweeper_ctx,
             echo_peers_ctx,
             notetakers_ctx,
-            warmup_ctx,
             gc_ctx,
             webhooks_ctx,
             honoraria_ctx,
             retention_ctx,
         ]
     )
-    for module in (
-        home, health, console, embed, clinic, admin, budgets, subscriptions, organisation,
-        calls, retention, subject, auditlog, patient, precall, invitation, notetaker, directory,
-        pilot, programmes, statement,
-    ):  # fmt: skip
-        app.add_routes(module.routes)
+    app.add_routes(health.routes)
     app.router.add_get("/ws", websocket)
-    add_api_routes(app.router)
-    add_fhir_routes(app.router)
+    # The pages', API's and FHIR routes: all on the router now, their modules imported
+    # just after the start (server/lazyroutes.py).
+    app[LAZY_ROUTES] = LazyRoutes(ROUTES)
+    app[LAZY_ROUTES].add_to(app.router)
     app.router.add_static("/static", settings.web_dir / "static", append_version=False)
     return app

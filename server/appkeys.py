@@ -14,6 +14,7 @@ from server.store.embedded import EmbeddedRedis
 if TYPE_CHECKING:
     from server.auth.passwordcheck import PasswordChecker
     from server.i18n import Locales
+    from server.lazyroutes import LazyRoutes
     from server.media.echo import EchoPeers
     from server.notetaker.live import LiveNoteTakers
     from server.pages.render import Templates
@@ -40,6 +41,8 @@ ROOM: web.AppKey[Room] = web.AppKey("room")
 CPR_KEY = web.AppKey("cpr_key", CprKey)
 TEMPLATES: web.AppKey[Templates] = web.AppKey("templates")
 LOCALES: web.AppKey[Locales] = web.AppKey("locales")
+# The pages', API's and FHIR routes, whose modules are imported after the start.
+LAZY_ROUTES: web.AppKey[LazyRoutes] = web.AppKey("lazy_routes")
 # Live signalling sockets of this instance: closed with "going away" on shutdown so
 # browsers reconnect to another instance at once.
 SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])
