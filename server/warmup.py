@@ -36,7 +36,10 @@ def _import_all() -> None:
 
 async def import_the_rest(routes: LazyRoutes) -> None:
     """One import at a time: the routes' modules, then the rest."""
-    await asyncio.shield(routes.load())
+    try:
+        await asyncio.shield(routes.load())
+    except Exception:  # each of their requests answers 500 with it, too
+        log.exception("cannot import the routes' modules: see server/lazyroutes.py")
     await asyncio.sleep(WARM_UP_AFTER_SECONDS)
     try:
         await asyncio.to_thread(_import_all)
