@@ -346,7 +346,7 @@ class Session:
         return c is not None and not embed_lapsed(c, now())
 
     def _instruct(self, control: controls.Control) -> None:
-        if self._finishing:
+        if self._finishing or self._own_supersede(control):
             return
         if self._controls is not None:
             self._controls.append(control)
@@ -354,6 +354,13 @@ class Session:
             self._controls = deque((control,))
             loop = asyncio.get_running_loop()
             self._instructing = loop.create_task(self._run_controls(self._controls))
+
+    def _own_supersede(self, control: controls.Control) -> bool:
+        """The `Supersede` this socket published itself on taking its seat tells it nothing
+        (Role.control ignores it), and it comes back while the hello still holds the lock:
+        waiting for the lock would give the lock its deque of waiters, kept for the
+        socket's life (asyncio.Lock never lets it go), some 700 bytes per waiting patient."""
+        return isinstance(control, controls.Supersede) and control.keep == self.id
 
     async def _run_controls(self, pending: deque[controls.Control]) -> None:
         """Act on the controls in the order they came, each under the session's lock."""
