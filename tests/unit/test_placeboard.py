@@ -11,7 +11,7 @@ import pytest
 
 from server.signalling.controls import QueueMoved
 from server.signalling.place import Place
-from server.signalling.placeboard import PlaceBoard
+from server.signalling.placeboard import TELL_CHUNK, PlaceBoard
 from server.signalling.redisrouter import RedisRouter
 from server.store import keys
 from server.store.connection import Redis
@@ -108,3 +108,30 @@ async def test_moves_the_place_already_counts_are_not_counted_again(
         await router.publish(keys.queue_channel("k1"), leave(count))
     await late.told_of(5)
     assert late.place.position == 8
+
+
+async def test_a_big_clinic_is_told_in_chunks_with_other_work_between_in_order(
+    redis: Redis, router: RedisRouter
+) -> None:
+    board = PlaceBoard(router, per_follower=0.0, longest=0.0)  # every move told at once
+    told: list[Patient] = []  # each telling of each patient, in the order they happened
+    seen_by_other_work: list[int] = []
+
+    class Logged(Patient):
+        def queue_moved(self, moves: Sequence[QueueMoved]) -> None:
+            if not told:  # the first patient told: other work asks for a turn
+                loop = asyncio.get_running_loop()
+                loop.call_soon(lambda: seen_by_other_work.append(len(told)))
+            told.append(self)
+            super().queue_moved(moves)
+
+    patients = [Logged(100.0 + n) for n in range(3 * TELL_CHUNK)]
+    for p in patients:
+        await board.follow("k1", p)
+    for count in (1, 2, 3):
+        await router.publish(keys.queue_channel("k1"), leave(count))
+    for p in patients:
+        await p.told_of(3)
+    assert all(p.place.position == 7 for p in patients)
+    assert all(p.told == sorted(p.told, reverse=True) for p in patients)  # moves in order
+    assert seen_by_other_work == [TELL_CHUNK]  # its turn came after the first chunk
