@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from server.api.problems import problem
 from server.appkeys import REDIS, SETTINGS
@@ -49,6 +49,10 @@ class WebSession:
 
 
 async def web_session(request: web.Request) -> WebSession | None:
+    if hdrs.COOKIE not in request.headers:
+        # A patient's socket, mostly: the parsed cookies would stay cached on the request
+        # for as long as the socket lives (some 300 bytes each, thousands waiting).
+        return None
     redis = request.app[REDIS]
     for name in (EMBED_COOKIE, SESSION_COOKIE):
         token = request.cookies.get(name)
