@@ -15,8 +15,9 @@ window) sees every move at once.
 The moves are applied in their order, each judged by the place's own counter
 (server/signalling/place.py), so the place shown is the one a message per move would show.
 What is left per move is the window's share of one message per patient of the clinic here.
-A telling goes out in chunks of `TELL_CHUNK` followers, one chunk per turn of the event
-loop, so the admitted patient's own call.joined is not queued behind a whole clinic's places.
+Tellings go out `TELL_CHUNK` followers per turn of the event loop, counted over all the
+instance's clinics, so the admitted patient's own call.joined is not queued behind whole
+clinics' places.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from server.signalling.controls import Delivery, QueueMoved
 from server.signalling.router import Router
@@ -38,8 +40,8 @@ log = logging.getLogger(__name__)
 # enough that "you are next" never waits noticeably.
 SECONDS_PER_FOLLOWER = 0.001
 LONGEST_WINDOW_SECONDS = 0.5
-# Followers told in one turn of the loop (some 2 ms of CPU): an admit's own messages
-# get their turn between chunks.
+# Followers told in one turn of the loop, over all clinics (some 2 ms of CPU): an admit's
+# own messages get their turn between chunks.
 TELL_CHUNK = 50
 
 
@@ -48,19 +50,66 @@ class Follower(Protocol):
         """Apply these moves, in order, to the place and tell the patient if it changed."""
 
 
+class _Teller:
+    """The instance's tellings under way, `TELL_CHUNK` followers per turn of the event loop
+    over all of them, in the order they began. Each clinic's telling cut into turns of its
+    own would let 20 clinics told at once hold a turn for 20 chunks; an admit waits for a
+    turn at each of its Redis round trips, so the chunk is counted per instance."""
+
+    __slots__ = ("jobs", "turn")
+
+    def __init__(self) -> None:
+        # [clinic, moves, followers, how many of them are told]
+        self.jobs: deque[list[Any]] = deque()
+        self.turn: asyncio.Handle | None = None
+
+    def add(self, clinic: _Clinic, moves: list[QueueMoved], followers: list[Follower]) -> None:
+        self.jobs.append([clinic, moves, followers, 0])
+        if self.turn is None:
+            self.turn = asyncio.get_running_loop().call_soon(self._tell)
+
+    def drop(self, clinic: _Clinic) -> None:
+        self.jobs = deque(job for job in self.jobs if job[0] is not clinic)
+
+    def _tell(self) -> None:
+        left = TELL_CHUNK
+        while self.jobs and left > 0:
+            job = self.jobs[0]
+            clinic, moves, followers, start = job
+            end = min(len(followers), start + left)
+            for follower in followers[start:end]:
+                if follower not in clinic.followers:  # stopped following meanwhile
+                    continue
+                try:
+                    follower.queue_moved(moves)
+                except Exception:
+                    log.exception("a waiting patient's place could not be updated")
+            left -= end - start
+            job[3] = end
+            if end == len(followers):
+                self.jobs.popleft()
+                clinic.told()  # may begin its next telling, at the end of the line
+        self.turn = asyncio.get_running_loop().call_soon(self._tell) if self.jobs else None
+
+
 class _Clinic:
     """One clinic's followers on this instance, and the moves they have not been told."""
 
-    __slots__ = ("followers", "longest", "next", "pending", "per_follower", "told_at")
+    __slots__ = (
+        "followers", "longest", "pending", "per_follower", "teller", "telling", "timer",
+        "told_at",
+    )  # fmt: skip
 
-    def __init__(self, per_follower: float, longest: float) -> None:
+    def __init__(self, per_follower: float, longest: float, teller: _Teller) -> None:
         self.per_follower = per_follower
         self.longest = longest
+        self.teller = teller
         self.followers: set[Follower] = set()
         self.pending: list[QueueMoved] = []
-        # The window's timer, or the next chunk of a telling under way: while either is
-        # there, a move that arrives waits for the next telling.
-        self.next: asyncio.Handle | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        # One telling at a time, so each follower has its moves in order: a move that
+        # arrives while one is under way (or its window runs) waits for the next.
+        self.telling = False
         self.told_at = -longest  # monotonic time of the last telling
 
     def deliver(self, message: Delivery) -> None:
@@ -69,7 +118,7 @@ class _Clinic:
         if not isinstance(message, QueueMoved):
             return
         self.pending.append(message)
-        if self.next is None:
+        if self.timer is None and not self.telling:
             self._schedule()
 
     def _schedule(self) -> None:
@@ -78,37 +127,27 @@ class _Clinic:
         if wait <= 0:
             self.tell()
         else:
-            self.next = asyncio.get_running_loop().call_later(wait, self.tell)
+            self.timer = asyncio.get_running_loop().call_later(wait, self.tell)
 
     def tell(self) -> None:
+        self.timer = None
         self.told_at = time.monotonic()
         moves, self.pending = self.pending, []
-        self._tell(moves, list(self.followers), 0)
+        self.telling = True
+        self.teller.add(self, moves, list(self.followers))
 
-    def _tell(self, moves: list[QueueMoved], followers: list[Follower], start: int) -> None:
-        """Tell a chunk of the followers, and the rest in later turns of the loop: a telling
-        of a big clinic's patients then never holds up the one patient being admitted (or
-        a GP's message) for long. One telling at a time, so each follower has its moves in
-        order; one that stopped following meanwhile is passed over."""
-        for follower in followers[start : start + TELL_CHUNK]:
-            if follower not in self.followers:
-                continue
-            try:
-                follower.queue_moved(moves)
-            except Exception:
-                log.exception("a waiting patient's place could not be updated")
-        start += TELL_CHUNK
-        if start < len(followers):
-            self.next = asyncio.get_running_loop().call_soon(self._tell, moves, followers, start)
-            return
-        self.next = None
+    def told(self) -> None:
+        self.telling = False
         if self.pending:
             self._schedule()
 
     def stop(self) -> None:
-        if self.next is not None:
-            self.next.cancel()
-            self.next = None
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if self.telling:
+            self.teller.drop(self)
+            self.telling = False
 
 
 class PlaceBoard:
@@ -122,13 +161,16 @@ class PlaceBoard:
         self._per_follower = per_follower
         self._longest = longest
         self._clinics: dict[str, _Clinic] = {}
+        self._teller = _Teller()
 
     async def follow(self, clinic_id: str, follower: Follower) -> None:
         """Follow the clinic's queue; returns once subscribed, so a place read after this
         misses no later move."""
         clinic = self._clinics.get(clinic_id)
         if clinic is None:
-            clinic = self._clinics[clinic_id] = _Clinic(self._per_follower, self._longest)
+            clinic = self._clinics[clinic_id] = _Clinic(
+                self._per_follower, self._longest, self._teller
+            )
         clinic.followers.add(follower)
         await self._router.subscribe(keys.queue_channel(clinic_id), clinic)
 

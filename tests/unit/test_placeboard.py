@@ -5,6 +5,7 @@ the same as if every move had been told on its own."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
@@ -135,3 +136,42 @@ async def test_a_big_clinic_is_told_in_chunks_with_other_work_between_in_order(
     assert all(p.place.position == 7 for p in patients)
     assert all(p.told == sorted(p.told, reverse=True) for p in patients)  # moves in order
     assert seen_by_other_work == [TELL_CHUNK]  # its turn came after the first chunk
+
+
+async def test_clinics_told_at_once_share_one_chunk_a_turn(
+    redis: Redis, router: RedisRouter
+) -> None:
+    board = PlaceBoard(router, per_follower=0.0, longest=0.0)
+    told: list[str] = []  # the clinic of each patient told, in the order they were told
+
+    class Logged(Patient):
+        def __init__(self, score: float, clinic_id: str) -> None:
+            super().__init__(score)
+            self.clinic_id = clinic_id
+
+        def queue_moved(self, moves: Sequence[QueueMoved]) -> None:
+            told.append(self.clinic_id)
+            super().queue_moved(moves)
+
+    async def count_each_turn(counts: list[int]) -> None:
+        while True:
+            counts.append(len(told))
+            await asyncio.sleep(0)
+
+    # Tellings long enough (many turns) that the second clinic's begins during the first's.
+    size = 40 * TELL_CHUNK
+    clinics = {c: [Logged(100.0 + n, c) for n in range(size)] for c in ("k1", "k2")}
+    for clinic_id, patients in clinics.items():
+        for p in patients:
+            await board.follow(clinic_id, p)
+    counts: list[int] = []
+    ticker = asyncio.create_task(count_each_turn(counts))
+    for clinic_id in clinics:
+        await router.publish(keys.queue_channel(clinic_id), leave(1))
+    for patients in clinics.values():
+        for p in patients:
+            await p.told_of(1)
+    ticker.cancel()
+    told_in_a_turn = [b - a for a, b in itertools.pairwise(counts)]
+    assert max(told_in_a_turn) == TELL_CHUNK  # one chunk a turn, however many clinics tell
+    assert sorted(told) == ["k1"] * size + ["k2"] * size
