@@ -48,7 +48,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.measure import cpu_seconds
+from bench.measure import cpu_seconds, thread_cpu_seconds
 from server.store.embedded import EmbeddedRedis
 from tests.support.redisserver import free_port
 
@@ -88,12 +88,6 @@ def health_status(port: int) -> int | None:
         return None
     finally:
         connection.close()
-
-
-def thread_cpu_seconds(pid: int, tid: int) -> float:
-    """User and system CPU time so far of one thread of a process."""
-    fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def alive(pid: int) -> bool:

@@ -16,13 +16,20 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
 
 
+def _stat_cpu_seconds(stat: Path) -> float:
+    """User and system CPU time in a /proc `stat` file (a process's or one thread's)."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
 def cpu_seconds(*pids: int) -> float:
     """User and system CPU time so far of the processes, all their threads."""
-    total = 0.0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / TICKS
-    return total
+    return sum(_stat_cpu_seconds(Path(f"/proc/{pid}/stat")) for pid in pids)
+
+
+def thread_cpu_seconds(pid: int, tid: int) -> float:
+    """User and system CPU time so far of one thread of a process."""
+    return _stat_cpu_seconds(Path(f"/proc/{pid}/task/{tid}/stat"))
 
 
 def lift_fd_limit() -> None:

@@ -27,7 +27,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from server.signalling.controls import Delivery, QueueMoved
 from server.signalling.router import Router
@@ -59,37 +59,48 @@ class _Teller:
     __slots__ = ("jobs", "turn")
 
     def __init__(self) -> None:
-        # [clinic, moves, followers, how many of them are told]
-        self.jobs: deque[list[Any]] = deque()
+        self.jobs: deque[_Telling] = deque()
         self.turn: asyncio.Handle | None = None
 
     def add(self, clinic: _Clinic, moves: list[QueueMoved], followers: list[Follower]) -> None:
-        self.jobs.append([clinic, moves, followers, 0])
+        self.jobs.append(_Telling(clinic, moves, followers))
         if self.turn is None:
             self.turn = asyncio.get_running_loop().call_soon(self._tell)
 
     def drop(self, clinic: _Clinic) -> None:
-        self.jobs = deque(job for job in self.jobs if job[0] is not clinic)
+        self.jobs = deque(job for job in self.jobs if job.clinic is not clinic)
 
     def _tell(self) -> None:
         left = TELL_CHUNK
         while self.jobs and left > 0:
             job = self.jobs[0]
-            clinic, moves, followers, start = job
-            end = min(len(followers), start + left)
-            for follower in followers[start:end]:
-                if follower not in clinic.followers:  # stopped following meanwhile
+            end = min(len(job.followers), job.told + left)
+            for follower in job.followers[job.told : end]:
+                if follower not in job.clinic.followers:  # stopped following meanwhile
                     continue
                 try:
-                    follower.queue_moved(moves)
+                    follower.queue_moved(job.moves)
                 except Exception:
                     log.exception("a waiting patient's place could not be updated")
-            left -= end - start
-            job[3] = end
-            if end == len(followers):
+            left -= end - job.told
+            job.told = end
+            if end == len(job.followers):
                 self.jobs.popleft()
-                clinic.told()  # may begin its next telling, at the end of the line
+                job.clinic.told()  # may begin its next telling, at the end of the line
         self.turn = asyncio.get_running_loop().call_soon(self._tell) if self.jobs else None
+
+
+class _Telling:
+    """One clinic's moves for its followers as they were when it began, and how many of
+    them are told so far."""
+
+    __slots__ = ("clinic", "followers", "moves", "told")
+
+    def __init__(self, clinic: _Clinic, moves: list[QueueMoved], followers: list[Follower]) -> None:
+        self.clinic = clinic
+        self.moves = moves
+        self.followers = followers
+        self.told = 0
 
 
 class _Clinic:
